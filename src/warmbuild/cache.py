@@ -1,0 +1,76 @@
+"""The cache root and its versioned buckets.
+
+Each bucket's name carries a version (``wheels-v1``) so that a change of layout starts a
+new bucket instead of misreading an old one. Entries shared between processes are written
+to a temporary name and renamed into place, and guarded by a :class:`filelock.FileLock`
+where two writers could race.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import filelock
+import platformdirs
+
+#: Buckets and what they hold; ``cache dir``/``clean``/``prune`` know them by this list.
+BUCKETS = {
+    "wheels-v1": "wheels by sha256, as downloaded or built",
+    "http-v1": "index pages and metadata files with their validators",
+    "interpreters-v1": "target interpreter queries by path and mtime",
+    "envs-v1": "persistent build environments",
+}
+
+
+@dataclass(frozen=True)
+class Cache:
+    root: Path
+    #: A throw-away cache (``--no-cache``): removed when the process exits.
+    temporary: bool = False
+
+    def bucket(self, name: str) -> Path:
+        if name not in BUCKETS:
+            raise ValueError(f"unknown cache bucket {name!r}")
+        path = self.root / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def lock(self, path: Path) -> filelock.FileLock:
+        """A lock for one entry, kept beside it (``<entry>.lock``)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return filelock.FileLock(str(path) + ".lock")
+
+
+def default_cache_root() -> Path:
+    env = os.environ.get("WARMBUILD_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_cache_dir("warmbuild", appauthor=False))
+
+
+def open_cache(cache_dir: Path | None = None, *, no_cache: bool = False) -> Cache:
+    if no_cache:
+        root = Path(tempfile.mkdtemp(prefix="warmbuild-cache-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
+        return Cache(root, temporary=True)
+    root = (cache_dir or default_cache_root()).expanduser().absolute()
+    root.mkdir(parents=True, exist_ok=True)
+    return Cache(root)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,61 @@
+"""The few exception classes warmbuild raises; each carries what the user must see.
+
+The CLI turns any :class:`WarmbuildError` into one paragraph (message, cause, hint)
+and a non-zero exit; everything else is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+
+class WarmbuildError(Exception):
+    """An error the user can act on.
+
+    ``message`` says what failed, naming the file, package or hook; ``cause`` is the
+    detail from below (an HTTP status, a hook's last output lines); ``hint`` what to do.
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, cause: str | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.cause = cause
+        self.hint = hint
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.cause:
+            parts.append(self.cause)
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class UsageError(WarmbuildError):
+    """Bad command-line input or configuration."""
+
+    exit_code = 2
+
+
+class TargetError(WarmbuildError):
+    """The target interpreter or environment cannot be used."""
+
+
+class RequirementError(WarmbuildError):
+    """A requirement, requirements file or constraint that cannot be parsed."""
+
+
+class NetworkError(WarmbuildError):
+    """An index or URL that cannot be reached or answers with an error."""
+
+
+class HashMismatchError(WarmbuildError):
+    """A downloaded file whose hash is not one of those expected."""
+
+
+class ResolutionError(WarmbuildError):
+    """No set of distributions satisfies the requirements."""
+
+
+class InstallError(WarmbuildError):
+    """Installing or uninstalling failed; the environment was rolled back."""

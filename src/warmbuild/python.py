@@ -1,0 +1,213 @@
+"""Target interpreter discovery, and one cached query of everything warmbuild needs from it.
+
+The target can be any CPython 3.9+, not the interpreter warmbuild runs on, so tags, markers
+and install paths are read by running a small script in the target itself. It imports our
+own copy of ``packaging`` (pure Python, 3.8+) so that the target needs nothing installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import packaging
+from packaging.tags import Tag, parse_tag
+from packaging.version import Version
+
+from .cache import Cache, atomic_write
+from .errors import TargetError
+
+_QUERY_VERSION = 1
+
+_QUERY = r"""
+import json, os, sys, sysconfig
+sys.path.insert(0, sys.argv[1])
+from packaging import markers, tags
+sys.path.pop(0)
+paths = sysconfig.get_paths()
+venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+marker = None
+if not venv:
+    m = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+    if os.path.isfile(m):
+        marker = m
+print(json.dumps({
+    "executable": sys.executable,
+    "prefix": sys.prefix,
+    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
+    "version": ".".join(map(str, sys.version_info[:3])),
+    "implementation": sys.implementation.name,
+    "abiflags": getattr(sys, "abiflags", ""),
+    "tags": [str(t) for t in tags.sys_tags()],
+    "markers": markers.default_environment(),
+    "paths": {k: paths[k] for k in ("purelib", "platlib", "scripts", "data", "include")},
+    "is_venv": venv,
+    "externally_managed": marker,
+}))
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A Python environment to install into or build for."""
+
+    executable: Path
+    prefix: Path
+    base_prefix: Path
+    version: Version
+    implementation: str
+    abiflags: str
+    #: Supported tags, most preferred first.
+    tags: tuple[Tag, ...]
+    markers: Mapping[str, str]
+    #: sysconfig paths: purelib, platlib, scripts, data, include.
+    paths: Mapping[str, Path]
+    is_venv: bool
+    #: The PEP 668 ``EXTERNALLY-MANAGED`` file, when the target has one.
+    externally_managed: Path | None
+
+    @property
+    def python_version(self) -> str:
+        return f"{self.version.major}.{self.version.minor}"
+
+    @property
+    def site_dirs(self) -> tuple[Path, ...]:
+        purelib, platlib = self.paths["purelib"], self.paths["platlib"]
+        return (purelib,) if purelib == platlib else (purelib, platlib)
+
+    def tag_priority(self) -> dict[Tag, int]:
+        """Lower is better; tags the target does not support are absent."""
+        return {tag: i for i, tag in enumerate(self.tags)}
+
+    def scheme(self, dist_name: str) -> dict[str, str]:
+        """The installer scheme for one distribution (headers go per distribution, as pip does)."""
+        headers = self.prefix / "include" / "site" / f"python{self.python_version}" / dist_name
+        return {
+            "purelib": str(self.paths["purelib"]),
+            "platlib": str(self.paths["platlib"]),
+            "scripts": str(self.paths["scripts"]),
+            "data": str(self.paths["data"]),
+            "headers": str(headers),
+        }
+
+
+def find_interpreter(python: str | None, *, system: bool, cwd: Path) -> Path:
+    """The target interpreter: ``--python``, else ``VIRTUAL_ENV``, else a ``.venv`` above cwd."""
+    if python:
+        return _interpreter_from_arg(python)
+    if system:
+        found = shutil.which("python3") or shutil.which("python")
+        if not found:
+            raise TargetError("--system was given but no python3 is on PATH")
+        return Path(found)
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        return _venv_python(Path(venv), source="VIRTUAL_ENV")
+    for directory in (cwd, *cwd.parents):
+        candidate = directory / ".venv"
+        if (candidate / "pyvenv.cfg").is_file():
+            return _venv_python(candidate, source=".venv")
+    raise TargetError(
+        "no virtual environment found: neither --python, VIRTUAL_ENV nor a .venv in "
+        f"{cwd} or its parents",
+        hint="create one with `python3 -m venv .venv`, pass `--python PATH`, or use `--system` "
+        "to install into the interpreter on PATH",
+    )
+
+
+def _interpreter_from_arg(python: str) -> Path:
+    path = Path(python).expanduser()
+    if path.is_dir():
+        return _venv_python(path, source="--python")
+    if not path.exists() and os.sep not in python:
+        found = shutil.which(python)
+        if found:
+            return Path(found)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise TargetError(
+            f"--python {python}: not an interpreter or a virtual environment",
+            hint="pass the path of a python executable or of a venv directory",
+        )
+    return path.absolute()
+
+
+def _venv_python(venv: Path, *, source: str) -> Path:
+    for name in ("bin/python", "bin/python3", "Scripts/python.exe"):
+        if (venv / name).is_file():
+            return (venv / name).absolute()
+    raise TargetError(f"{source} {venv}: no python interpreter in that directory")
+
+
+def query_target(executable: Path, cache: Cache | None = None) -> Target:
+    """Query the interpreter once; cached by its path and the mtime of what it resolves to."""
+    key_file = None
+    if cache is not None:
+        key_file = cache.bucket("interpreters-v1") / f"{_cache_key(executable)}.json"
+        if key_file.is_file():
+            try:
+                return _target_from_json(json.loads(key_file.read_text()))
+            except (ValueError, KeyError):
+                pass
+    packaging_root = str(Path(packaging.__file__).parent.parent)
+    try:
+        proc = subprocess.run(
+            [str(executable), "-I", "-c", _QUERY, packaging_root],
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+    except OSError as exc:
+        raise TargetError(f"{executable}: cannot run this interpreter", cause=str(exc)) from exc
+    if proc.returncode != 0:
+        last = "\n".join(proc.stderr.strip().splitlines()[-3:])
+        raise TargetError(
+            f"{executable}: not a usable Python interpreter (query exited {proc.returncode})",
+            cause=last or None, hint="warmbuild installs into CPython 3.9 or newer",
+        )
+    data = json.loads(proc.stdout)
+    target = _target_from_json(data)
+    if target.implementation != "cpython" or target.version < Version("3.9"):
+        raise TargetError(
+            f"{executable}: {target.implementation} {target.version} is not supported",
+            hint="warmbuild installs into CPython 3.9 or newer",
+        )
+    if key_file is not None:
+        atomic_write(key_file, json.dumps(data).encode())
+    return target
+
+
+def _cache_key(executable: Path) -> str:
+    st = executable.resolve().stat()
+    parts = [str(executable.absolute()), str(st.st_mtime_ns), str(st.st_size),
+             str(_QUERY_VERSION), packaging.__version__, sys.version]
+    cfg = executable.parent.parent / "pyvenv.cfg"
+    if cfg.is_file():
+        parts.append(str(cfg.stat().st_mtime_ns))
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+
+
+def _target_from_json(data: dict[str, object]) -> Target:
+    tags: list[Tag] = []
+    for text in data["tags"]:  # type: ignore[attr-defined]
+        tags.extend(parse_tag(text))
+    paths = data["paths"]
+    assert isinstance(paths, dict)
+    managed = data["externally_managed"]
+    return Target(
+        executable=Path(str(data["executable"])),
+        prefix=Path(str(data["prefix"])),
+        base_prefix=Path(str(data["base_prefix"])),
+        version=Version(str(data["version"])),
+        implementation=str(data["implementation"]),
+        abiflags=str(data["abiflags"]),
+        tags=tuple(tags),
+        markers=dict(data["markers"]),  # type: ignore[call-overload]
+        paths={k: Path(v) for k, v in paths.items()},
+        is_venv=bool(data["is_venv"]),
+        externally_managed=Path(str(managed)) if managed else None,
+    )
