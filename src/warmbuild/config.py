@@ -1,0 +1,111 @@
+"""Index settings and where each came from.
+
+Precedence, highest first: command-line flags; options inside ``-r`` files; ``WARMBUILD_*``
+environment variables; pip's environment variables (``PIP_INDEX_URL`` ...); pip's
+configuration files (``[install]`` over ``[global]``; later files over earlier, in pip's
+order: global, user, the target env's ``pip.conf``, ``PIP_CONFIG_FILE``); the default.
+Reading pip's files is deliberate: that is where users keep their company mirror.
+``PIP_CONFIG_FILE=/dev/null`` turns all pip files off, as it does for pip.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .index import IndexSettings
+
+DEFAULT_INDEX = "https://pypi.org/simple"
+KEYS = ("index-url", "extra-index-url", "find-links", "no-index")
+
+
+@dataclass(frozen=True)
+class Setting:
+    value: str | tuple[str, ...] | bool
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    values: Mapping[str, Setting]
+
+    def index_settings(self) -> IndexSettings:
+        def strs(key: str) -> tuple[str, ...]:
+            value = self.values[key].value
+            return value if isinstance(value, tuple) else ()
+
+        return IndexSettings(
+            index_url=str(self.values["index-url"].value),
+            extra_index_urls=strs("extra-index-url"),
+            find_links=strs("find-links"),
+            no_index=bool(self.values["no-index"].value),
+        )
+
+
+def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None) -> list[Path]:
+    """pip's configuration files in the order pip reads them (later ones win)."""
+    explicit = environ.get("PIP_CONFIG_FILE")
+    if explicit == os.devnull:
+        return []
+    xdg_dirs = environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
+    files = [Path(d) / "pip" / "pip.conf" for d in reversed(xdg_dirs) if d]
+    files.append(Path("/etc/pip.conf"))
+    home = Path(environ.get("HOME", str(Path.home())))
+    files.append(home / ".pip" / "pip.conf")
+    files.append(Path(environ.get("XDG_CONFIG_HOME", str(home / ".config"))) / "pip" / "pip.conf")
+    if target_prefix is not None:
+        files.append(target_prefix / "pip.conf")
+    if explicit:
+        files.append(Path(explicit))
+    return files
+
+
+def load_settings(flags: Mapping[str, str | Sequence[str] | bool | None], *,
+                  file_options: Mapping[str, str | Sequence[str] | bool | None] | None = None,
+                  environ: Mapping[str, str] = os.environ,
+                  target_prefix: Path | None = None) -> Settings:
+    values: dict[str, Setting] = {
+        "index-url": Setting(DEFAULT_INDEX, "default"),
+        "extra-index-url": Setting((), "default"),
+        "find-links": Setting((), "default"),
+        "no-index": Setting(False, "default"),
+    }
+    for path in pip_config_files(environ, target_prefix):
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError):
+            continue
+        for section in ("global", "install"):
+            if parser.has_section(section):
+                for key in KEYS:
+                    if parser.has_option(section, key):
+                        raw = parser.get(section, key)
+                        values[key] = Setting(_convert(key, raw),
+                                              f"pip config {path} [{section}]")
+    for prefix, label in (("PIP_", "pip environment"), ("WARMBUILD_", "environment")):
+        for key in KEYS:
+            var = prefix + key.upper().replace("-", "_")
+            if environ.get(var):
+                values[key] = Setting(_convert(key, environ[var]), f"{label} {var}")
+    for options, label in ((file_options or {}, "requirements file"), (flags, "command line")):
+        for key in KEYS:
+            value = options.get(key)
+            if value is None or value == () or value is False or value == []:
+                continue
+            if isinstance(value, bool | str):
+                values[key] = Setting(value, label)
+            else:
+                values[key] = Setting(tuple(value), label)
+    return Settings(values)
+
+
+def _convert(key: str, raw: str) -> str | tuple[str, ...] | bool:
+    if key == "no-index":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if key in ("extra-index-url", "find-links"):
+        return tuple(raw.split())
+    return raw.strip()

@@ -1,0 +1,116 @@
+"""Turn a failed resolution into one paragraph a user can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from packaging.specifiers import SpecifierSet
+
+from .dists import DistFile
+from .errors import ResolutionError
+from .resolve import PYTHON, Dep, Policy
+from .resolve import Finder as FinderFn
+
+__all__ = ["FinderFn", "explain"]
+
+
+def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
+            indexes: Sequence[str]) -> ResolutionError:
+    """``causes`` are resolvelib's RequirementInformation(requirement, parent) pairs."""
+    keys = {c.requirement.key for c in causes}
+    if keys == {PYTHON}:
+        return _python_conflict(causes, policy)
+    if len(keys) == 1 and len({c.requirement.name for c in causes}) == 1:
+        single = _no_candidates(causes, finder, policy, indexes)
+        if single is not None:
+            return single
+    lines = [f"{_who(c.parent)} requires {c.requirement}" for c in causes]
+    names = sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
+    return ResolutionError(
+        f"cannot install a consistent set: the requirements on {', '.join(names)} conflict",
+        cause="\n".join(f"  {line}" for line in lines),
+        hint="loosen one of these requirements, or pin a version that satisfies all of them",
+    )
+
+
+def _who(parent: Any) -> str:
+    if parent is None:
+        return "you (command line or requirements file)"
+    return str(parent)
+
+
+def _python_conflict(causes: Collection[Any], policy: Policy) -> ResolutionError:
+    parents = ", ".join(sorted({_who(c.parent) for c in causes}))
+    spec = SpecifierSet()
+    for c in causes:
+        spec &= c.requirement.specifier
+    return ResolutionError(
+        f"{parents} requires Python {spec}, but the target is Python {policy.python_version}",
+        hint="pick an older version of that package, or a target interpreter it supports "
+             "(--python)",
+    )
+
+
+def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
+                   indexes: Sequence[str]) -> ResolutionError | None:
+    dep: Dep = next(iter(causes)).requirement
+    spec = SpecifierSet()
+    for c in causes:
+        spec &= c.requirement.specifier
+    asked = " and ".join(f"{c.requirement}" for c in causes)
+    if dep.url:
+        return ResolutionError(f"{dep.name}: {dep.url} does not satisfy {asked}")
+    files = list(finder(dep.name))
+    where = ", ".join(indexes) or "no index (--no-index) and the find-links locations"
+    if not files:
+        return ResolutionError(f"no package named `{dep.name}` was found",
+                               cause=f"looked in {where}",
+                               hint="check the spelling, and the index settings with "
+                                    "`warmbuild config`")
+    versions = sorted({f.version for f in files}, reverse=True)
+    matching = set(spec.filter(versions, prereleases=True if policy.pre else None))
+    if not matching:
+        shown = ", ".join(str(v) for v in versions[:8]) + (", ..." if len(versions) > 8 else "")
+        hint = None
+        if any(v.is_prerelease for v in spec.filter(versions, prereleases=True)):
+            hint = "only pre-releases match; pass --pre or pin the pre-release explicitly"
+        return ResolutionError(f"no version of `{dep.name}` matches {asked}",
+                               cause=f"available: {shown}", hint=hint)
+    newest = max(matching)
+    of_newest = [f for f in files if f.version == newest]
+    return _why_unusable(dep.name, newest, of_newest, policy)
+
+
+def _why_unusable(name: str, version: object, files: list[DistFile],
+                  policy: Policy) -> ResolutionError:
+    wheels = [f for f in files if f.kind == "wheel"]
+    supported = set(policy.tags)
+    if not wheels:
+        return ResolutionError(
+            f"`{name}` {version} has no wheel, only a source distribution, and building from "
+            "source is not supported yet",
+            hint=f"pin a version of `{name}` that ships a wheel for this target")
+    compatible = [f for f in wheels if f.tags & supported]
+    if not compatible:
+        offered = sorted({str(t) for f in wheels for t in f.tags})
+        return ResolutionError(
+            f"`{name}` {version} has no wheel compatible with the target "
+            f"(CPython {policy.python_version})",
+            cause=f"wheels offered for: {', '.join(offered[:10])}\n"
+                  f"     the target accepts e.g.: {', '.join(str(t) for t in policy.tags[:3])}, "
+                  f"..., {policy.tags[-1]}",
+            hint="choose a version with a wheel for this platform, or another interpreter")
+    python_ok = [f for f in compatible if f.requires_python is None
+                 or f.requires_python.contains(policy.python_version, prereleases=True)]
+    if not python_ok:
+        spec = compatible[0].requires_python
+        return ResolutionError(
+            f"`{name}` {version} requires Python {spec}, but the target is Python "
+            f"{policy.python_version}")
+    if all(f.is_yanked for f in python_ok):
+        return ResolutionError(f"`{name}` {version} was yanked",
+                               cause=f"reason: {python_ok[0].yanked or 'none given'}",
+                               hint=f"pin it exactly (`{name}=={version}`) to install it anyway")
+    return ResolutionError(f"no usable distribution of `{name}` {version}",
+                           hint="the required --hash values match none of its files")

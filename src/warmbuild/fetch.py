@@ -1,0 +1,130 @@
+"""Download distribution files into the cache, stored by sha256 and checked against hashes.
+
+Layout of ``wheels-v1``: ``<sha[:2]>/<sha>/<filename>`` holds the file; ``urls/<key>`` maps a
+URL whose index published no hash to the sha256 it had, so a warm run never re-downloads.
+An unpacked-wheel bucket for installing by hard links (uv's approach) can sit beside this,
+keyed by the same sha256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .cache import Cache, atomic_write
+from .dists import DistFile
+from .errors import HashMismatchError, NetworkError
+from .http import HttpClient, redact
+
+
+class Fetcher:
+    def __init__(self, client: HttpClient, cache: Cache) -> None:
+        self._client = client
+        self._cache = cache
+        self._bucket = cache.bucket("wheels-v1")
+
+    def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Path:
+        """A local path to ``file``, whose hashes match the index's and ``required``."""
+        if file.url.startswith("file:"):
+            path = Path(urllib.request.url2pathname(urlsplit(file.url).path))
+            if not path.is_file():
+                raise NetworkError(f"{path}: no such file")
+            if required or file.hashes:
+                _verify(file, _hash_file(path, _algorithms(file, required)), required)
+            return path
+        sha = file.sha256 or self._known_sha(file.url)
+        if sha is not None:
+            cached = self._bucket / sha[:2] / sha / file.filename
+            if cached.is_file():
+                digests = ({"sha256": sha} if all(a == "sha256" for a, _ in required)
+                           else _hash_file(cached, _algorithms(file, required)))
+                _verify(file, digests, required)
+                return cached
+        return self._download(file, required)
+
+    def _known_sha(self, url: str) -> str | None:
+        try:
+            return (self._bucket / "urls" / _url_key(url)).read_text().strip() or None
+        except OSError:
+            return None
+
+    def _download(self, file: DistFile, required: Sequence[tuple[str, str]]) -> Path:
+        algorithms = _algorithms(file, required)
+        fd, tmp_name = tempfile.mkstemp(dir=self._bucket, prefix=".download-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                hashing = _HashingWriter(out, algorithms)
+                self._client.download(file.url, hashing)  # type: ignore[arg-type]
+            digests = hashing.hexdigests()
+            _verify(file, digests, required)
+            sha = digests["sha256"]
+            final = self._bucket / sha[:2] / sha / file.filename
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        if file.sha256 is None:
+            atomic_write(self._bucket / "urls" / _url_key(file.url), sha.encode())
+        return final
+
+
+class _HashingWriter:
+    def __init__(self, out: object, algorithms: set[str]) -> None:
+        self._out = out
+        self._hashers = {a: hashlib.new(a) for a in algorithms}
+
+    def write(self, data: bytes) -> int:
+        for hasher in self._hashers.values():
+            hasher.update(data)
+        return self._out.write(data)  # type: ignore[attr-defined, no-any-return]
+
+    def hexdigests(self) -> dict[str, str]:
+        return {a: h.hexdigest() for a, h in self._hashers.items()}
+
+
+def _url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:32]
+
+
+def _algorithms(file: DistFile, required: Sequence[tuple[str, str]]) -> set[str]:
+    wanted = {"sha256"} | {a for a, _ in (*file.hashes, *required)}
+    return {a for a in wanted if a in hashlib.algorithms_guaranteed}
+
+
+def _hash_file(path: Path, algorithms: set[str]) -> dict[str, str]:
+    hashers = {a: hashlib.new(a) for a in algorithms}
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            for hasher in hashers.values():
+                hasher.update(chunk)
+    return {a: h.hexdigest() for a, h in hashers.items()}
+
+
+def _verify(file: DistFile, digests: dict[str, str],
+            required: Sequence[tuple[str, str]]) -> None:
+    for algo, expected in file.hashes:
+        if algo in digests and digests[algo] != expected:
+            raise HashMismatchError(
+                f"hash mismatch for {file.filename} from {redact(file.origin or file.url)}",
+                cause=f"the index says {algo}:{expected}\n"
+                      f"     the file has {algo}:{digests[algo]}",
+                hint="the file changed after the index listed it, or the download was "
+                     "corrupted; try again, and tell the index's maintainers if it persists",
+            )
+    if not required:
+        return
+    if not any(digests.get(algo) == expected for algo, expected in required):
+        got = ", ".join(f"{a}:{digests[a]}" for a, _ in required if a in digests)
+        raise HashMismatchError(
+            f"hash mismatch for {file.filename}: it has none of the hashes required for "
+            f"{file.name}",
+            cause=f"required: {', '.join(f'{a}:{d}' for a, d in required)}\n     got: {got}",
+            hint="update the --hash values if this file is the one you mean to install",
+        )

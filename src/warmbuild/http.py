@@ -1,0 +1,231 @@
+"""A pooled HTTP client with retries, credentials, proxies and a validating response cache.
+
+Index pages and metadata files are cached with their validators (``ETag``,
+``Last-Modified``) and their freshness lifetime (``Cache-Control: max-age``): a fresh
+entry is used without a request, a stale one is revalidated with a conditional request.
+Distribution files are not cached here; they are stored by hash in ``wheels-v1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import netrc
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import urllib3
+
+from . import __version__
+from .cache import Cache, atomic_write
+from .errors import NetworkError
+
+_USER_AGENT = f"warmbuild/{__version__}"
+_RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Response:
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    from_cache: bool = False
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://user:pw@host/x`` -> (``https://host/x``, (user, pw))."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(user), unquote(password))
+
+
+def redact(url: str) -> str:
+    """The URL with any password replaced, for messages and logs."""
+    clean, creds = split_credentials(url)
+    if creds is None:
+        return url
+    parts = urlsplit(clean)
+    return urlunsplit((parts.scheme, f"{creds[0]}:****@{parts.netloc}", *parts[2:]))
+
+
+class HttpClient:
+    """Thread-safe; one per run. ``offline`` answers from the cache only."""
+
+    def __init__(self, cache: Cache, *, offline: bool = False, retries: int = 3,
+                 timeout: float = 30.0) -> None:
+        self._cache_dir = cache.bucket("http-v1")
+        self.offline = offline
+        self._retry = urllib3.Retry(
+            total=retries, connect=retries, read=retries, status=retries,
+            backoff_factor=0.25, status_forcelist=_RETRY_STATUS,
+            allowed_methods=frozenset({"GET"}), raise_on_status=False,
+        )
+        self._timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
+        self._credentials: dict[str, tuple[str, str]] = {}
+        self._pools: dict[str, urllib3.PoolManager] = {}
+        self._lock = threading.Lock()
+        self._proxies = urllib.request.getproxies()
+
+    def add_credentials(self, url: str) -> str:
+        """Remember credentials embedded in ``url`` for its host; return it without them."""
+        clean, creds = split_credentials(url)
+        if creds is not None:
+            with self._lock:
+                self._credentials[urlsplit(clean).netloc] = creds
+        return clean
+
+    def get(self, url: str, *, accept: str = "*/*") -> Response:
+        """GET with the response cache; 404 is returned, other errors raise NetworkError."""
+        key = hashlib.sha256(f"{url}\0{accept}".encode()).hexdigest()
+        meta_path = self._cache_dir / key[:2] / f"{key}.json"
+        body_path = meta_path.with_suffix(".body")
+        cached = _read_entry(meta_path, body_path)
+        if cached is not None:
+            meta, body = cached
+            if self.offline or time.time() - meta["stored"] < meta.get("max_age", 0):
+                return Response(url, 200, meta.get("content_type", ""), body, from_cache=True)
+        elif self.offline:
+            raise NetworkError(
+                f"{redact(url)} is not in the cache and --offline forbids fetching it",
+                hint="run once without --offline to fill the cache",
+            )
+        headers = {"Accept": accept}
+        if cached is not None:
+            if cached[0].get("etag"):
+                headers["If-None-Match"] = cached[0]["etag"]
+            if cached[0].get("last_modified"):
+                headers["If-Modified-Since"] = cached[0]["last_modified"]
+        with self._request(url, headers) as resp:
+            body = resp.read() if resp.status != 304 else b""
+        if resp.status == 304 and cached is not None:
+            meta, body = cached
+            meta.update(stored=time.time(), max_age=_max_age(resp.headers))
+            atomic_write(meta_path, json.dumps(meta).encode())
+            return Response(url, 200, meta.get("content_type", ""), body, from_cache=True)
+        content_type = resp.headers.get("Content-Type", "")
+        if resp.status == 200 and "no-store" not in resp.headers.get("Cache-Control", ""):
+            atomic_write(body_path, body)
+            atomic_write(meta_path, json.dumps({
+                "url": url, "stored": time.time(), "max_age": _max_age(resp.headers),
+                "etag": resp.headers.get("ETag"),
+                "last_modified": resp.headers.get("Last-Modified"),
+                "content_type": content_type,
+            }).encode())
+        return Response(url, resp.status, content_type, body)
+
+    def download(self, url: str, out: BinaryIO) -> None:
+        """Stream ``url`` into ``out``; the caller hashes and checks what was written."""
+        if self.offline:
+            raise NetworkError(f"{redact(url)} is not in the cache and --offline forbids "
+                               "fetching it")
+        with self._request(url, {}) as resp:
+            if resp.status == 404:
+                raise NetworkError(f"{redact(url)}: not found (HTTP 404)")
+            for chunk in resp.stream(_CHUNK):
+                out.write(chunk)
+
+    @contextmanager
+    def _request(self, url: str, headers: dict[str, str]) -> Iterator[urllib3.BaseHTTPResponse]:
+        netloc = urlsplit(url).netloc
+        headers = {"User-Agent": _USER_AGENT, **headers}
+        auth = self._auth_for(netloc)
+        if auth:
+            headers["Authorization"] = auth
+        try:
+            resp = self._pool_for(url).request(
+                "GET", url, headers=headers, retries=self._retry, timeout=self._timeout,
+                preload_content=False, redirect=True,
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise NetworkError(
+                f"cannot reach {redact(url)}",
+                cause=f"{type(reason).__name__}: {reason} (after {self._retry.total} retries)",
+                hint="check the index URL and your network or proxy settings; "
+                "`warmbuild config` shows which index is used and where it was set",
+            ) from exc
+        try:
+            if resp.status in (401, 403):
+                raise NetworkError(
+                    f"{redact(url)}: access denied (HTTP {resp.status})",
+                    hint="put credentials in the URL (https://user:token@host/...) or ~/.netrc",
+                )
+            if resp.status >= 400 and resp.status != 404:
+                raise NetworkError(f"{redact(url)}: the server answered HTTP {resp.status}",
+                                   cause=f"after {self._retry.total} retries"
+                                   if resp.status in _RETRY_STATUS else None)
+            yield resp
+        finally:
+            resp.release_conn()
+
+    def _auth_for(self, netloc: str) -> str | None:
+        creds = self._credentials.get(netloc)
+        if creds is None:
+            creds = _netrc_credentials(netloc.rpartition("@")[2].split(":")[0])
+        if creds is None:
+            return None
+        token = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode()
+        return f"Basic {token}"
+
+    def _pool_for(self, url: str) -> urllib3.PoolManager:
+        parts = urlsplit(url)
+        proxy = self._proxies.get(parts.scheme)
+        if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
+            proxy = None
+        key = proxy or ""
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = (urllib3.ProxyManager(proxy, num_pools=8, maxsize=8) if proxy
+                        else urllib3.PoolManager(num_pools=8, maxsize=8))
+                self._pools[key] = pool
+            return pool
+
+
+def _max_age(headers: Mapping[str, str]) -> int:
+    value = headers.get("Cache-Control", "")
+    if "no-cache" in value or "no-store" in value:
+        return 0
+    match = re.search(r"max-age=(\d+)", value)
+    return int(match.group(1)) if match else 0
+
+
+def _read_entry(meta_path: Path, body_path: Path) -> tuple[dict[str, Any], bytes] | None:
+    try:
+        meta = json.loads(meta_path.read_bytes())
+        return meta, body_path.read_bytes()
+    except (OSError, ValueError):
+        return None
+
+
+_netrc_cache: dict[str, netrc.netrc | None] = {}
+
+
+def _netrc_credentials(host: str) -> tuple[str, str] | None:
+    path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
+    if path not in _netrc_cache:
+        try:
+            _netrc_cache[path] = netrc.netrc(path) if os.path.isfile(path) else None
+        except (OSError, netrc.NetrcParseError):
+            _netrc_cache[path] = None
+    parsed = _netrc_cache[path]
+    found = parsed.authenticators(host) if parsed else None
+    if not found:
+        return None
+    return found[0] or "", found[2] or ""

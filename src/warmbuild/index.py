@@ -1,0 +1,252 @@
+"""Where distribution files come from: simple API indexes (PEP 503/691), find-links, URLs.
+
+Index strategy: **first index wins** (as uv does). For each project the indexes are asked in
+order — every ``--extra-index-url`` first, then ``--index-url`` — and the first one that
+knows the project supplies all its files; later indexes are not merged in. This closes the
+dependency-confusion hole of pip's merge, where a public upload with a higher version
+beats the private package of the same name. Find-links locations are always merged, as
+they are local or explicitly trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from .dists import DistFile, parse_filename
+from .errors import HashMismatchError, NetworkError
+from .http import HttpClient, redact
+
+_ACCEPT = ("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
+           "text/html;q=0.01")
+_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    index_url: str = "https://pypi.org/simple"
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+
+    @property
+    def indexes(self) -> tuple[str, ...]:
+        """Indexes in the order they are asked (first index wins)."""
+        if self.no_index:
+            return ()
+        return (*self.extra_index_urls, self.index_url)
+
+
+class Finder:
+    """Collects the files offered for a project; one answer per project per run."""
+
+    def __init__(self, settings: IndexSettings, client: HttpClient) -> None:
+        self.settings = settings
+        self._client = client
+        self._indexes = tuple(client.add_credentials(u).rstrip("/") + "/"
+                              for u in settings.indexes)
+        self._find_links = tuple(client.add_credentials(u) for u in settings.find_links)
+        self._found: dict[NormalizedName, tuple[DistFile, ...]] = {}
+        self._flat: tuple[DistFile, ...] | None = None
+        self._lock = threading.Lock()
+        self._name_locks: dict[NormalizedName, threading.Lock] = {}
+
+    def find(self, name: str) -> tuple[DistFile, ...]:
+        key = canonicalize_name(name)
+        with self._lock:
+            lock = self._name_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._found:
+                files = [f for f in self._flat_files() if f.name == key]
+                for index in self._indexes:
+                    page = self._project_page(index, key)
+                    if page is not None:
+                        files.extend(page)
+                        break
+                self._found[key] = tuple(files)
+            return self._found[key]
+
+    def metadata(self, file: DistFile) -> bytes | None:
+        """The PEP 658 metadata file, or ``None`` when the index offers none."""
+        if file.metadata_url is None:
+            return None
+        data = self._read(file.metadata_url)
+        if data is None:
+            return None
+        _check_hashes(data, file.metadata_hashes, f"metadata of {file.filename}")
+        return data
+
+    def _read(self, url: str) -> bytes | None:
+        if url.startswith("file:"):
+            path = Path(urllib.request.url2pathname(urlsplit(url).path))
+            return path.read_bytes() if path.is_file() else None
+        resp = self._client.get(url)
+        return None if resp.status == 404 else resp.body
+
+    def _project_page(self, index: str, name: NormalizedName) -> list[DistFile] | None:
+        url = f"{index}{name}/"
+        if url.startswith("file:"):
+            directory = Path(urllib.request.url2pathname(urlsplit(url).path))
+            page = directory / "index.html"
+            if page.is_file():
+                return parse_html(page.read_text(errors="replace"), url, origin=index)
+            return _dir_files(directory, index) if directory.is_dir() else None
+        resp = self._client.get(url, accept=_ACCEPT)
+        if resp.status == 404:
+            return None
+        if resp.content_type.split(";")[0].strip() == _JSON_TYPE:
+            return parse_json(resp.body, url, origin=index)
+        return parse_html(resp.body.decode("utf-8", "replace"), url, origin=index)
+
+    def _flat_files(self) -> tuple[DistFile, ...]:
+        if self._flat is None:
+            files: list[DistFile] = []
+            for location in self._find_links:
+                files.extend(self._find_links_files(location))
+            self._flat = tuple(files)
+        return self._flat
+
+    def _find_links_files(self, location: str) -> list[DistFile]:
+        if "://" not in location:
+            path = Path(location).expanduser()
+        elif location.startswith("file:"):
+            path = Path(urllib.request.url2pathname(urlsplit(location).path))
+        else:
+            resp = self._client.get(location, accept="text/html")
+            if resp.status == 404:
+                raise NetworkError(f"find-links location {redact(location)}: not found")
+            return parse_html(resp.body.decode("utf-8", "replace"), location, origin=location)
+        if path.is_dir():
+            return _dir_files(path, location)
+        if path.is_file():
+            return parse_html(path.read_text(errors="replace"), path.as_uri(), origin=location)
+        raise NetworkError(f"find-links location {location}: no such file or directory")
+
+
+def _dir_files(directory: Path, origin: str) -> list[DistFile]:
+    files = []
+    for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        if entry.is_file():
+            dist = make_dist_file(entry.name, Path(entry.path).absolute().as_uri(),
+                                  origin=origin)
+            if dist is not None:
+                files.append(dist)
+    return files
+
+
+def make_dist_file(filename: str, url: str, *, origin: str, requires_python: str | None = None,
+                   yanked: str | None = None, hashes: tuple[tuple[str, str], ...] = (),
+                   metadata: str | bool | dict[str, str] | None = None) -> DistFile | None:
+    """A DistFile from the facts an index gives; ``None`` for files that are not dists."""
+    parsed = parse_filename(filename)
+    if parsed is None:
+        return None
+    name, version, kind, tags = parsed
+    spec = None
+    if requires_python:
+        try:
+            spec = SpecifierSet(requires_python)
+        except InvalidSpecifier:
+            spec = None  # an unparsable Requires-Python is ignored, as pip does
+    metadata_url = None
+    metadata_hashes: tuple[tuple[str, str], ...] = ()
+    if metadata and kind == "wheel":
+        metadata_url = url + ".metadata"
+        if isinstance(metadata, dict):
+            metadata_hashes = tuple(sorted(metadata.items()))
+        elif isinstance(metadata, str) and "=" in metadata:
+            algo, _, digest = metadata.partition("=")
+            metadata_hashes = ((algo, digest),)
+    return DistFile(filename=filename, url=url, name=name, version=version, kind=kind,
+                    tags=tags, requires_python=spec, yanked=yanked, hashes=hashes,
+                    metadata_url=metadata_url, metadata_hashes=metadata_hashes, origin=origin)
+
+
+def _split_hash(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    clean, fragment = urldefrag(url)
+    if "=" in fragment:
+        algo, _, digest = fragment.partition("=")
+        if algo in hashlib.algorithms_guaranteed:
+            return clean, ((algo, digest),)
+    return clean, ()
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.base: str | None = None
+        self.anchors: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "base" and self.base is None:
+            self.base = dict(attrs).get("href")
+        elif tag == "a":
+            self.anchors.append(dict(attrs))
+
+
+def parse_html(text: str, page_url: str, *, origin: str) -> list[DistFile]:
+    """PEP 503 anchors, with PEP 592 yanking, PEP 658/714 metadata and requires-python."""
+    parser = _AnchorParser()
+    parser.feed(text)
+    base = urljoin(page_url, parser.base) if parser.base else page_url
+    files = []
+    for attrs in parser.anchors:
+        href = attrs.get("href")
+        if not href:
+            continue
+        url, hashes = _split_hash(urljoin(base, href))
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        metadata = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
+        dist = make_dist_file(
+            filename, url, origin=origin, requires_python=attrs.get("data-requires-python"),
+            yanked=attrs.get("data-yanked") if "data-yanked" in attrs else None,
+            hashes=hashes, metadata=metadata if metadata != "false" else None,
+        )
+        if dist is not None:
+            files.append(dist)
+    return files
+
+
+def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
+    """PEP 691 JSON project page."""
+    try:
+        data = json.loads(body)
+        entries = data["files"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NetworkError(f"{redact(page_url)}: not a valid simple API JSON page",
+                           cause=str(exc)) from exc
+    files = []
+    for entry in entries:
+        yanked = entry.get("yanked", False)
+        metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+        hashes = tuple(sorted(entry.get("hashes", {}).items()))
+        dist = make_dist_file(
+            entry["filename"], urldefrag(urljoin(page_url, entry["url"]))[0], origin=origin,
+            requires_python=entry.get("requires-python"),
+            yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
+            hashes=hashes, metadata=metadata,
+        )
+        if dist is not None:
+            files.append(dist)
+    return files
+
+
+def _check_hashes(data: bytes, expected: Sequence[tuple[str, str]], what: str) -> None:
+    for algo, digest in expected:
+        if algo in hashlib.algorithms_guaranteed:
+            got = hashlib.new(algo, data).hexdigest()
+            if got != digest:
+                raise HashMismatchError(f"hash mismatch for {what}",
+                                        cause=f"expected {algo}:{digest}\n     got {algo}:{got}")
+            return

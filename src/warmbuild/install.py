@@ -1,0 +1,232 @@
+"""Plan, then install and uninstall as one transaction on the target environment.
+
+Wheels are unpacked with ``installer`` into a staging directory inside the target prefix
+(``installer``'s ``destdir``, so RECORD and script shebangs name the final paths), then
+moved into place by rename. Files that are replaced or removed are first renamed into a
+backup directory. Any error (or Ctrl-C) puts everything back, so the environment is as it
+was before the command; only after the last move are backups deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from installer import install as installer_install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+from packaging.utils import NormalizedName
+
+from .dists import ResolvedDist
+from .errors import InstallError
+from .installed import InstalledDist
+from .python import Target
+
+ActionKind = Literal["install", "upgrade", "downgrade", "reinstall", "uninstall"]
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    name: NormalizedName
+    old: InstalledDist | None = None
+    new: ResolvedDist | None = None
+
+    def __str__(self) -> str:
+        old = f"{self.old.version}" if self.old else ""
+        new = f"{self.new.version}" if self.new else ""
+        if self.kind == "install":
+            return f"+ {self.name}=={new}"
+        if self.kind == "uninstall":
+            return f"- {self.name}=={old}"
+        if self.kind == "reinstall":
+            return f"~ {self.name}=={new}"
+        return f"~ {self.name}=={old} -> {new}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    unchanged: tuple[NormalizedName, ...] = ()
+
+    def count(self, *kinds: ActionKind) -> int:
+        return sum(1 for a in self.actions if a.kind in kinds)
+
+
+def make_plan(resolved: Sequence[ResolvedDist], installed: Mapping[NormalizedName, InstalledDist],
+              *, reinstall: bool = False) -> Plan:
+    actions: list[Action] = []
+    unchanged: list[NormalizedName] = []
+    for dist in resolved:
+        old = installed.get(dist.name)
+        if old is None:
+            actions.append(Action("install", dist.name, new=dist))
+        elif dist.file is None:
+            unchanged.append(dist.name)
+        elif old.version != dist.version:
+            kind: ActionKind = "upgrade" if dist.version > old.version else "downgrade"
+            actions.append(Action(kind, dist.name, old, dist))
+        elif (dist.direct_url is not None and not reinstall
+              and (old.direct_url() or {}).get("url") == dist.direct_url):
+            unchanged.append(dist.name)
+        else:
+            actions.append(Action("reinstall", dist.name, old, dist))
+    return Plan(tuple(actions), tuple(unchanged))
+
+
+def uninstall_plan(dists: Iterable[InstalledDist]) -> Plan:
+    return Plan(tuple(Action("uninstall", d.name, old=d) for d in dists))
+
+
+def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
+          compile_bytecode: bool = False) -> None:
+    """Carry out ``plan``; on any failure the target is restored and InstallError raised."""
+    with _Transaction(target.prefix) as tx:
+        try:
+            news = [a for a in plan.actions if a.new is not None]
+            with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
+                stages = list(pool.map(lambda a: tx.stage(target, a, wheels[a.name]), news))
+            for action in plan.actions:
+                if action.old is not None:
+                    tx.remove_dist(action.old)
+            for stage in stages:
+                tx.place(stage)
+        except (OSError, ValueError) as exc:
+            name = getattr(exc, "warmbuild_dist", None)
+            raise InstallError(
+                f"installing into {target.prefix} failed{f' at {name}' if name else ''}; "
+                "the environment was left as it was", cause=f"{type(exc).__name__}: {exc}",
+            ) from exc
+    if compile_bytecode and news:
+        _compile(target, [a.new.name for a in news if a.new])
+
+
+class _Transaction:
+    def __init__(self, prefix: Path) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix=".warmbuild-tx-", dir=prefix))
+        self._backups: list[tuple[Path, Path]] = []
+        self._placed: list[Path] = []
+        self._emptied: set[Path] = set()
+
+    def __enter__(self) -> _Transaction:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            shutil.rmtree(self.root, ignore_errors=True)
+            for directory in sorted(self._emptied, key=lambda p: len(p.parts), reverse=True):
+                _remove_empty_parents(directory)
+            return
+        for path in reversed(self._placed):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        for original, backup in reversed(self._backups):
+            original.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(backup, original)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def stage(self, target: Target, action: Action, wheel: Path) -> Path:
+        assert action.new is not None
+        stage_dir = self.root / f"stage-{action.name}"
+        destination = SchemeDictionaryDestination(
+            scheme_dict=target.scheme(action.new.name), interpreter=str(target.executable),
+            script_kind="posix", destdir=str(stage_dir),
+        )
+        try:
+            with WheelFile.open(wheel) as source:
+                installer_install(source, destination, _extra_metadata(action.new))
+        except Exception as exc:
+            exc.warmbuild_dist = f"{action.name} ({wheel.name})"  # type: ignore[attr-defined]
+            raise ValueError(f"{wheel.name}: {exc}") from exc
+        return stage_dir
+
+    def _backup(self, path: Path) -> None:
+        backup = self.root / "backup" / str(len(self._backups))
+        backup.parent.mkdir(exist_ok=True)
+        os.replace(path, backup)
+        self._backups.append((path, backup))
+        self._emptied.add(path.parent)
+
+    def remove_dist(self, dist: InstalledDist) -> None:
+        paths = dist.record_paths()
+        if paths is None:
+            raise InstallError(
+                f"cannot uninstall {dist.display_name} {dist.version}: {dist.info_dir} has no "
+                "RECORD file", hint="it was not installed from a wheel; remove it by hand")
+        for path in paths:
+            if path.suffix == ".py":
+                cache = path.parent / "__pycache__"
+                if cache.is_dir():
+                    for pyc in cache.glob(f"{path.stem}.*.pyc"):
+                        self._backup(pyc)
+            if path.is_file() or path.is_symlink():
+                self._backup(path)
+        if dist.info_dir.exists():
+            self._backup(dist.info_dir)
+
+    def place(self, stage_dir: Path) -> None:
+        """Move the staged tree into place; whole new directories go in one rename."""
+        for dirpath, dirnames, filenames in os.walk(stage_dir):
+            final_dir = Path("/") / Path(dirpath).relative_to(stage_dir)
+            keep = []
+            for name in dirnames:
+                final = final_dir / name
+                if final.exists() or final.is_symlink():
+                    keep.append(name)
+                else:
+                    self._move(Path(dirpath) / name, final)
+            dirnames[:] = keep
+            for name in filenames:
+                final = final_dir / name
+                if final.exists() or final.is_symlink():
+                    self._backup(final)
+                self._move(Path(dirpath) / name, final)
+
+    def _move(self, staged: Path, final: Path) -> None:
+        missing = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
+        if missing:
+            final.parent.mkdir(parents=True)
+            self._placed.append(missing[-1])
+        os.replace(staged, final)
+        if not missing:
+            self._placed.append(final)
+
+
+def _remove_empty_parents(directory: Path) -> None:
+    while directory.name not in ("site-packages", "bin", "") and directory.is_dir():
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
+
+
+def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
+    extra = {"INSTALLER": b"warmbuild\n"}
+    if dist.requested:
+        extra["REQUESTED"] = b""
+    if dist.direct_url is not None:
+        info: dict[str, object] = {"url": dist.direct_url, "archive_info": {}}
+        if dist.file is not None and dist.file.sha256:
+            info["archive_info"] = {"hash": f"sha256={dist.file.sha256}",
+                                    "hashes": {"sha256": dist.file.sha256}}
+        extra["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
+    return extra
+
+
+def _compile(target: Target, names: Sequence[str],
+             run: Callable[..., object] = subprocess.run) -> None:
+    # Compiled by the target itself: bytecode is specific to its Python version.
+    dirs = [str(p) for p in target.site_dirs]
+    run([str(target.executable), "-m", "compileall", "-q", "-j0", *dirs],
+        check=False, capture_output=True)

@@ -1,0 +1,207 @@
+"""Requirements from the command line, ``-r`` files and ``-c`` constraint files.
+
+The file format is pip's: one requirement per line with per-line options (``--hash``),
+global option lines (``-i``, ``--extra-index-url``, ``-f``, ``--no-index``, ``--pre``,
+``--require-hashes``), nested ``-r``/``-c``, comments, ``\\`` continuations and ``${VAR}``
+expansion. Relative paths (nested files, wheels, find-links) are taken relative to the file
+that names them, as uv does; on the command line they are relative to the working dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+
+from .dists import parse_filename
+from .errors import RequirementError
+
+_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_IGNORED_OPTIONS = frozenset({"--prefer-binary", "--trusted-host", "--use-feature",
+                              "--only-binary"})
+
+
+@dataclass(frozen=True)
+class UserRequirement:
+    """A requirement as the user wrote it, with where it was written."""
+
+    requirement: Requirement
+    #: ``command line`` or ``path:line``, for error messages.
+    source: str
+    #: ``--hash`` values as ``(algorithm, hexdigest)``.
+    hashes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def name(self) -> NormalizedName:
+        return canonicalize_name(self.requirement.name)
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    requirements: tuple[UserRequirement, ...] = ()
+    constraints: tuple[UserRequirement, ...] = ()
+    index_url: str | None = None
+    extra_index_urls: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+    no_index: bool = False
+    pre: bool = False
+    require_hashes: bool = False
+    files: tuple[Path, ...] = field(default=())
+
+    def merge(self, other: RequirementSet) -> RequirementSet:
+        return RequirementSet(
+            requirements=self.requirements + other.requirements,
+            constraints=self.constraints + other.constraints,
+            index_url=other.index_url or self.index_url,
+            extra_index_urls=self.extra_index_urls + other.extra_index_urls,
+            find_links=self.find_links + other.find_links,
+            no_index=self.no_index or other.no_index,
+            pre=self.pre or other.pre,
+            require_hashes=self.require_hashes or other.require_hashes,
+            files=self.files + other.files,
+        )
+
+
+def parse_requirement(text: str, *, source: str = "command line",
+                      base_dir: Path | None = None) -> UserRequirement:
+    """One requirement: PEP 508, a bare wheel URL, or a path to a wheel file."""
+    text = text.strip()
+    base_dir = base_dir or Path.cwd()
+    path_like = (text.startswith((".", "/", "~")) or text.endswith(".whl")
+                 or os.sep in text.split(";")[0].split("@")[0])
+    if "://" in text.split(";")[0] and " @ " not in text and "@" not in text.split("://")[0]:
+        return _from_url(text, source)
+    if path_like and "@" not in text:
+        return _from_path(text, source, base_dir)
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise RequirementError(f"{source}: invalid requirement {text!r}", cause=str(exc)) from exc
+    if req.url and not urlsplit(req.url).scheme:
+        raise RequirementError(f"{source}: {req.name} @ {req.url}: a direct reference must be "
+                               "a URL", hint="write `name @ file:///absolute/path`")
+    return UserRequirement(req, source)
+
+
+def _from_url(url: str, source: str) -> UserRequirement:
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    parsed = parse_filename(filename)
+    if parsed is None:
+        raise RequirementError(f"{source}: cannot tell the project name from URL {url}",
+                               hint="write it as `name @ URL`")
+    return UserRequirement(Requirement(f"{parsed[0]} @ {url}"), source)
+
+
+def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
+    raw, _, marker = text.partition(";")
+    path = (base_dir / Path(raw.strip()).expanduser()).resolve()
+    if path.is_dir():
+        raise RequirementError(
+            f"{source}: {raw.strip()} is a source tree; building from source is not "
+            "supported yet", hint="build a wheel and install that file")
+    if not path.is_file():
+        raise RequirementError(f"{source}: {raw.strip()}: no such file")
+    parsed = parse_filename(path.name)
+    if parsed is None or parsed[2] != "wheel":
+        raise RequirementError(f"{source}: {path.name} is not a wheel file name")
+    suffix = f"; {marker.strip()}" if marker.strip() else ""
+    return UserRequirement(Requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}"), source)
+
+
+def read_requirements_file(path: Path, *, constraint: bool = False,
+                           _seen: frozenset[Path] = frozenset()) -> RequirementSet:
+    """Read a requirements (or, with ``constraint``, constraints) file and what it includes."""
+    path = path.expanduser().absolute()
+    if path in _seen:
+        raise RequirementError(f"{path}: included from itself")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RequirementError(f"cannot read requirements file {path}",
+                               cause=exc.strerror) from exc
+    result = RequirementSet(files=(path,))
+    for lineno, line in _logical_lines(text):
+        result = result.merge(_parse_line(line, f"{path}:{lineno}", path.parent, constraint,
+                                          _seen | {path}))
+    return result
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    buffer, start = "", 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"(^|\s+)#.*$", "", raw)
+        if not buffer:
+            start = number
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        line = (buffer + line).strip()
+        buffer = ""
+        if line:
+            yield start, _ENV_VAR.sub(lambda m: os.environ.get(m.group(1), m.group(0)), line)
+    if buffer.strip():
+        yield start, buffer.strip()
+
+
+def _parse_line(line: str, source: str, base: Path, constraint: bool,
+                seen: frozenset[Path]) -> RequirementSet:
+    if not line.startswith("-"):
+        words = line.split(" ")
+        cut = next((i for i, w in enumerate(words) if w.startswith("--")), len(words))
+        req_text, options = " ".join(words[:cut]), " ".join(words[cut:])
+        hashes = _hash_options(options, source)
+        req = replace(parse_requirement(req_text, source=source, base_dir=base), hashes=hashes)
+        return (RequirementSet(constraints=(req,)) if constraint
+                else RequirementSet(requirements=(req,)))
+    try:
+        tokens = shlex.split(line)
+    except ValueError as exc:
+        raise RequirementError(f"{source}: cannot parse {line!r}", cause=str(exc)) from exc
+    option, _, inline = tokens[0].partition("=")
+    value = inline or (tokens[1] if len(tokens) > 1 else "")
+    if option in ("-r", "--requirement", "-c", "--constraint"):
+        nested = base / value
+        return read_requirements_file(nested, constraint=constraint or option in ("-c",
+                                      "--constraint"), _seen=seen)
+    if option in ("-i", "--index-url"):
+        return RequirementSet(index_url=value)
+    if option == "--extra-index-url":
+        return RequirementSet(extra_index_urls=(value,))
+    if option in ("-f", "--find-links"):
+        local = base / value
+        return RequirementSet(find_links=(str(local) if "://" not in value and local.exists()
+                                          else value,))
+    if option == "--no-index":
+        return RequirementSet(no_index=True)
+    if option == "--pre":
+        return RequirementSet(pre=True)
+    if option == "--require-hashes":
+        return RequirementSet(require_hashes=True)
+    if option in _IGNORED_OPTIONS:
+        return RequirementSet()
+    if option in ("-e", "--editable"):
+        raise RequirementError(f"{source}: editable requirements are not supported yet")
+    raise RequirementError(f"{source}: unknown option {option!r} in requirements file")
+
+
+def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
+    hashes = []
+    tokens = shlex.split(options)
+    for i, token in enumerate(tokens):
+        if token.startswith("--hash"):
+            value = token.partition("=")[2] or (tokens[i + 1] if i + 1 < len(tokens) else "")
+            algo, sep, digest = value.partition(":")
+            if not sep or algo not in ("sha256", "sha384", "sha512"):
+                raise RequirementError(f"{source}: invalid --hash {value!r}",
+                                       hint="write --hash=sha256:<hex digest>")
+            hashes.append((algo, digest.lower()))
+        elif token.startswith("-"):
+            raise RequirementError(f"{source}: unknown per-requirement option {token!r}")
+    return tuple(hashes)
