@@ -1,0 +1,166 @@
+"""Fixtures: a real index on 127.0.0.1, real venvs, and warmbuild run as a user runs it.
+
+Every test gets its own cache dir and no pip configuration of the machine
+(``PIP_CONFIG_FILE=/dev/null``), so results do not depend on who runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from support.indexserver import IndexServer, serve_index
+from support.wheelhouse import ensure_wheelhouse
+from support.wheels import make_wheel
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    return ensure_wheelhouse()
+
+
+@pytest.fixture(scope="session")
+def index(wheelhouse: Path) -> Iterator[IndexServer]:
+    with serve_index([wheelhouse]) as server:
+        yield server
+
+
+@pytest.fixture
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PIP_", "WARMBUILD_", "UV_")) and k != "VIRTUAL_ENV"}
+    home = tmp_path / "home"
+    home.mkdir()
+    env.update(
+        WARMBUILD_CACHE_DIR=str(tmp_path / "cache"), PIP_CONFIG_FILE=os.devnull,
+        XDG_CONFIG_HOME=str(home / ".config"), NETRC=str(home / ".netrc"),
+        PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1", PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class Runner:
+    """Runs ``python -m warmbuild`` in a subprocess, as a user would from a shell."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+
+    def __call__(self, *args: str | Path, expect: int | None = 0,
+                 env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "warmbuild", *map(str, args)], capture_output=True,
+            text=True, env={**self.env, **(env or {})}, cwd=cwd or self.cwd, timeout=300,
+        )
+        result = Result(proc.returncode, proc.stdout, proc.stderr)
+        if expect is not None:
+            assert proc.returncode == expect, (
+                f"warmbuild {' '.join(map(str, args))} exited {proc.returncode}, "
+                f"expected {expect}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
+        return result
+
+
+@pytest.fixture
+def wb(clean_env: dict[str, str], tmp_path: Path) -> Runner:
+    return Runner(clean_env, tmp_path)
+
+
+def create_venv(path: Path, python: str | Path = sys.executable) -> Path:
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(path)], check=True)
+    return path
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Path:
+    return create_venv(tmp_path / "venv")
+
+
+def site_packages(venv: Path) -> Path:
+    (found,) = venv.glob("lib/python3*/site-packages")
+    return found
+
+
+def run_python(venv: Path, code: str) -> str:
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True,
+                          text=True, check=True)
+    return proc.stdout.strip()
+
+
+def pip(venv: Path, *args: str, env: dict[str, str] | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """The test runner's own pip, pointed at ``venv`` with ``--python``."""
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), *args],
+        capture_output=True, text=True, check=check,
+        env={**{k: v for k, v in (env or os.environ).items() if not k.startswith("PIP_")},
+             "PIP_CONFIG_FILE": os.devnull, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+
+
+def snapshot(venv: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the venv with size and mtime, to prove an env unchanged."""
+    result = {}
+    for path in sorted(venv.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            st = path.stat()
+            result[str(path.relative_to(venv))] = (st.st_size, st.st_mtime_ns)
+    return result
+
+
+WheelSpec = dict[str, object]
+IndexFactory = Callable[..., IndexServer]
+
+
+@pytest.fixture
+def custom_index(tmp_path: Path) -> Iterator[IndexFactory]:
+    """Build tiny wheels and serve them: ``custom_index([("a", "1.0", {...}), ...])``."""
+    servers: list[IndexServer] = []
+
+    def build(specs: Sequence[tuple[str, str] | tuple[str, str, WheelSpec]],
+              **server_options: object) -> IndexServer:
+        directory = tmp_path / f"wheels{len(servers)}"
+        directory.mkdir()
+        for spec in specs:
+            options = spec[2] if len(spec) == 3 else {}  # type: ignore[misc]
+            make_wheel(directory, spec[0], spec[1], **options)  # type: ignore[arg-type]
+        server = serve_index([directory], **server_options)  # type: ignore[arg-type]
+        servers.append(server)
+        return server
+
+    yield build
+    for server in servers:
+        server.close()
+
+
+def other_python() -> Path | None:
+    """A CPython 3.9+ other than the one running the tests, if the machine has one."""
+    for version in ("3.9", "3.12", "3.10", "3.13"):
+        if version == f"{sys.version_info[0]}.{sys.version_info[1]}":
+            continue
+        found = shutil.which(f"python{version}")
+        if found:
+            proc = subprocess.run([found, "-c", "import sys; print(sys.version_info[:2])"],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode == 0:
+                return Path(found)
+    return None
