@@ -21,10 +21,14 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
     keys = {c.requirement.key for c in causes}
     if keys == {PYTHON}:
         return _python_conflict(causes, policy)
-    if len(keys) == 1 and len({c.requirement.name for c in causes}) == 1:
-        single = _no_candidates(causes, finder, policy, indexes)
-        if single is not None:
-            return single
+    if len(keys) == 1:
+        # A requirement that nothing satisfies even alone is the real story, not a conflict.
+        for cause in causes:
+            alone = _no_candidates([cause], finder, policy, indexes)
+            if alone is not None:
+                return alone
+        if len(causes) == 1:
+            return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
     lines = [f"{_who(c.parent)} requires {c.requirement}" for c in causes]
     names = sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
     return ResolutionError(
@@ -70,20 +74,22 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
                                     "`warmbuild config`")
     versions = sorted({f.version for f in files}, reverse=True)
     matching = set(spec.filter(versions, prereleases=True if policy.pre else None))
-    if not matching:
+    if not matching and len(causes) == 1:
         shown = ", ".join(str(v) for v in versions[:8]) + (", ..." if len(versions) > 8 else "")
         hint = None
         if any(v.is_prerelease for v in spec.filter(versions, prereleases=True)):
             hint = "only pre-releases match; pass --pre or pin the pre-release explicitly"
         return ResolutionError(f"no version of `{dep.name}` matches {asked}",
                                cause=f"available: {shown}", hint=hint)
+    if not matching:
+        return None
     newest = max(matching)
     of_newest = [f for f in files if f.version == newest]
     return _why_unusable(dep.name, newest, of_newest, policy)
 
 
 def _why_unusable(name: str, version: object, files: list[DistFile],
-                  policy: Policy) -> ResolutionError:
+                  policy: Policy) -> ResolutionError | None:
     wheels = [f for f in files if f.kind == "wheel"]
     supported = set(policy.tags)
     if not wheels:
@@ -94,12 +100,14 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
     compatible = [f for f in wheels if f.tags & supported]
     if not compatible:
         offered = sorted({str(t) for f in wheels for t in f.tags})
+        pure = f"py{policy.python_version.major}-none-any"
+        accepted = [str(t) for t in policy.tags[:2]] + [pure]
         return ResolutionError(
             f"`{name}` {version} has no wheel compatible with the target "
             f"(CPython {policy.python_version})",
             cause=f"wheels offered for: {', '.join(offered[:10])}\n"
-                  f"     the target accepts e.g.: {', '.join(str(t) for t in policy.tags[:3])}, "
-                  f"..., {policy.tags[-1]}",
+                  f"     the target accepts {len(policy.tags)} tags, e.g. "
+                  f"{', '.join(accepted)}",
             hint="choose a version with a wheel for this platform, or another interpreter")
     python_ok = [f for f in compatible if f.requires_python is None
                  or f.requires_python.contains(policy.python_version, prereleases=True)]
@@ -112,5 +120,6 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
         return ResolutionError(f"`{name}` {version} was yanked",
                                cause=f"reason: {python_ok[0].yanked or 'none given'}",
                                hint=f"pin it exactly (`{name}=={version}`) to install it anyway")
-    return ResolutionError(f"no usable distribution of `{name}` {version}",
-                           hint="the required --hash values match none of its files")
+    if policy.allowed_hashes.get(files[0].name):
+        return ResolutionError(f"no file of `{name}` {version} has one of the required hashes")
+    return None
