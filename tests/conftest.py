@@ -100,6 +100,15 @@ def site_packages(venv: Path) -> Path:
     return found
 
 
+def installed(venv: Path) -> dict[str, str]:
+    """``{dist-info name: version}`` of what is installed in ``venv``."""
+    result = {}
+    for info in site_packages(venv).glob("*.dist-info"):
+        name, version = info.name[: -len(".dist-info")].split("-")
+        result[name] = version
+    return result
+
+
 def run_python(venv: Path, code: str) -> str:
     proc = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True,
                           text=True, check=True)

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import IndexFactory, Runner, run_python, site_packages, snapshot
-
-
-def installed(venv: Path) -> dict[str, str]:
-    result = {}
-    for info in site_packages(venv).glob("*.dist-info"):
-        name, version = info.name[: -len(".dist-info")].split("-")
-        result[name] = version
-    return result
+from conftest import IndexFactory, Runner, installed, run_python, snapshot
 
 
 def test_extras_and_extras_of_dependencies(wb: Runner, venv: Path,
