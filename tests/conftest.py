@@ -163,13 +163,15 @@ def custom_index(tmp_path: Path) -> Iterator[IndexFactory]:
 
 def other_python() -> Path | None:
     """A CPython 3.9+ other than the one running the tests, if the machine has one."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     for version in ("3.9", "3.12", "3.10", "3.13"):
         if version == f"{sys.version_info[0]}.{sys.version_info[1]}":
             continue
-        found = shutil.which(f"python{version}")
-        if found:
-            proc = subprocess.run([found, "-c", "import sys; print(sys.version_info[:2])"],
+        found = [shutil.which(f"python{version}"),
+                 *map(str, sorted(pyenv.glob(f"{version}.*/bin/python{version}")))]
+        for candidate in filter(None, found):
+            proc = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"],
                                   capture_output=True, text=True, check=False)
             if proc.returncode == 0:
-                return Path(found)
+                return Path(candidate)
     return None

@@ -12,19 +12,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from installer import install as installer_install
 from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from packaging.utils import NormalizedName
 
+from ._log import logger
 from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
@@ -89,16 +92,19 @@ def uninstall_plan(dists: Iterable[InstalledDist]) -> Plan:
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
           compile_bytecode: bool = False) -> None:
     """Carry out ``plan``; on any failure the target is restored and InstallError raised."""
-    with _Transaction(target.prefix) as tx:
+    news = [a for a in plan.actions if a.new is not None]
+    with _HeldSignals() as signals, _Transaction(target.prefix) as tx:
         try:
-            news = [a for a in plan.actions if a.new is not None]
             with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
                 stages = list(pool.map(lambda a: tx.stage(target, a, wheels[a.name]), news))
             for action in plan.actions:
+                signals.check()
                 if action.old is not None:
                     tx.remove_dist(action.old)
             for stage in stages:
+                signals.check()
                 tx.place(stage)
+            signals.check()
         except (OSError, ValueError) as exc:
             name = getattr(exc, "warmbuild_dist", None)
             raise InstallError(
@@ -107,6 +113,39 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
             ) from exc
     if compile_bytecode and news:
         _compile(target, [a.new.name for a in news if a.new])
+
+
+class _HeldSignals:
+    """Holds SIGINT/SIGTERM while files move, so that they end in a rollback, never half-way.
+
+    ``check()`` turns a held signal into KeyboardInterrupt at a point where the transaction
+    can roll back; one that arrives while committing or rolling back waits until that is done.
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.pending: int | None = None
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> _HeldSignals:
+        if threading.current_thread() is threading.main_thread():
+            self._old = {s: signal.signal(s, self._hold) for s in self._SIGNALS}
+        return self
+
+    def _hold(self, signum: int, frame: object) -> None:
+        self.pending = signum
+
+    def check(self) -> None:
+        if self.pending is not None:
+            raise KeyboardInterrupt
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        for signum, handler in self._old.items():
+            signal.signal(signum, handler)
+        if self.pending is not None and exc_type is None:
+            # Too late to roll back: the new files are in place and the backups gone.
+            logger.warning("warning: interrupt received after the install had completed")
 
 
 class _Transaction:

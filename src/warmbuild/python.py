@@ -169,8 +169,14 @@ def query_target(executable: Path, cache: Cache | None = None) -> Target:
             f"{executable}: not a usable Python interpreter (query exited {proc.returncode})",
             cause=last or None, hint="warmbuild installs into CPython 3.9 or newer",
         )
-    data = json.loads(proc.stdout)
-    target = _target_from_json(data)
+    try:
+        data = json.loads(proc.stdout)
+        target = _target_from_json(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TargetError(f"{executable}: not a usable Python interpreter (its answer to "
+                          "warmbuild's query was not understood)",
+                          cause=proc.stdout.strip()[:200] or None,
+                          hint="warmbuild installs into CPython 3.9 or newer") from exc
     if target.implementation != "cpython" or target.version < Version("3.9"):
         raise TargetError(
             f"{executable}: {target.implementation} {target.version} is not supported",

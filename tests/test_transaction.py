@@ -1,0 +1,65 @@
+"""A failed or interrupted install leaves the environment exactly as it was."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import IndexFactory, Runner, installed, run_python, site_packages, snapshot
+from support.indexserver import IndexServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_failure_while_placing_files_rolls_back_the_upgrade(
+        wb: Runner, venv: Path, custom_index: IndexFactory) -> None:
+    server = custom_index([
+        ("demo", "1.0", {"entry_points": {"console_scripts": {"demo": "demo:main"}}}),
+        ("demo", "2.0", {"files": {"demo/__init__.py": "__version__ = '2.0'",
+                                   "demo/sub/mod.py": "x = 1"}}),
+        ("extra", "1.0"),
+    ])
+    wb("install", "--python", venv, "-i", server.url, "demo==1.0")
+    # A stray file where version 2.0 needs a directory: moving 2.0 into place fails after
+    # 1.0 was already moved aside, which is what a rollback must undo.
+    (site_packages(venv) / "demo" / "sub").write_text("not a directory")
+    before = snapshot(venv)
+    result = wb("install", "--python", venv, "-i", server.url, "demo==2.0", "extra", expect=1)
+    assert "error: installing into" in result.stderr
+    assert "the environment was left as it was" in result.stderr
+    assert "Traceback" not in result.output
+    assert snapshot(venv) == before
+    assert run_python(venv, "import demo; print(demo.__version__)") == "1.0"
+    assert (venv / "bin" / "demo").exists()
+    assert not list(venv.glob(".warmbuild-tx-*"))
+
+
+def test_interrupted_install_leaves_env_unchanged(wb: Runner, venv: Path, index: IndexServer,
+                                                  tmp_path: Path) -> None:
+    reqs = ROOT / "benchmarks" / "requirements.txt"
+    # Fill the cache first so the second run spends its time installing.
+    warm = tmp_path / "warm"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(warm)], check=True)
+    wb("install", "--python", warm, "-i", index.url, "-r", reqs)
+    wb("install", "--python", venv, "-i", index.url, "six")
+    before = snapshot(venv)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warmbuild", "install", "--python", str(venv), "-i", index.url,
+         "-r", str(reqs)], env=wb.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(venv.glob(".warmbuild-tx-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        # The signal came after the last move: then the install must be complete.
+        assert "pytest" in installed(venv) and "rich" in installed(venv)
+    else:
+        assert proc.returncode == 130, stderr
+        assert "interrupted; the environment was left as it was" in stderr
+        assert snapshot(venv) == before
+    assert not list(venv.glob(".warmbuild-tx-*"))
