@@ -23,6 +23,7 @@ BUCKETS = {
     "wheels-v1": "wheels by sha256, as downloaded or built",
     "http-v1": "index pages and metadata files with their validators",
     "interpreters-v1": "target interpreter queries by path and mtime",
+    "archive-v1": "unpacked wheels by sha256, installed by hard links",
     "envs-v1": "persistent build environments",
 }
 

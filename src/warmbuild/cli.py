@@ -314,7 +314,7 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         return 0
     removed = 0
     for entry in sorted(root.iterdir()):
-        keep = args.action == "prune" and entry.name in BUCKETS and entry.name != "http-v1"
+        keep = args.action == "prune" and entry.name in BUCKETS
         if keep:
             removed += _prune_bucket(entry)
             continue

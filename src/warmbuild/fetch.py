@@ -13,6 +13,7 @@ import os
 import tempfile
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,13 +23,20 @@ from .errors import HashMismatchError, NetworkError
 from .http import HttpClient, redact
 
 
+@dataclass(frozen=True)
+class Fetched:
+    path: Path
+    #: Known for files in the cache (it is their key); ``None`` for local files used in place.
+    sha256: str | None
+
+
 class Fetcher:
     def __init__(self, client: HttpClient, cache: Cache) -> None:
         self._client = client
         self._cache = cache
         self._bucket = cache.bucket("wheels-v1")
 
-    def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Path:
+    def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Fetched:
         """A local path to ``file``, whose hashes match the index's and ``required``."""
         if file.url.startswith("file:"):
             path = Path(urllib.request.url2pathname(urlsplit(file.url).path))
@@ -36,7 +44,7 @@ class Fetcher:
                 raise NetworkError(f"{path}: no such file")
             if required or file.hashes:
                 _verify(file, _hash_file(path, _algorithms(file, required)), required)
-            return path
+            return Fetched(path, None)
         sha = file.sha256 or self._known_sha(file.url)
         if sha is not None:
             cached = self._bucket / sha[:2] / sha / file.filename
@@ -44,7 +52,7 @@ class Fetcher:
                 digests = ({"sha256": sha} if all(a == "sha256" for a, _ in required)
                            else _hash_file(cached, _algorithms(file, required)))
                 _verify(file, digests, required)
-                return cached
+                return Fetched(cached, sha)
         return self._download(file, required)
 
     def _known_sha(self, url: str) -> str | None:
@@ -53,7 +61,7 @@ class Fetcher:
         except OSError:
             return None
 
-    def _download(self, file: DistFile, required: Sequence[tuple[str, str]]) -> Path:
+    def _download(self, file: DistFile, required: Sequence[tuple[str, str]]) -> Fetched:
         algorithms = _algorithms(file, required)
         fd, tmp_name = tempfile.mkstemp(dir=self._bucket, prefix=".download-")
         tmp = Path(tmp_name)
@@ -72,7 +80,7 @@ class Fetcher:
             raise
         if file.sha256 is None:
             atomic_write(self._bucket / "urls" / _url_key(file.url), sha.encode())
-        return final
+        return Fetched(final, sha)
 
 
 class _HashingWriter:

@@ -9,6 +9,7 @@ was before the command; only after the last move are backups deleted.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +24,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from installer import install as installer_install
-from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 from packaging.utils import NormalizedName
 
@@ -32,6 +32,7 @@ from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
 from .python import Target
+from .unpack import LinkingDestination, UnpackedWheel
 
 ActionKind = Literal["install", "upgrade", "downgrade", "reinstall", "uninstall"]
 
@@ -175,14 +176,17 @@ class _Transaction:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def stage(self, target: Target, action: Action, wheel: Path) -> Path:
+        """Install into a staging dir; ``wheel`` is a .whl file or an unpacked wheel dir."""
         assert action.new is not None
         stage_dir = self.root / f"stage-{action.name}"
-        destination = SchemeDictionaryDestination(
+        destination = LinkingDestination(
             scheme_dict=target.scheme(action.new.name), interpreter=str(target.executable),
             script_kind="posix", destdir=str(stage_dir),
         )
         try:
-            with WheelFile.open(wheel) as source:
+            with contextlib.ExitStack() as stack:
+                source = (UnpackedWheel(wheel) if wheel.is_dir()
+                          else stack.enter_context(WheelFile.open(wheel)))
                 installer_install(source, destination, _extra_metadata(action.new))
         except Exception as exc:
             exc.warmbuild_dist = f"{action.name} ({wheel.name})"  # type: ignore[attr-defined]

@@ -33,6 +33,7 @@ from .installed import InstalledDist, scan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import Candidate, Dep, Policy, Provider, dep_from_requirement, resolve
+from .unpack import unpack
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     plan = make_plan(resolved, installed, reinstall=request.reinstall)
     if request.dry_run or not plan.actions:
         return InstallResult(plan, resolved, request.dry_run)
-    wheels = fetch_all(fetcher, [a.new for a in plan.actions if a.new is not None])
+    wheels = fetch_all(fetcher, cache, [a.new for a in plan.actions if a.new is not None])
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
     count = len(plan.actions)
@@ -146,9 +147,18 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     return InstallResult(plan, resolved, False)
 
 
-def fetch_all(fetcher: Fetcher, dists: Sequence[ResolvedDist]) -> dict[NormalizedName, Path]:
+def fetch_all(fetcher: Fetcher, cache: Cache,
+              dists: Sequence[ResolvedDist]) -> dict[NormalizedName, Path]:
+    """Each dist as an unpacked wheel in the cache (or, for a local wheel, the file)."""
+
+    def prepare(dist: ResolvedDist) -> Path:
+        fetched = fetcher.fetch(_file(dist), dist.required_hashes)
+        if fetched.sha256 is None:
+            return fetched.path
+        return unpack(cache, fetched.path, fetched.sha256)
+
     with timed() as elapsed, ThreadPoolExecutor(max_workers=8) as pool:
-        paths = list(pool.map(lambda d: fetcher.fetch(_file(d), d.required_hashes), dists))
+        paths = list(pool.map(prepare, dists))
     if dists:
         logger.info("Prepared %d package%s in %s", len(dists), _s(dists),
                     format_duration(elapsed[0]))
@@ -237,7 +247,7 @@ class _MetadataReader:
         data = self._finder.metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
-        path = self._fetcher.fetch(cand.file)
+        path = self._fetcher.fetch(cand.file).path
         with zipfile.ZipFile(path) as zf:
             meta = [n for n in zf.namelist()
                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]

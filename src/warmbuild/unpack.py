@@ -1,0 +1,159 @@
+"""Unpacked wheels in the cache, installed by hard links (uv's approach).
+
+A wheel is extracted once into ``archive-v1/<sha256>/``, with the hash and size of every
+file computed while extracting (so the RECORD we write is our own, not the wheel's word).
+Installing it then links each file into place instead of decompressing and hashing it
+again; a file that cannot be linked (another filesystem) is copied. Scripts whose shebang
+must be rewritten are written, never linked. Installed files share their inode with the
+cache, as with uv's default link mode: editing one in place edits the cached copy too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, cast
+
+from installer.destinations import SchemeDictionaryDestination
+from installer.records import Hash, RecordEntry
+from installer.sources import WheelSource
+from installer.utils import Scheme
+
+from .cache import Cache
+
+_INDEX = ".warmbuild-files.json"
+_CHUNK = 1 << 20
+
+
+def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
+    """The directory holding ``wheel`` unpacked; extracted on first use, then reused."""
+    bucket = cache.bucket("archive-v1")
+    dest = bucket / sha256
+    if (dest / _INDEX).is_file():
+        return dest
+    with cache.lock(dest):
+        if (dest / _INDEX).is_file():
+            return dest
+        tmp = Path(tempfile.mkdtemp(dir=bucket, prefix=".unpack-"))
+        try:
+            files = _extract(wheel, tmp)
+            (tmp / _INDEX).write_text(json.dumps(files))
+            if dest.exists():  # left half-made by a process that was killed
+                shutil.rmtree(dest)
+            os.replace(tmp, dest)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return dest
+
+
+def _extract(wheel: Path, root: Path) -> dict[str, list[Any]]:
+    files: dict[str, list[Any]] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for info in zf.infolist():
+            if info.is_dir():
+                continue
+            name = info.filename
+            parts = PurePosixPath(name).parts
+            if name.startswith("/") or ".." in parts:
+                raise ValueError(f"{wheel.name}: unsafe path {name!r} in the archive")
+            target = root.joinpath(*parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            digest = hashlib.sha256()
+            with zf.open(info) as src, target.open("wb") as out:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+            mode = info.external_attr >> 16
+            executable = bool(mode & 0o111)
+            target.chmod(0o755 if executable else 0o644)
+            encoded = base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
+            files[name] = [f"sha256={encoded}", info.file_size, executable]
+    return files
+
+
+class _LinkableFile:
+    """A read-only stream over an unpacked file that also says where the file is."""
+
+    def __init__(self, path: Path, record_hash: str, size: int) -> None:
+        self.path = path
+        self.record_hash = record_hash
+        self.size = size
+        self._file: BinaryIO | None = None
+
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            self._file = self.path.open("rb")
+        return self._file
+
+    def read(self, size: int = -1) -> bytes:
+        return self._open().read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._open().readline(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._open().seek(offset, whence)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class UnpackedWheel(WheelSource):
+    """installer's WheelSource over an ``archive-v1`` directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[str, list[Any]] = json.loads((root / _INDEX).read_text())
+        (info,) = {p.split("/", 1)[0] for p in self._files
+                   if p.split("/", 1)[0].endswith(".dist-info")}
+        self._dist_info: str = info
+        name, _, version = info[: -len(".dist-info")].partition("-")
+        super().__init__(name, version)
+
+    @property
+    def dist_info_dir(self) -> str:
+        return self._dist_info
+
+    @property
+    def dist_info_filenames(self) -> list[str]:
+        prefix = self._dist_info + "/"
+        return [p[len(prefix):] for p in self._files
+                if p.startswith(prefix) and "/" not in p[len(prefix):]]
+
+    def read_dist_info(self, filename: str) -> str:
+        return (self.root / self._dist_info / filename).read_text(encoding="utf-8")
+
+    def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
+        for name, (record_hash, size, executable) in self._files.items():
+            stream = _LinkableFile(self.root / name, record_hash, size)
+            try:
+                yield (name, record_hash, str(size)), cast(BinaryIO, stream), executable
+            finally:
+                stream.close()
+
+
+class LinkingDestination(SchemeDictionaryDestination):
+    """Links files that come from an unpacked wheel; writes everything else."""
+
+    def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
+                    is_executable: bool) -> RecordEntry:
+        if not isinstance(stream, _LinkableFile):
+            return super().write_to_fs(scheme, path, stream, is_executable)
+        target = self._path_with_destdir(scheme, path)
+        if not self.overwrite_existing and target.exists():
+            raise FileExistsError(f"File already exists: {target}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(stream.path, target)
+        except OSError:
+            shutil.copy2(stream.path, target)
+        return RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
