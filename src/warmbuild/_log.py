@@ -1,6 +1,8 @@
 """Output: one line per phase on stderr, detail with ``-v``, nothing with ``-q``.
 
 Library code reports through :data:`logger`; only the CLI configures where it goes.
+:data:`progress` carries what is happening right now ("Downloading 3 packages"): the CLI
+shows it as a transient status line on a TTY, as plain lines with ``-v``, else not at all.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 logger = logging.getLogger("warmbuild")
+progress = logging.getLogger("warmbuild.progress")
 
 
 def format_duration(seconds: float) -> str:

@@ -11,13 +11,13 @@ import shutil
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from . import __version__
-from ._log import logger
+from ._log import logger, progress
 from .cache import BUCKETS, Cache, default_cache_root, open_cache
 from .errors import UsageError, WarmbuildError
 from .install import Plan
@@ -71,6 +71,50 @@ def _configure_logging(verbose: int, quiet: int) -> None:
     elif quiet:
         level = logging.WARNING if quiet == 1 else logging.ERROR
     logger.setLevel(level)
+    # Progress is noise in pipes and CI: plain lines only with -v, a status line on a TTY.
+    progress.propagate = bool(verbose)
+    progress.handlers.clear()
+    progress.setLevel(logging.INFO if verbose or (not quiet and sys.stderr.isatty())
+                      else logging.WARNING)
+
+
+@contextlib.contextmanager
+def _status_line() -> Iterator[None]:
+    """A transient rich status line fed by the progress logger, on a TTY only."""
+    if progress.propagate or not progress.isEnabledFor(logging.INFO):
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status("Starting") as status:
+        handler = _StatusHandler(status)
+        progress.addHandler(handler)
+        saved = logger.handlers[:]
+        # Phase lines printed while the status shows must not tear it.
+        logger.handlers[:] = [_RichLineHandler(status.console)]
+        try:
+            yield
+        finally:
+            progress.removeHandler(handler)
+            logger.handlers[:] = saved
+
+
+class _StatusHandler(logging.Handler):
+    def __init__(self, status: Any) -> None:
+        super().__init__()
+        self._status = status
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._status.update(record.getMessage())
+
+
+class _RichLineHandler(logging.Handler):
+    def __init__(self, console: Any) -> None:
+        super().__init__()
+        self._console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._console.print(record.getMessage(), markup=False, highlight=False)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -193,7 +237,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
     )
-    result = install(request, target, cache)
+    with _status_line():
+        result = install(request, target, cache)
     if args.format == "json":
         print(json.dumps(_plan_json(result.plan, dry_run=result.dry_run), indent=2))
         return 0

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ._log import progress
 from .cache import Cache, atomic_write
 from .dists import DistFile
 from .errors import HashMismatchError, NetworkError
@@ -62,6 +63,7 @@ class Fetcher:
             return None
 
     def _download(self, file: DistFile, required: Sequence[tuple[str, str]]) -> Fetched:
+        progress.info("Downloading %s", file.filename)
         algorithms = _algorithms(file, required)
         fd, tmp_name = tempfile.mkstemp(dir=self._bucket, prefix=".download-")
         tmp = Path(tmp_name)

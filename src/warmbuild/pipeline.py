@@ -20,7 +20,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from . import diagnose
-from ._log import format_duration, logger, timed
+from ._log import format_duration, logger, progress, timed
 from .cache import Cache
 from .config import Settings, load_settings
 from .dists import DistFile, ResolvedDist
@@ -118,6 +118,7 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     reader = _MetadataReader(finder, fetcher)
     provider = Provider(policy, _finder_fn(finder), reader, installed,
                         _constraints(reqs.constraints, target))
+    progress.info("Resolving dependencies")
     with timed() as elapsed:
         try:
             resolution = resolve(provider, deps)
@@ -139,6 +140,7 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     if request.dry_run or not plan.actions:
         return InstallResult(plan, resolved, request.dry_run)
     wheels = fetch_all(fetcher, cache, [a.new for a in plan.actions if a.new is not None])
+    progress.info("Installing %d package%s", len(plan.actions), _s(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
     count = len(plan.actions)
@@ -157,6 +159,7 @@ def fetch_all(fetcher: Fetcher, cache: Cache,
             return fetched.path
         return unpack(cache, fetched.path, fetched.sha256)
 
+    progress.info("Preparing %d package%s", len(dists), _s(dists))
     with timed() as elapsed, ThreadPoolExecutor(max_workers=8) as pool:
         paths = list(pool.map(prepare, dists))
     if dists:
