@@ -36,8 +36,10 @@ def index(wheelhouse: Path) -> Iterator[IndexServer]:
 
 @pytest.fixture
 def clean_env(tmp_path: Path) -> dict[str, str]:
+    # A proxy of the machine must not carry the tests' loopback traffic.
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PIP_", "WARMBUILD_", "UV_")) and k != "VIRTUAL_ENV"}
+           if not k.startswith(("PIP_", "WARMBUILD_", "UV_")) and k != "VIRTUAL_ENV"
+           and not k.lower().endswith("_proxy")}
     home = tmp_path / "home"
     home.mkdir()
     env.update(

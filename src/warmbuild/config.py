@@ -2,8 +2,9 @@
 
 Precedence, highest first: command-line flags; options inside ``-r`` files; ``WARMBUILD_*``
 environment variables; pip's environment variables (``PIP_INDEX_URL`` ...); pip's
-configuration files (``[install]`` over ``[global]``; later files over earlier, in pip's
-order: global, user, the target env's ``pip.conf``, ``PIP_CONFIG_FILE``); the default.
+configuration files (``[install]`` in any file over ``[global]`` in any file; then later files
+over earlier, in pip's order: global, user, the target env's ``pip.conf``, ``PIP_CONFIG_FILE``,
+whose presence skips the user files); the default.
 Reading pip's files is deliberate: that is where users keep their company mirror.
 ``PIP_CONFIG_FILE=/dev/null`` turns all pip files off, as it does for pip.
 """
@@ -54,8 +55,12 @@ def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None) -> 
     files = [Path(d) / "pip" / "pip.conf" for d in reversed(xdg_dirs) if d]
     files.append(Path("/etc/pip.conf"))
     home = Path(environ.get("HOME", str(Path.home())))
-    files.append(home / ".pip" / "pip.conf")
-    files.append(Path(environ.get("XDG_CONFIG_HOME", str(home / ".config"))) / "pip" / "pip.conf")
+    # As in pip, an existing PIP_CONFIG_FILE replaces the per-user files (it does not just
+    # override them key by key): a user's find-links must not leak into an explicit config.
+    if not (explicit and Path(explicit).exists()):
+        files.append(home / ".pip" / "pip.conf")
+        files.append(Path(environ.get("XDG_CONFIG_HOME", str(home / ".config")))
+                     / "pip" / "pip.conf")
     if target_prefix is not None:
         files.append(target_prefix / "pip.conf")
     if explicit:
@@ -73,19 +78,26 @@ def load_settings(flags: Mapping[str, str | Sequence[str] | bool | None], *,
         "find-links": Setting((), "default"),
         "no-index": Setting(False, "default"),
     }
+    parsed: list[tuple[Path, configparser.RawConfigParser]] = []
     for path in pip_config_files(environ, target_prefix):
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")
         except (configparser.Error, UnicodeDecodeError):
             continue
-        for section in ("global", "install"):
-            if parser.has_section(section):
-                for key in KEYS:
-                    if parser.has_option(section, key):
-                        raw = parser.get(section, key)
-                        values[key] = Setting(_convert(key, raw),
-                                              f"pip config {path} [{section}]")
+        parsed.append((path, parser))
+    # pip merges all files first and then ranks sections, so [install] in any file beats
+    # [global] in any file (even a later one); within a section, later files win.
+    for section in ("global", "install"):
+        for path, parser in parsed:
+            if not parser.has_section(section):
+                continue
+            for option, raw in parser.items(section):
+                # pip spells keys either way (index_url, --index-url) and skips empty values;
+                # an empty index-url must not replace the default with "".
+                key = option.lower().replace("_", "-").removeprefix("--")
+                if key in KEYS and raw.strip():
+                    values[key] = Setting(_convert(key, raw), f"pip config {path} [{section}]")
     for prefix, label in (("PIP_", "pip environment"), ("WARMBUILD_", "environment")):
         for key in KEYS:
             var = prefix + key.upper().replace("-", "_")

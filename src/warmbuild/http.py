@@ -99,7 +99,8 @@ class HttpClient:
         if cached is not None:
             meta, body = cached
             if self.offline or time.time() - meta["stored"] < meta.get("max_age", 0):
-                return Response(url, 200, meta.get("content_type", ""), body, from_cache=True)
+                return Response(url, meta.get("status", 200), meta.get("content_type", ""),
+                                body, from_cache=True)
         elif self.offline:
             raise NetworkError(
                 f"{redact(url)} is not in the cache and --offline forbids fetching it",
@@ -117,12 +118,19 @@ class HttpClient:
             meta, body = cached
             meta.update(stored=time.time(), max_age=_max_age(resp.headers))
             atomic_write(meta_path, json.dumps(meta).encode())
-            return Response(url, 200, meta.get("content_type", ""), body, from_cache=True)
+            return Response(url, meta.get("status", 200), meta.get("content_type", ""), body,
+                            from_cache=True)
         content_type = resp.headers.get("Content-Type", "")
-        if resp.status == 200 and "no-store" not in resp.headers.get("Cache-Control", ""):
+        # 404s are kept too (with their own freshness, usually none): an extra index that
+        # lacks a project answers 404, and --offline must be able to replay that answer
+        # instead of failing with "not in the cache" after a successful online run.
+        if resp.status in (200, 404) and "no-store" not in resp.headers.get("Cache-Control", ""):
+            if resp.status == 404:
+                body = b""
             atomic_write(body_path, body)
             atomic_write(meta_path, json.dumps({
-                "url": url, "stored": time.time(), "max_age": _max_age(resp.headers),
+                "url": url, "status": resp.status, "stored": time.time(),
+                "max_age": _max_age(resp.headers),
                 "etag": resp.headers.get("ETag"),
                 "last_modified": resp.headers.get("Last-Modified"),
                 "content_type": content_type,

@@ -210,7 +210,9 @@ def parse_html(text: str, page_url: str, *, origin: str) -> list[DistFile]:
         metadata = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
         dist = make_dist_file(
             filename, url, origin=origin, requires_python=attrs.get("data-requires-python"),
-            yanked=attrs.get("data-yanked") if "data-yanked" in attrs else None,
+            # A bare ``data-yanked`` (no value) parses as None but still means yanked
+            # (PEP 592); it must not be confused with the attribute being absent.
+            yanked=(attrs.get("data-yanked") or "") if "data-yanked" in attrs else None,
             hashes=hashes, metadata=metadata if metadata != "false" else None,
         )
         if dist is not None:

@@ -253,6 +253,8 @@ class _State:
     max_age: int
     requests: list[tuple[str, str]]
     files_url: str = ""
+    #: (method, path, status) of every response sent, in order; see IndexServer.statuses.
+    responses: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     cache: _MetadataCache = field(default_factory=_MetadataCache)
     started: float = field(default_factory=time.time)
@@ -299,6 +301,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._dispatch(head=False)
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # Every status goes through here (including 304s and 206s), so tests can assert
+        # e.g. that a revalidation was answered "not modified".
+        with self.state.lock:
+            self.state.responses.append(
+                (str(getattr(self, "command", "") or ""), str(getattr(self, "path", "")), code)
+            )
+        super().send_response(code, message)
 
     def do_HEAD(self) -> None:
         self._dispatch(head=True)
@@ -627,6 +638,11 @@ class IndexServer:
         with self._state.lock:
             snapshot = list(self.requests)
         return (p for _m, p in snapshot)
+
+    def statuses(self) -> list[tuple[str, int]]:
+        """(path, status) of the responses sent so far, e.g. to see a 304 revalidation."""
+        with self._state.lock:
+            return [(path, status) for _m, path, status in self._state.responses]
 
 
 def serve_index(

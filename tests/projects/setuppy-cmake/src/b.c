@@ -1,0 +1,3 @@
+#include "native.h"
+
+int native_b(void) { return 2; }

@@ -1,0 +1,75 @@
+"""Proxies come from the environment (HTTP_PROXY / NO_PROXY), as for pip and uv."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from conftest import Runner, installed
+from support.indexserver import IndexServer
+
+
+class _ForwardProxy(BaseHTTPRequestHandler):
+    """Relays absolute-URI GETs, the way an HTTP forward proxy does, and logs them."""
+
+    seen: ClassVar[list[str]] = []
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",
+                                                                           "proxy-connection")}
+        try:
+            with self.opener.open(urllib.request.Request(self.path, headers=headers)) as resp:
+                status, body, reply = resp.status, resp.read(), resp.headers
+        except urllib.error.HTTPError as exc:
+            status, body, reply = exc.code, exc.read(), exc.headers
+        self.send_response(status)
+        for key, value in reply.items():
+            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    seen: ClassVar[list[str]] = []
+    handler = type("Proxy", (_ForwardProxy,), {"seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_requests_go_through_the_proxy_from_the_environment(
+        wb: Runner, venv: Path, index: IndexServer, proxy: tuple[str, list[str]]) -> None:
+    url, seen = proxy
+    wb("install", "--python", venv, "-i", index.url, "six",
+       env={"HTTP_PROXY": url, "http_proxy": url, "NO_PROXY": "", "no_proxy": ""})
+    assert installed(venv) == {"six": "1.17.0"}
+    assert f"{index.url}/six/" in seen
+    assert any(p.endswith(".whl") for p in seen)
+
+
+def test_no_proxy_bypasses_it(wb: Runner, venv: Path, index: IndexServer,
+                              proxy: tuple[str, list[str]]) -> None:
+    url, seen = proxy
+    wb("install", "--python", venv, "-i", index.url, "six",
+       env={"HTTP_PROXY": url, "http_proxy": url, "NO_PROXY": "127.0.0.1",
+            "no_proxy": "127.0.0.1"})
+    assert installed(venv) == {"six": "1.17.0"}
+    assert seen == []
