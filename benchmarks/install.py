@@ -290,16 +290,7 @@ def local_index(index_url: str | None, wheelhouse: Path | None) -> Iterator[str]
         return
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
-    from tests.support import indexserver
     from tests.support.indexserver import serve_index
-
-    # The index answers with several small writes per response; without TCP_NODELAY every
-    # keep-alive request stalls ~40 ms on delayed ACKs, which taxes sequential clients (pip)
-    # far more than concurrent ones (uv). Turn Nagle off if the server has not done so itself.
-    handler = getattr(indexserver, "_Handler", None)
-    if handler is not None and not getattr(handler, "disable_nagle_algorithm", True):
-        log("index server: enabling TCP_NODELAY (disable_nagle_algorithm)")
-        handler.disable_nagle_algorithm = True
 
     if wheelhouse is None:
         from tests.support.wheelhouse import ensure_wheelhouse

@@ -288,6 +288,9 @@ class _State:
 class _Handler(BaseHTTPRequestHandler):
     # Keep-alive, as real indexes do, so connection pooling in the client is exercised.
     protocol_version = "HTTP/1.1"
+    # Small writes on a keep-alive connection otherwise wait ~40 ms for a delayed ACK,
+    # which would make every sequential client (pip) look slow.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
