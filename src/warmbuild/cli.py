@@ -18,11 +18,20 @@ from typing import Any
 
 from . import __version__
 from ._log import logger, progress
+from .build import BuildOptions
 from .cache import BUCKETS, Cache, default_cache_root, open_cache
 from .errors import UsageError, WarmbuildError
+from .hooks import Kind, parse_config_settings
 from .install import Plan
 from .installed import InstalledDist, scan
-from .pipeline import InstallRequest, effective_settings, install, uninstall
+from .pipeline import (
+    BuildRequest,
+    InstallRequest,
+    build_dists,
+    effective_settings,
+    install,
+    uninstall,
+)
 from .python import Target, find_interpreter, query_target
 
 
@@ -135,6 +144,26 @@ def _target_args(p: argparse.ArgumentParser) -> None:
                    help="allow changing an externally managed (PEP 668) interpreter")
 
 
+def _build_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-C", "--config-settings", action="append", default=[],
+                   metavar="KEY=VALUE", help="passed to every build backend hook; repeat a "
+                   "key for a list")
+    p.add_argument("--no-build-isolation", action="store_true",
+                   help="build in the target env (its build requirements must be installed)")
+    p.add_argument("--refresh-build-env", action="store_true",
+                   help="recreate the build env of each tree (at the same path)")
+    p.add_argument("--build-env-dir", default=os.environ.get("WARMBUILD_BUILD_ENV_DIR"),
+                   help="where build envs live (default: WARMBUILD_BUILD_ENV_DIR, "
+                   "[tool.warmbuild] build-env-dir, else the cache)")
+
+
+def _build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
+    return BuildOptions(
+        config_settings=parse_config_settings(args.config_settings),
+        isolation=not args.no_build_isolation, refresh_env=args.refresh_build_env,
+        upgrade_env=upgrade, env_dir=args.build_env_dir, verbose=bool(args.verbose))
+
+
 def _index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--index-url", help="the main index (simple API)")
     p.add_argument("--extra-index-url", action="append", default=[],
@@ -169,10 +198,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
+                   help="install a source tree in editable mode (PEP 660)")
+    _build_args(p)
     _index_args(p)
     _target_args(p)
     _common(p)
     p.set_defaults(func=_cmd_install)
+
+    p = sub.add_parser("build", help="build an sdist and/or a wheel of a source tree")
+    p.add_argument("path", nargs="?", default=".", type=Path, metavar="PATH")
+    p.add_argument("--sdist", action="store_true", help="build an sdist")
+    p.add_argument("--wheel", action="store_true", help="build a wheel")
+    p.add_argument("-o", "--outdir", type=Path, default=None,
+                   help="where to put the files (default: PATH/dist)")
+    _build_args(p)
+    _index_args(p)
+    _target_args(p)
+    _common(p)
+    p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("uninstall", help="remove packages from the target environment")
     p.add_argument("packages", nargs="+", metavar="NAME")
@@ -224,8 +268,8 @@ def _index_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_install(args: argparse.Namespace) -> int:
     if args.only_binary not in (None, ":all:"):
-        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` is supported, "
-                         "building from source is not supported yet")
+        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` is supported; "
+                         "sdists of dependencies are not built yet (source trees are)")
     cache = _cache(args)
     target = _target(args, cache)
     request = InstallRequest(
@@ -236,6 +280,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
         require_hashes=args.require_hashes, dry_run=args.dry_run, offline=args.offline,
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
+        editables=tuple(args.editable), build=_build_options(args, upgrade=args.upgrade),
     )
     with _status_line():
         result = install(request, target, cache)
@@ -249,6 +294,32 @@ def _cmd_install(args: argparse.Namespace) -> int:
         logger.info("Audited %d package%s: nothing to do", len(result.resolved),
                     "" if len(result.resolved) == 1 else "s")
     _print_plan(result.plan)
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    cache = _cache(args)
+    try:
+        target = _target(args, cache)
+    except WarmbuildError:
+        if args.python:
+            raise
+        # Building changes no environment: without a venv, build for the python3 on PATH.
+        target = query_target(find_interpreter(None, system=True, cwd=Path.cwd()), cache)
+    chosen: list[Kind] = []
+    if args.sdist:
+        chosen.append("sdist")
+    if args.wheel:
+        chosen.append("wheel")
+    kinds = tuple(chosen)
+    request = BuildRequest(
+        path=args.path, kinds=kinds or ("sdist", "wheel"),
+        outdir=args.outdir or args.path / "dist", index_flags=_index_flags(args),
+        offline=args.offline, build=_build_options(args))
+    with _status_line():
+        built = build_dists(request, target, cache)
+    for path in built:
+        print(path)
     return 0
 
 

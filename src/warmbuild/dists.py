@@ -27,7 +27,8 @@ class DistFile:
     url: str
     name: NormalizedName
     version: Version
-    kind: Literal["wheel", "sdist"]
+    #: ``tree``: a local source tree, built by warmbuild.
+    kind: Literal["wheel", "sdist", "tree"]
     #: Wheel tags; empty for an sdist.
     tags: frozenset[Tag] = frozenset()
     requires_python: SpecifierSet | None = None
@@ -80,3 +81,5 @@ class ResolvedDist:
     direct_url: str | None = None
     #: ``--hash`` values the user required, as ``(algorithm, hexdigest)`` pairs.
     required_hashes: tuple[tuple[str, str], ...] = ()
+    #: A source tree installed in editable mode (PEP 660).
+    editable: bool = False

@@ -59,3 +59,11 @@ class ResolutionError(WarmbuildError):
 
 class InstallError(WarmbuildError):
     """Installing or uninstalling failed; the environment was rolled back."""
+
+
+class SourceError(WarmbuildError):
+    """A source tree that cannot be built as it is (no project, bad pyproject.toml)."""
+
+
+class BuildError(WarmbuildError):
+    """A build backend or its hook failed, or a build environment could not be made."""

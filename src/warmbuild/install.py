@@ -66,7 +66,8 @@ class Plan:
 
 
 def make_plan(resolved: Sequence[ResolvedDist], installed: Mapping[NormalizedName, InstalledDist],
-              *, reinstall: bool = False) -> Plan:
+              *, reinstall: bool = False, remove_others: bool = False) -> Plan:
+    """What to change; ``remove_others`` also uninstalls what ``resolved`` does not hold."""
     actions: list[Action] = []
     unchanged: list[NormalizedName] = []
     for dist in resolved:
@@ -78,11 +79,14 @@ def make_plan(resolved: Sequence[ResolvedDist], installed: Mapping[NormalizedNam
         elif old.version != dist.version:
             kind: ActionKind = "upgrade" if dist.version > old.version else "downgrade"
             actions.append(Action(kind, dist.name, old, dist))
-        elif (dist.direct_url is not None and not reinstall
+        elif (dist.direct_url is not None and not reinstall and dist.file.kind != "tree"
               and (old.direct_url() or {}).get("url") == dist.direct_url):
             unchanged.append(dist.name)
         else:
             actions.append(Action("reinstall", dist.name, old, dist))
+    if remove_others:
+        keep = {d.name for d in resolved}
+        actions += [Action("uninstall", n, old=d) for n, d in installed.items() if n not in keep]
     return Plan(tuple(actions), tuple(unchanged))
 
 
@@ -258,7 +262,11 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
     extra = {"INSTALLER": b"warmbuild\n"}
     if dist.requested:
         extra["REQUESTED"] = b""
-    if dist.direct_url is not None:
+    if dist.file is not None and dist.file.kind == "tree":
+        info_tree = {"url": dist.direct_url or dist.file.url,
+                     "dir_info": {"editable": True} if dist.editable else {}}
+        extra["direct_url.json"] = json.dumps(info_tree, sort_keys=True).encode()
+    elif dist.direct_url is not None:
         info: dict[str, object] = {"url": dist.direct_url, "archive_info": {}}
         if dist.file is not None and dist.file.sha256:
             info["archive_info"] = {"hash": f"sha256={dist.file.sha256}",

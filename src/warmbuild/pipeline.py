@@ -5,12 +5,17 @@ This is the one module that knows every stage; the CLI calls it and nothing impo
 
 from __future__ import annotations
 
+import contextlib
 import email.parser
+import logging
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 import resolvelib
@@ -18,14 +23,18 @@ from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from . import diagnose
 from ._log import format_duration, logger, progress, timed
+from .build import BuildOptions, TreeBuilder, TreeMetadata
+from .buildenv import Syncer
 from .cache import Cache
 from .config import Settings, load_settings
 from .dists import DistFile, ResolvedDist
-from .errors import RequirementError, ResolutionError, TargetError
+from .errors import BuildError, RequirementError, ResolutionError, TargetError, WarmbuildError
 from .fetch import Fetcher
+from .hooks import Kind
 from .http import HttpClient
 from .index import Finder, make_dist_file
 from .install import Plan, apply, make_plan, uninstall_plan
@@ -33,6 +42,7 @@ from .installed import InstalledDist, scan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import Candidate, Dep, Policy, Provider, dep_from_requirement, resolve
+from .source import load_source_tree
 from .unpack import unpack
 
 
@@ -53,6 +63,25 @@ class InstallRequest:
     offline: bool = False
     compile_bytecode: bool = False
     break_system_packages: bool = False
+    #: ``-e PATH`` source trees, installed in editable mode.
+    editables: tuple[str, ...] = ()
+    build: BuildOptions = field(default_factory=BuildOptions)
+    #: Remove whatever the resolution does not hold (how build envs are synced).
+    exact: bool = False
+    #: Phase lines at debug level (build env syncs inside a run).
+    quiet: bool = False
+
+
+@dataclass(frozen=True)
+class _Tree:
+    builder: TreeBuilder
+    metadata: TreeMetadata
+    kind: Literal["wheel", "editable"]
+
+    def dist_file(self, url: str) -> DistFile:
+        return DistFile(filename=self.builder.tree.path.name, url=url,
+                        name=canonicalize_name(self.metadata.name),
+                        version=Version(self.metadata.version), kind="tree", origin="tree")
 
 
 @dataclass(frozen=True)
@@ -63,7 +92,9 @@ class InstallResult:
 
 
 def gather(request: InstallRequest) -> RequirementSet:
-    reqs = RequirementSet(requirements=tuple(parse_requirement(r) for r in request.requirements))
+    reqs = RequirementSet(requirements=tuple(parse_requirement(r) for r in request.requirements)
+                          + tuple(parse_requirement(e, editable=True)
+                                  for e in request.editables))
     for path in request.requirement_files:
         reqs = reqs.merge(read_requirements_file(path))
     for path in request.constraint_files:
@@ -96,6 +127,13 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
 def install(request: InstallRequest, target: Target, cache: Cache) -> InstallResult:
     check_writable(target, break_system_packages=request.break_system_packages)
     reqs = gather(request)
+    with contextlib.ExitStack() as stack:
+        return _install(request, reqs, target, cache, stack)
+
+
+def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cache: Cache,
+             stack: contextlib.ExitStack) -> InstallResult:
+    level = logging.DEBUG if request.quiet else logging.INFO
     settings = effective_settings(request, reqs, target)
     client = HttpClient(cache, offline=request.offline)
     finder = Finder(settings.index_settings(), client)
@@ -103,6 +141,9 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     installed = scan(target)
 
     wanted = [r for r in reqs.requirements if _applies(r.requirement.marker, target)]
+    trees: dict[str, _Tree] = {}
+    wanted = [_tree_requirement(r, trees, request, target, cache, stack) if r.tree else r
+              for r in wanted]
     deps = [_user_dep(r, client) for r in wanted]
     require_hashes = request.require_hashes or reqs.require_hashes or any(
         r.hashes for r in wanted)
@@ -115,8 +156,8 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         reinstall=request.reinstall, no_deps=request.no_deps,
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
     )
-    reader = _MetadataReader(finder, fetcher)
-    provider = Provider(policy, _finder_fn(finder), reader, installed,
+    reader = _MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()})
+    provider = Provider(policy, _finder_fn(finder, trees), reader, installed,
                         _constraints(reqs.constraints, target))
     progress.info("Resolving dependencies")
     with timed() as elapsed:
@@ -130,30 +171,94 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
                                   hint="pin some versions to narrow the search") from exc
     resolved = tuple(
         ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
-                     direct_url=c.url, required_hashes=hashes.get(c.name, ()))
+                     direct_url=c.url, required_hashes=hashes.get(c.name, ()),
+                     editable=c.url in trees and trees[c.url].kind == "editable")
         for c in resolution.candidates)
-    logger.info("Resolved %d package%s in %s", len(resolved), _s(resolved),
-                format_duration(elapsed[0]))
+    logger.log(level, "Resolved %d package%s in %s", len(resolved), _s(resolved),
+               format_duration(elapsed[0]))
     if require_hashes:
         _check_all_hashed(resolved)
-    plan = make_plan(resolved, installed, reinstall=request.reinstall)
+    plan = make_plan(resolved, installed, reinstall=request.reinstall,
+                     remove_others=request.exact)
     if request.dry_run or not plan.actions:
         return InstallResult(plan, resolved, request.dry_run)
-    wheels = fetch_all(fetcher, cache, [a.new for a in plan.actions if a.new is not None])
+    out = Path(tempfile.mkdtemp(prefix="warmbuild-wheels-"))
+    stack.callback(shutil.rmtree, out, ignore_errors=True)
+    wheels = fetch_all(fetcher, cache, [a.new for a in plan.actions if a.new is not None],
+                       out, trees, level)
     progress.info("Installing %d package%s", len(plan.actions), _s(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
     count = len(plan.actions)
-    logger.info("Installed %d package%s in %s", count, "" if count == 1 else "s",
-                format_duration(elapsed[0]))
+    logger.log(level, "Installed %d package%s in %s", count, "" if count == 1 else "s",
+               format_duration(elapsed[0]))
     return InstallResult(plan, resolved, False)
 
 
-def fetch_all(fetcher: Fetcher, cache: Cache,
-              dists: Sequence[ResolvedDist]) -> dict[NormalizedName, Path]:
-    """Each dist as an unpacked wheel in the cache (or, for a local wheel, the file)."""
+def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], request: InstallRequest,
+                      target: Target, cache: Cache,
+                      stack: contextlib.ExitStack) -> UserRequirement:
+    """Open the tree's build env, read its metadata, and name the requirement by it."""
+    assert req.tree is not None
+    url = req.tree.as_uri()
+    kind: Literal["wheel", "editable"] = "editable" if req.editable else "wheel"
+    if url not in trees:
+        tree = load_source_tree(req.tree)
+        builder = stack.enter_context(
+            TreeBuilder(tree, target, cache, env_syncer(request, cache), request.build))
+        trees[url] = _Tree(builder, builder.metadata(kind), kind)
+    metadata = trees[url].metadata
+    extras = f"[{','.join(sorted(req.requirement.extras))}]" if req.requirement.extras else ""
+    return replace(req, requirement=Requirement(f"{metadata.name}{extras} @ {url}"))
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    path: Path
+    kinds: tuple[Kind, ...] = ("sdist", "wheel")
+    outdir: Path = Path("dist")
+    index_flags: Mapping[str, str | Sequence[str] | bool | None] = field(default_factory=dict)
+    offline: bool = False
+    build: BuildOptions = field(default_factory=BuildOptions)
+
+
+def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Path]:
+    """``warmbuild build``: distributions of a tree, built in its persistent env."""
+    tree = load_source_tree(request.path)
+    sync = env_syncer(InstallRequest(index_flags=request.index_flags, offline=request.offline),
+                      cache)
+    with TreeBuilder(tree, target, cache, sync, request.build) as builder:
+        return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]
+
+
+def env_syncer(request: InstallRequest, cache: Cache) -> Syncer:
+    """How build envs get their requirements: this installer, same indexes, exact sync."""
+
+    def sync(env: Target, requirements: Sequence[str], upgrade: bool) -> dict[str, str]:
+        sub = InstallRequest(requirements=tuple(requirements), index_flags=request.index_flags,
+                             offline=request.offline, upgrade=upgrade, exact=True, quiet=True,
+                             upgrade_packages=tuple(requirements) if upgrade else ())
+        try:
+            result = install(sub, env, cache)
+        except WarmbuildError as exc:
+            raise BuildError(f"cannot install the build requirements into the build env at "
+                             f"{env.prefix}: {exc.message}", cause=exc.cause,
+                             hint=exc.hint) from exc
+        return {d.name: str(d.version) for d in result.resolved}
+
+    return sync
+
+
+def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out: Path,
+              trees: Mapping[str, _Tree] | None = None,
+              level: int = logging.INFO) -> dict[NormalizedName, Path]:
+    """Each dist as an unpacked wheel in the cache, a local wheel file, or a fresh build
+    (into ``out``)."""
 
     def prepare(dist: ResolvedDist) -> Path:
+        if dist.file is not None and dist.file.kind == "tree" and trees:
+            tree = trees[dist.file.url]
+            return tree.builder.build(tree.kind, out / dist.name)
         fetched = fetcher.fetch(_file(dist), dist.required_hashes)
         if fetched.sha256 is None:
             return fetched.path
@@ -163,8 +268,8 @@ def fetch_all(fetcher: Fetcher, cache: Cache,
     with timed() as elapsed, ThreadPoolExecutor(max_workers=8) as pool:
         paths = list(pool.map(prepare, dists))
     if dists:
-        logger.info("Prepared %d package%s in %s", len(dists), _s(dists),
-                    format_duration(elapsed[0]))
+        logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),
+                   format_duration(elapsed[0]))
     return {d.name: p for d, p in zip(dists, paths, strict=True)}
 
 
@@ -218,10 +323,12 @@ def _constraints(constraints: Sequence[UserRequirement],
     return result
 
 
-def _finder_fn(finder: Finder) -> diagnose.FinderFn:
+def _finder_fn(finder: Finder, trees: Mapping[str, _Tree] | None = None) -> diagnose.FinderFn:
     def find(name_or_url: str) -> Sequence[DistFile]:
         if "://" not in name_or_url:
             return finder.find(name_or_url)
+        if trees and name_or_url in trees:
+            return [trees[name_or_url].dist_file(name_or_url)]
         filename = unquote(urlsplit(name_or_url).path.rsplit("/", 1)[-1])
         file = make_dist_file(filename, name_or_url.split("#")[0], origin="direct")
         return [file] if file is not None else []
@@ -231,9 +338,10 @@ def _finder_fn(finder: Finder) -> diagnose.FinderFn:
 class _MetadataReader:
     """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
 
-    def __init__(self, finder: Finder, fetcher: Fetcher) -> None:
+    def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str]) -> None:
         self._finder = finder
         self._fetcher = fetcher
+        self._trees = trees
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
 
@@ -247,6 +355,8 @@ class _MetadataReader:
         if cand.installed is not None:
             return _installed_text(cand.installed)
         assert cand.file is not None
+        if cand.file.kind == "tree":
+            return self._trees[cand.file.url]
         data = self._finder.metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from .dists import parse_filename
 from .errors import RequirementError
+from .source import is_source_tree
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _IGNORED_OPTIONS = frozenset({"--prefer-binary", "--trusted-host", "--use-feature",
@@ -37,6 +39,10 @@ class UserRequirement:
     source: str
     #: ``--hash`` values as ``(algorithm, hexdigest)``.
     hashes: tuple[tuple[str, str], ...] = ()
+    #: A local source tree to build (its ``requirement`` name is provisional until the
+    #: tree's metadata is known).
+    tree: Path | None = None
+    editable: bool = False
 
     @property
     def name(self) -> NormalizedName:
@@ -70,14 +76,21 @@ class RequirementSet:
 
 
 def parse_requirement(text: str, *, source: str = "command line",
-                      base_dir: Path | None = None) -> UserRequirement:
-    """One requirement: PEP 508, a bare wheel URL, or a path to a wheel file."""
+                      base_dir: Path | None = None, editable: bool = False) -> UserRequirement:
+    """One requirement: PEP 508, a bare wheel URL, a wheel file or a source tree path."""
     text = text.strip()
     base_dir = base_dir or Path.cwd()
+    if editable:
+        return _from_tree(text, source, base_dir, editable=True)
     path_like = (text.startswith((".", "/", "~")) or text.endswith(".whl")
                  or os.sep in text.split(";")[0].split("@")[0])
     if "://" in text.split(";")[0] and " @ " not in text and "@" not in text.split("://")[0]:
         return _from_url(text, source)
+    if " @ file:" in text:
+        req = Requirement(text)
+        local = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
+        if local.is_dir():
+            return _from_tree(text, source, base_dir, editable=False)
     if path_like and "@" not in text:
         return _from_path(text, source, base_dir)
     try:
@@ -102,10 +115,8 @@ def _from_url(url: str, source: str) -> UserRequirement:
 def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
     raw, _, marker = text.partition(";")
     path = (base_dir / Path(raw.strip()).expanduser()).resolve()
-    if path.is_dir():
-        raise RequirementError(
-            f"{source}: {raw.strip()} is a source tree; building from source is not "
-            "supported yet", hint="build a wheel and install that file")
+    if path.is_dir() or (raw.strip().endswith("]") and "[" in raw):
+        return _from_tree(text, source, base_dir, editable=False)
     if not path.is_file():
         raise RequirementError(f"{source}: {raw.strip()}: no such file")
     parsed = parse_filename(path.name)
@@ -113,6 +124,23 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
         raise RequirementError(f"{source}: {path.name} is not a wheel file name")
     suffix = f"; {marker.strip()}" if marker.strip() else ""
     return UserRequirement(Requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}"), source)
+
+
+def _from_tree(text: str, source: str, base_dir: Path, *, editable: bool) -> UserRequirement:
+    """``PATH``, ``PATH[extra,...]`` or ``name @ file:///PATH``, naming a source tree."""
+    if " @ " in text:
+        req = Requirement(text)
+        path = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
+    else:
+        raw, _, extras = text.partition("[")
+        path = (base_dir / Path(raw.strip()).expanduser()).resolve()
+        req = Requirement(f"{path.name or 'project'}{'[' + extras if extras else ''} @ "
+                          f"{path.as_uri()}")
+    if not is_source_tree(path):
+        raise RequirementError(
+            f"{source}: {path} is not a Python project (no pyproject.toml or setup.py)"
+            if path.is_dir() else f"{source}: {path}: no such directory")
+    return UserRequirement(req, source, tree=path, editable=editable)
 
 
 def read_requirements_file(path: Path, *, constraint: bool = False,
@@ -187,7 +215,9 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
     if option in _IGNORED_OPTIONS:
         return RequirementSet()
     if option in ("-e", "--editable"):
-        raise RequirementError(f"{source}: editable requirements are not supported yet")
+        req = parse_requirement(value, source=source, base_dir=base, editable=True)
+        return (RequirementSet(constraints=(req,)) if constraint
+                else RequirementSet(requirements=(req,)))
     raise RequirementError(f"{source}: unknown option {option!r} in requirements file")
 
 

@@ -1,0 +1,203 @@
+"""Source tree -> metadata -> wheel, editable wheel or sdist, in the tree's persistent env.
+
+A :class:`TreeBuilder` holds the tree's locked build env for the whole run, so metadata and
+build hooks use one env (uv#14269 is two envs in one run), and the env outlives the run.
+Metadata comes from a complete static ``[project]`` table when there is one (no hook),
+else ``prepare_metadata_for_build_*``, else from a built wheel, which the build then reuses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.parser
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from ._log import format_duration, logger, progress
+from .buildenv import BuildEnv, EnvReport, Syncer, default_root, env_path, open_env
+from .cache import Cache
+from .errors import BuildError
+from .hooks import ConfigSettings, Hooks, Kind, target_environ
+from .installed import scan
+from .python import Target
+from .source import SourceTree
+
+#: Environment variables that change what a native build produces; recorded in the manifest.
+BUILD_ENV_VARS = ("CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "CMAKE_ARGS",
+                  "CMAKE_GENERATOR", "MAKEFLAGS", "SETUPTOOLS_SCM_PRETEND_VERSION")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    config_settings: ConfigSettings = field(default_factory=dict)
+    isolation: bool = True
+    refresh_env: bool = False
+    upgrade_env: bool = False
+    #: ``--build-env-dir`` / ``WARMBUILD_BUILD_ENV_DIR`` (else ``[tool.warmbuild]``).
+    env_dir: str | None = None
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class TreeMetadata:
+    name: str
+    version: str
+    #: The METADATA text (core metadata) the resolver reads dependencies from.
+    text: str
+
+
+class TreeBuilder:
+    def __init__(self, tree: SourceTree, target: Target, cache: Cache, sync: Syncer,
+                 options: BuildOptions) -> None:
+        self.tree = tree
+        self.target = target
+        self.options = options
+        self._cache = cache
+        self._sync = sync
+        self._stack = contextlib.ExitStack()
+        self._prepared: set[str] = set()
+        self._metadata_dirs: dict[str, Path] = {}
+        self._built: dict[str, Path] = {}
+        self._work = Path(tempfile.mkdtemp(prefix="warmbuild-build-"))
+        self._stack.callback(shutil.rmtree, self._work, ignore_errors=True)
+        self.env: BuildEnv | None = None
+        self.hooks = self._open()
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> TreeBuilder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def declared(self) -> list[str]:
+        return [str(r) for r in self.tree.requires]
+
+    def _record(self) -> dict[str, Any]:
+        return {"tree": str(self.tree.path), "backend": self.tree.backend,
+                "config_settings": dict(self.options.config_settings),
+                "env_vars": {k: os.environ[k] for k in BUILD_ENV_VARS if k in os.environ}}
+
+    def _open(self) -> Hooks:
+        if not self.options.isolation:
+            self._check_satisfied(self.declared, "build-system.requires")
+            return Hooks(self.tree, self.target.executable,
+                         target_environ(self.target.paths["scripts"]),
+                         self.options.config_settings, where=f"{self.target.prefix} (no "
+                         "isolation)", stream=self.options.verbose)
+        configured = self.options.env_dir or self.tree.settings.get("build-env-dir")
+        root = default_root(self._cache, self.tree.path, configured)
+        self.session = self._stack.enter_context(open_env(
+            env_path(root, self.tree.path, self.tree.name, self.target), self.target,
+            self._sync, self._cache, refresh=self.options.refresh_env,
+            upgrade=self.options.upgrade_env))
+        self.env = self.session.ensure(self.declared, record=self._record())
+        return Hooks(self.tree, self.env.python, self.env.environ(),
+                     self.options.config_settings, where=str(self.env.path),
+                     stream=self.options.verbose)
+
+    @property
+    def report(self) -> str:
+        if self.env is None:
+            return "no build isolation"
+        changed = [r for r in self.session.reports if r.action != "reused"]
+        last: EnvReport = changed[-1] if changed else self.session.reports[-1]
+        return f"{last} at {self.env.path}"
+
+    def _prepare(self, kind: Kind) -> None:
+        """Add what ``get_requires_for_build_<kind>`` asks for; once per kind per run."""
+        if kind in self._prepared:
+            return
+        extras = self.hooks.get_requires(kind)
+        if self.env is None:
+            self._check_satisfied(extras, f"get_requires_for_build_{kind}")
+        else:
+            self.env = self.session.ensure(self.declared, record=self._record(), kind=kind,
+                                           extras=extras)
+        self._prepared.add(kind)
+
+    def metadata(self, kind: Kind) -> TreeMetadata:
+        if self.tree.static_project is not None:
+            return static_metadata(self.tree.static_project)
+        assert kind != "sdist"
+        self._prepare(kind)
+        out = self._work / f"metadata-{kind}"
+        out.mkdir(exist_ok=True)
+        dist_info = self.hooks.prepare_metadata(kind, out)
+        if dist_info is not None:
+            self._metadata_dirs[kind] = dist_info
+            return _parse((dist_info / "METADATA").read_text(encoding="utf-8"))
+        wheel = self.build(kind, self._work / f"built-{kind}")
+        with zipfile.ZipFile(wheel) as zf:
+            name = next(n for n in zf.namelist()
+                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+            return _parse(zf.read(name).decode("utf-8"))
+
+    def build(self, kind: Kind, out: Path) -> Path:
+        if kind in self._built:
+            return self._built[kind]
+        self._prepare(kind)
+        progress.info("Building %s (%s)", self.tree.name, kind)
+        start = time.perf_counter()
+        built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        logger.info("Built %s in %s (%s)", built.name, format_duration(
+            time.perf_counter() - start), self.report)
+        self._built[kind] = built
+        return built
+
+    def _check_satisfied(self, requirements: Sequence[str], what: str) -> None:
+        installed = scan(self.target)
+        missing = []
+        for text in requirements:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate(
+                    {**self.target.markers, "extra": ""}):
+                continue
+            dist = installed.get(canonicalize_name(req.name))
+            if dist is None or not req.specifier.contains(dist.version, prereleases=True):
+                missing.append(text if dist is None else f"{text} (found {dist.version})")
+        if missing:
+            raise BuildError(
+                f"--no-build-isolation: the target {self.target.prefix} lacks build "
+                f"requirements of {self.tree.path} ({what})",
+                cause="\n".join(missing),
+                hint="install them into the target first, or build with isolation")
+
+
+def static_metadata(project: Mapping[str, Any]) -> TreeMetadata:
+    """Core metadata from a complete ``[project]`` table (PEP 621)."""
+    lines = ["Metadata-Version: 2.1", f"Name: {project['name']}",
+             f"Version: {project['version']}"]
+    if project.get("requires-python"):
+        lines.append(f"Requires-Python: {project['requires-python']}")
+    lines += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
+    for extra, deps in project.get("optional-dependencies", {}).items():
+        lines.append(f"Provides-Extra: {extra}")
+        for dep in deps:
+            req = Requirement(dep)
+            marker = f'extra == "{extra}"'
+            if req.marker is not None:
+                marker = f"({req.marker}) and {marker}"
+                req.marker = None
+            lines.append(f"Requires-Dist: {req}; {marker}")
+    return _parse("\n".join(lines) + "\n")
+
+
+def _parse(text: str) -> TreeMetadata:
+    msg = email.parser.HeaderParser().parsestr(text)
+    if not msg["Name"] or not msg["Version"]:
+        raise BuildError("the backend produced metadata without Name or Version")
+    return TreeMetadata(str(msg["Name"]), str(msg["Version"]), text)
