@@ -99,7 +99,7 @@ def gather(request: InstallRequest) -> RequirementSet:
         reqs = reqs.merge(read_requirements_file(path))
     for path in request.constraint_files:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
-    if not reqs.requirements:
+    if not reqs.requirements and not request.exact:
         raise RequirementError("nothing to install",
                                hint="name packages, or pass -r requirements.txt")
     return reqs

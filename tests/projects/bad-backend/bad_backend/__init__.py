@@ -1,0 +1,1 @@
+"""bad-backend: never built; its build-backend cannot be imported."""

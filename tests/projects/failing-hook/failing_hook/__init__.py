@@ -1,0 +1,1 @@
+"""failing-hook: never built; its backend's build_wheel raises."""

@@ -1,0 +1,7 @@
+"""hatchling-pure: a pure package with a console script."""
+
+VALUE = "hatchling-pure"
+
+
+def main() -> None:
+    print(VALUE)

@@ -1,0 +1,3 @@
+"""intree-backend: a pure package built through an in-tree backend."""
+
+VALUE = "intree-backend"

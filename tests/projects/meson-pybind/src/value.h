@@ -1,0 +1,3 @@
+#pragma once
+
+int meson_pybind_value();
