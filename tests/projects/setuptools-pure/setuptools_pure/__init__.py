@@ -1,0 +1,3 @@
+"""setuptools-pure: a pure package built by setuptools."""
+
+VALUE = "setuptools-pure"
