@@ -1,0 +1,110 @@
+"""The build env's lock, its manifest, recovery from a killed sync, and where it lives."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import Runner, installed, run_python
+from support.indexserver import IndexServer
+from test_build import envs, project
+
+
+def start(wb: Runner, *args: str | Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "warmbuild", *map(str, args)], env=wb.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_second_warmbuild_on_the_same_tree_waits(wb: Runner, venv: Path, tmp_path: Path,
+                                                 index: IndexServer) -> None:
+    src = project(tmp_path, "setuppy-cmake")
+    other = tmp_path / "venv2"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True)
+    first = start(wb, "install", "--python", venv, "-i", index.url, src)
+    deadline = time.monotonic() + 120
+    while not list((Path(wb.env["WARMBUILD_CACHE_DIR"]) / "envs-v1").glob("*.lock")):
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.01)
+    second = start(wb, "install", "--python", other, "-i", index.url, src)
+    _, err1 = first.communicate(timeout=300)
+    _, err2 = second.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 0, err2
+    assert "Waiting for another warmbuild using the build env" in err2
+    assert len(envs(wb)) == 1
+    for target in (venv, other):
+        assert run_python(target, "import setuppy_cmake; print(setuppy_cmake.value())") == "42"
+
+
+def test_killed_sync_is_detected_and_repaired(wb: Runner, venv: Path, tmp_path: Path,
+                                              index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    proc = start(wb, "install", "--python", venv, "-i", index.url, src)
+    root = Path(wb.env["WARMBUILD_CACHE_DIR"]) / "envs-v1"
+    deadline = time.monotonic() + 60
+    while True:
+        manifests = list(root.glob("*/warmbuild-env.json")) if root.is_dir() else []
+        if manifests and not json.loads(manifests[0].read_text() or "{}").get("complete"):
+            break
+        assert time.monotonic() < deadline and proc.poll() is None, "no sync to interrupt"
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    manifest = json.loads(manifests[0].read_text())
+    assert manifest["complete"] is False
+    result = wb("install", "--python", venv, "-i", index.url, src)
+    assert "synced build env: an earlier sync was interrupted" in result.stderr or \
+        "synced build env: +" in result.stderr
+    assert json.loads(manifests[0].read_text())["complete"] is True
+    assert "setuptools_pure" in installed(venv)
+    again = wb("install", "--python", venv, "-i", index.url, src)
+    assert "reused build env" in again.stderr
+
+
+def test_manifest_records_what_the_env_was_made_from(wb: Runner, venv: Path, tmp_path: Path,
+                                                     index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, src, "-C", "k=v",
+       env={"CFLAGS": "-O1"})
+    (env,) = envs(wb)
+    manifest = json.loads((env / "warmbuild-env.json").read_text())
+    assert manifest["tree"] == str(src)
+    assert manifest["backend"] == "setuptools.build_meta"
+    assert manifest["config_settings"] == {"k": "v"}
+    assert manifest["env_vars"] == {"CFLAGS": "-O1"}
+    assert manifest["interpreter"]["version"] == run_python(
+        venv, "import platform; print(platform.python_version())")
+    assert set(manifest["resolved"]) >= {"setuptools"}
+    assert [h["event"] for h in manifest["history"]] == ["created"]
+
+
+def test_env_location_settings(wb: Runner, venv: Path, tmp_path: Path,
+                               index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    pyproject = src / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text()
+                         + '\n[tool.warmbuild]\nbuild-env-dir = ".warmbuild/build-env"\n')
+    result = wb("install", "--python", venv, "-i", index.url, src)
+    (env,) = (p for p in (src / ".warmbuild" / "build-env").iterdir() if p.is_dir())
+    assert str(env) in result.stderr and (env / "warmbuild-env.json").is_file()
+    elsewhere = tmp_path / "envs"
+    wb("install", "--python", venv, "-i", index.url, src,
+       env={"WARMBUILD_BUILD_ENV_DIR": str(elsewhere)})
+    assert len(list(elsewhere.iterdir())) == 2  # the env and its lock file
+    flag = tmp_path / "flag-envs"
+    wb("install", "--python", venv, "-i", index.url, src, "--build-env-dir", flag,
+       env={"WARMBUILD_BUILD_ENV_DIR": str(elsewhere)})
+    assert flag.is_dir()
+
+
+def test_name_at_file_url_is_a_source_tree(wb: Runner, venv: Path, tmp_path: Path,
+                                           index: IndexServer) -> None:
+    src = project(tmp_path, "flit-pure")
+    wb("install", "--python", venv, "-i", index.url, f"flit-pure @ {src.as_uri()}")
+    assert "flit_pure" in installed(venv)
+    freeze = wb("freeze", "--python", venv).stdout
+    assert f"flit-pure @ {src.as_uri()}" in freeze or f"flit_pure @ {src.as_uri()}" in freeze
