@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import email.parser
+import hashlib
+import json
 import os
 import shutil
+import tarfile
 import tempfile
 import time
 import zipfile
@@ -22,15 +25,24 @@ from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from ._log import format_duration, logger, progress
-from .buildenv import BuildEnv, EnvReport, Syncer, default_root, env_path, open_env
+from .buildenv import (
+    BuildEnv,
+    EnvReport,
+    Syncer,
+    default_root,
+    env_path,
+    interpreter_identity,
+    open_env,
+)
 from .cache import Cache
 from .errors import BuildError
 from .hooks import ConfigSettings, Hooks, Kind, target_environ
 from .installed import scan
 from .python import Target
-from .source import SourceTree
+from .source import SourceTree, load_source_tree
 
 #: Environment variables that change what a native build produces; recorded in the manifest.
 BUILD_ENV_VARS = ("CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "CMAKE_ARGS",
@@ -58,8 +70,10 @@ class TreeMetadata:
 
 class TreeBuilder:
     def __init__(self, tree: SourceTree, target: Target, cache: Cache, sync: Syncer,
-                 options: BuildOptions) -> None:
+                 options: BuildOptions, *, shared_env: Path | None = None) -> None:
+        """``shared_env``: use that env instead of the tree's own (sdist builds)."""
         self.tree = tree
+        self._shared_env = shared_env
         self.target = target
         self.options = options
         self._cache = cache
@@ -101,7 +115,8 @@ class TreeBuilder:
         configured = self.options.env_dir or self.tree.settings.get("build-env-dir")
         root = default_root(self._cache, self.tree.path, configured)
         self.session = self._stack.enter_context(open_env(
-            env_path(root, self.tree.path, self.tree.name, self.target), self.target,
+            self._shared_env or env_path(root, self.tree.path, self.tree.name, self.target),
+            self.target,
             self._sync, self._cache, refresh=self.options.refresh_env,
             upgrade=self.options.upgrade_env))
         self.env = self.session.ensure(self.declared, record=self._record())
@@ -201,3 +216,104 @@ def _parse(text: str) -> TreeMetadata:
     if not msg["Name"] or not msg["Version"]:
         raise BuildError("the backend produced metadata without Name or Version")
     return TreeMetadata(str(msg["Name"]), str(msg["Version"]), text)
+
+
+class SdistBuilder:
+    """Wheels for dependencies that ship only an sdist, built once and cached.
+
+    Each sdist is unpacked into a temporary tree and built out of tree, in a persistent env
+    shared by every sdist with the same ``build-system.requires`` for the same interpreter
+    (PDM shares envs like this within a run; ours are kept). The wheel is cached in
+    ``built-v1`` by the sdist's sha256, the target's interpreter and the config settings.
+    """
+
+    def __init__(self, target: Target, cache: Cache, sync: Syncer,
+                 options: BuildOptions) -> None:
+        self.target = target
+        self._cache = cache
+        self._sync = sync
+        self._options = options
+
+    def metadata(self, sdist: Path, sha256: str) -> str:
+        """PEP 643 PKG-INFO when it declares its dependencies static, else a built wheel's."""
+        pkg_info = _sdist_pkg_info(sdist)
+        if pkg_info is not None:
+            msg = email.parser.HeaderParser().parsestr(pkg_info)
+            dynamic = {d.lower() for d in msg.get_all("Dynamic") or []}
+            if Version(msg["Metadata-Version"] or "0") >= Version("2.2") and not dynamic & {
+                    "requires-dist", "requires-python", "provides-extra"}:
+                return pkg_info
+        with zipfile.ZipFile(self.wheel(sdist, sha256)) as zf:
+            name = next(n for n in zf.namelist()
+                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+            return zf.read(name).decode("utf-8")
+
+    def wheel(self, sdist: Path, sha256: str) -> Path:
+        key = hashlib.sha256(json.dumps(
+            [interpreter_identity(self.target), str(self.target.tags[0]),
+             dict(self._options.config_settings)], sort_keys=True).encode()).hexdigest()[:16]
+        dest = self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
+        if dest.is_dir():
+            found = sorted(dest.glob("*.whl"))
+            if found:
+                return found[0]
+        with self._cache.lock(dest):
+            found = sorted(dest.glob("*.whl")) if dest.is_dir() else []
+            if found:
+                return found[0]
+            with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp:
+                tree = load_source_tree(_unpack_sdist(sdist, Path(tmp)))
+                shared = self._shared_env(tree)
+                with TreeBuilder(tree, self.target, self._cache, self._sync, self._options,
+                                 shared_env=shared) as builder:
+                    built = builder.build("wheel", Path(tmp) / "out")
+                dest.mkdir(parents=True, exist_ok=True)
+                final = dest / built.name
+                shutil.move(built, final)
+                return final
+
+    def _shared_env(self, tree: SourceTree) -> Path:
+        configured = self._options.env_dir
+        root = default_root(self._cache, tree.path, configured)
+        key = json.dumps([sorted(str(r) for r in tree.requires), tree.backend,
+                          interpreter_identity(self.target)], sort_keys=True)
+        return root / f"shared-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _sdist_pkg_info(sdist: Path) -> str | None:
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as zf:
+                names = [n for n in zf.namelist() if n.count("/") == 1
+                         and n.endswith("/PKG-INFO")]
+                return zf.read(names[0]).decode("utf-8") if names else None
+        with tarfile.open(sdist) as tf:
+            member = next((m for m in tf.getmembers() if m.name.count("/") == 1
+                           and m.name.endswith("/PKG-INFO")), None)
+            handle = tf.extractfile(member) if member else None
+            return handle.read().decode("utf-8") if handle else None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise BuildError(f"{sdist.name}: not a readable source distribution",
+                         cause=str(exc)) from exc
+
+
+def _unpack_sdist(sdist: Path, into: Path) -> Path:
+    """The sdist's single top-level directory, unpacked (with tarfile's safe ``data`` filter)."""
+    out = into / "src"
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as zf:
+                for name in zf.namelist():
+                    if name.startswith("/") or ".." in Path(name).parts:
+                        raise BuildError(f"{sdist.name}: unsafe path {name!r}")
+                zf.extractall(out)
+        else:
+            with tarfile.open(sdist) as tf:
+                tf.extractall(out, filter="data")
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise BuildError(f"{sdist.name}: cannot unpack the source distribution",
+                         cause=str(exc)) from exc
+    entries = [p for p in out.iterdir() if p.is_dir()]
+    if len(entries) != 1:
+        raise BuildError(f"{sdist.name}: expected one top-level directory in the sdist")
+    return entries[0]

@@ -24,6 +24,7 @@ BUCKETS = {
     "http-v1": "index pages and metadata files with their validators",
     "interpreters-v1": "target interpreter queries by path and mtime",
     "archive-v1": "unpacked wheels by sha256, installed by hard links",
+    "built-v1": "wheels built from sdists, by sdist sha256, interpreter and settings",
     "envs-v1": "persistent build environments",
 }
 

@@ -194,7 +194,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true")
     p.add_argument("--only-binary", metavar=":all:",
-                   help="accepted for pip compatibility; wheels are the only mode for now")
+                   help="`:all:`: never build sdists, fail instead")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -267,9 +267,9 @@ def _index_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
-    if args.only_binary not in (None, ":all:"):
-        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` is supported; "
-                         "sdists of dependencies are not built yet (source trees are)")
+    if args.only_binary not in (None, ":all:", ":none:"):
+        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
+                         "supported")
     cache = _cache(args)
     target = _target(args, cache)
     request = InstallRequest(
@@ -281,6 +281,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=_build_options(args, upgrade=args.upgrade),
+        only_binary=args.only_binary == ":all:",
     )
     with _status_line():
         result = install(request, target, cache)

@@ -91,13 +91,14 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
 def _why_unusable(name: str, version: object, files: list[DistFile],
                   policy: Policy) -> ResolutionError | None:
     wheels = [f for f in files if f.kind == "wheel"]
+    sdists = [] if policy.only_binary else [f for f in files if f.kind == "sdist"]
     supported = set(policy.tags)
-    if not wheels:
+    if not wheels and not sdists:
         return ResolutionError(
-            f"`{name}` {version} has no wheel, only a source distribution, and building from "
-            "source is not supported yet",
-            hint=f"pin a version of `{name}` that ships a wheel for this target")
-    compatible = [f for f in wheels if f.tags & supported]
+            f"`{name}` {version} has no wheel, only a source distribution, and "
+            "--only-binary :all: forbids building it",
+            hint=f"drop --only-binary, or pin a version of `{name}` that ships a wheel")
+    compatible = [f for f in wheels if f.tags & supported] + sdists
     if not compatible:
         offered = sorted({str(t) for f in wheels for t in f.tags})
         pure = f"py{policy.python_version.major}-none-any"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import email.parser
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -27,7 +28,7 @@ from packaging.version import Version
 
 from . import diagnose
 from ._log import format_duration, logger, progress, timed
-from .build import BuildOptions, TreeBuilder, TreeMetadata
+from .build import BuildOptions, SdistBuilder, TreeBuilder, TreeMetadata
 from .buildenv import Syncer
 from .cache import Cache
 from .config import Settings, load_settings
@@ -70,6 +71,8 @@ class InstallRequest:
     exact: bool = False
     #: Phase lines at debug level (build env syncs inside a run).
     quiet: bool = False
+    #: ``--only-binary :all:``: never build an sdist.
+    only_binary: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,11 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
         pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
         reinstall=request.reinstall, no_deps=request.no_deps,
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
+        only_binary=request.only_binary or reqs.only_binary,
     )
-    reader = _MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()})
+    sdists = SdistBuilder(target, cache, env_syncer(request, cache), request.build)
+    reader = _MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()},
+                             sdists)
     provider = Provider(policy, _finder_fn(finder, trees), reader, installed,
                         _constraints(reqs.constraints, target))
     progress.info("Resolving dependencies")
@@ -185,7 +191,7 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     out = Path(tempfile.mkdtemp(prefix="warmbuild-wheels-"))
     stack.callback(shutil.rmtree, out, ignore_errors=True)
     wheels = fetch_all(fetcher, cache, [a.new for a in plan.actions if a.new is not None],
-                       out, trees, level)
+                       out, trees, sdists, level)
     progress.info("Installing %d package%s", len(plan.actions), _s(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
@@ -235,9 +241,12 @@ def env_syncer(request: InstallRequest, cache: Cache) -> Syncer:
     """How build envs get their requirements: this installer, same indexes, exact sync."""
 
     def sync(env: Target, requirements: Sequence[str], upgrade: bool) -> dict[str, str]:
+        # Build requirements must come as wheels: building them from sdists would need
+        # build envs of their own, and cycles (setuptools builds setuptools) among them.
         sub = InstallRequest(requirements=tuple(requirements), index_flags=request.index_flags,
                              offline=request.offline, upgrade=upgrade, exact=True, quiet=True,
-                             upgrade_packages=tuple(requirements) if upgrade else ())
+                             upgrade_packages=tuple(requirements) if upgrade else (),
+                             only_binary=True)
         try:
             result = install(sub, env, cache)
         except WarmbuildError as exc:
@@ -250,7 +259,7 @@ def env_syncer(request: InstallRequest, cache: Cache) -> Syncer:
 
 
 def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out: Path,
-              trees: Mapping[str, _Tree] | None = None,
+              trees: Mapping[str, _Tree] | None = None, sdists: SdistBuilder | None = None,
               level: int = logging.INFO) -> dict[NormalizedName, Path]:
     """Each dist as an unpacked wheel in the cache, a local wheel file, or a fresh build
     (into ``out``)."""
@@ -260,6 +269,8 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
             tree = trees[dist.file.url]
             return tree.builder.build(tree.kind, out / dist.name)
         fetched = fetcher.fetch(_file(dist), dist.required_hashes)
+        if _file(dist).kind == "sdist" and sdists is not None:
+            return sdists.wheel(fetched.path, fetched.sha256 or _sha256(fetched.path))
         if fetched.sha256 is None:
             return fetched.path
         return unpack(cache, fetched.path, fetched.sha256)
@@ -271,6 +282,10 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
         logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),
                    format_duration(elapsed[0]))
     return {d.name: p for d, p in zip(dists, paths, strict=True)}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _file(dist: ResolvedDist) -> DistFile:
@@ -338,10 +353,12 @@ def _finder_fn(finder: Finder, trees: Mapping[str, _Tree] | None = None) -> diag
 class _MetadataReader:
     """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
 
-    def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str]) -> None:
+    def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
+                 sdists: SdistBuilder) -> None:
         self._finder = finder
         self._fetcher = fetcher
         self._trees = trees
+        self._sdists = sdists
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
 
@@ -357,6 +374,9 @@ class _MetadataReader:
         assert cand.file is not None
         if cand.file.kind == "tree":
             return self._trees[cand.file.url]
+        if cand.file.kind == "sdist":
+            fetched = self._fetcher.fetch(cand.file)
+            return self._sdists.metadata(fetched.path, fetched.sha256 or _sha256(fetched.path))
         data = self._finder.metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")

@@ -26,8 +26,7 @@ from .errors import RequirementError
 from .source import is_source_tree
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
-_IGNORED_OPTIONS = frozenset({"--prefer-binary", "--trusted-host", "--use-feature",
-                              "--only-binary"})
+_IGNORED_OPTIONS = frozenset({"--prefer-binary", "--trusted-host", "--use-feature"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +58,7 @@ class RequirementSet:
     no_index: bool = False
     pre: bool = False
     require_hashes: bool = False
+    only_binary: bool = False
     files: tuple[Path, ...] = field(default=())
 
     def merge(self, other: RequirementSet) -> RequirementSet:
@@ -71,6 +71,7 @@ class RequirementSet:
             no_index=self.no_index or other.no_index,
             pre=self.pre or other.pre,
             require_hashes=self.require_hashes or other.require_hashes,
+            only_binary=self.only_binary or other.only_binary,
             files=self.files + other.files,
         )
 
@@ -212,6 +213,9 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         return RequirementSet(pre=True)
     if option == "--require-hashes":
         return RequirementSet(require_hashes=True)
+    if option == "--only-binary":
+        # Only `:all:` changes anything: per-package values are accepted and ignored.
+        return RequirementSet(only_binary=value == ":all:")
     if option in _IGNORED_OPTIONS:
         return RequirementSet()
     if option in ("-e", "--editable"):

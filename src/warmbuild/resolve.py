@@ -88,6 +88,9 @@ class Policy:
     no_deps: bool = False
     #: Files per name that ``--hash`` pins; others are not offered.
     allowed_hashes: Mapping[NormalizedName, frozenset[str]] = field(default_factory=dict)
+    #: ``--only-binary :all:``: never offer an sdist (else one is offered for a version
+    #: with no compatible wheel, and built).
+    only_binary: bool = False
 
 
 Finder = Callable[[str], Sequence[DistFile]]
@@ -183,7 +186,10 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         return candidates
 
     def _usable(self, file: DistFile, hashes: frozenset[str] | None) -> bool:
-        if file.kind != "wheel" or not any(t in self._priority for t in file.tags):
+        if file.kind == "sdist":
+            if self.policy.only_binary:
+                return False
+        elif file.kind != "wheel" or not any(t in self._priority for t in file.tags):
             return False
         if file.requires_python is not None and not file.requires_python.contains(
                 self.policy.python_version, prereleases=True):
@@ -191,6 +197,9 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         return hashes is None or not file.hashes or any(d in hashes for _, d in file.hashes)
 
     def _rank(self, file: DistFile) -> int:
+        """Lower is better: wheels by the target's tag order, then an sdist."""
+        if file.kind == "sdist":
+            return len(self._priority)
         return min(self._priority.get(t, len(self._priority)) for t in file.tags)
 
     def is_satisfied_by(self, requirement: Dep, candidate: Candidate) -> bool:

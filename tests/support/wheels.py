@@ -127,3 +127,40 @@ def make_wheel(
             info.external_attr = (0o100000 | mode) << 16
             zf.writestr(info, data)
     return target
+
+
+def make_sdist(dest_dir: Path, name: str, version: str, *, requires: Sequence[str] = (),
+               metadata_version: str = "2.1", build_requires: Sequence[str] = ("setuptools",),
+               value: str | None = None) -> Path:
+    """A real sdist (setuptools backend, static ``[project]``) that a frontend can build.
+
+    ``metadata_version`` "2.2" or later makes PKG-INFO authoritative (PEP 643: nothing is
+    listed as Dynamic), so a frontend may resolve from it without building.
+    """
+    import io
+    import tarfile
+
+    module = canonicalize_name(name).replace("-", "_")
+    base = f"{module}-{version}"
+    deps = ", ".join(f'"{r}"' for r in requires)
+    build = ", ".join(f'"{r}"' for r in build_requires)
+    pkg_info = [f"Metadata-Version: {metadata_version}", f"Name: {name}", f"Version: {version}"]
+    pkg_info += [f"Requires-Dist: {r}" for r in requires]
+    files = {
+        "pyproject.toml": (
+            f'[build-system]\nrequires = [{build}]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "{name}"\nversion = "{version}"\ndependencies = [{deps}]\n\n'
+            f'[tool.setuptools]\npackages = ["{module}"]\n'),
+        f"{module}/__init__.py": f"VALUE = {value or version!r}\n",
+        "PKG-INFO": "\n".join(pkg_info) + "\n",
+    }
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    path = dest_dir / f"{base}.tar.gz"
+    with tarfile.open(path, "w:gz") as tf:
+        for rel, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{base}/{rel}")
+            info.size = len(data)
+            info.mtime = 1_700_000_000
+            tf.addfile(info, io.BytesIO(data))
+    return path
