@@ -96,3 +96,20 @@ def test_virtual_env_variable_must_point_at_a_venv(wb: Runner, tmp_path: Path) -
     result = wb("list", env={"VIRTUAL_ENV": str(tmp_path / "gone")}, expect=1)
     assert "VIRTUAL_ENV" in result.stderr and "no python interpreter" in result.stderr
     assert os.environ.get("VIRTUAL_ENV") != str(tmp_path / "gone")
+
+
+@pytest.mark.parametrize("which", ["this", "other"])
+def test_venv_answer_derived_from_base_matches_asking_the_venv(which: str,
+                                                               tmp_path: Path) -> None:
+    # warmbuild does not start a fresh venv's interpreter: it fills the base's venv scheme.
+    from warmbuild.cache import open_cache
+    from warmbuild.python import query_target
+
+    python = sys.executable if which == "this" else other_python()
+    if python is None:
+        pytest.skip("no other CPython 3.9+ on this machine")
+    venv = create_venv(tmp_path / "venv", python=python)
+    derived = query_target(venv / "bin" / "python", open_cache(tmp_path / "cache"))
+    asked = query_target(venv / "bin" / "python")
+    assert derived == asked
+    assert derived.paths["purelib"].is_relative_to(venv)

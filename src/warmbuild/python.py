@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import packaging
@@ -24,7 +24,8 @@ from packaging.version import Version
 from .cache import Cache, atomic_write
 from .errors import TargetError
 
-_QUERY_VERSION = 1
+_QUERY_VERSION = 2
+_VENV = "@VENV@"
 
 _QUERY = r"""
 import json, os, sys, sysconfig
@@ -50,6 +51,10 @@ print(json.dumps({
     "paths": {k: paths[k] for k in ("purelib", "platlib", "scripts", "data", "include")},
     "is_venv": venv,
     "externally_managed": marker,
+    "venv_paths": {k: v for k, v in sysconfig.get_paths(
+        scheme="venv" if "venv" in sysconfig.get_scheme_names() else "posix_prefix",
+        vars={"base": "@VENV@", "platbase": "@VENV@"}).items()
+        if k in ("purelib", "platlib", "scripts", "data", "include")},
 }))
 """
 
@@ -72,6 +77,8 @@ class Target:
     is_venv: bool
     #: The PEP 668 ``EXTERNALLY-MANAGED`` file, when the target has one.
     externally_managed: Path | None
+    #: This interpreter's install paths for a venv made from it (``@VENV@`` for its root).
+    venv_paths: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def python_version(self) -> str:
@@ -146,7 +153,42 @@ def _venv_python(venv: Path, *, source: str) -> Path:
 
 
 def query_target(executable: Path, cache: Cache | None = None) -> Target:
-    """Query the interpreter once; cached by its path and the mtime of what it resolves to."""
+    """Query the interpreter once; cached by its path and the mtime of what it resolves to.
+
+    A venv that links to its base interpreter is not run at all: its answer is the base's
+    (cached) with the base's own venv install scheme filled in, which saves an interpreter
+    start on every command into a fresh venv.
+    """
+    if cache is not None:
+        derived = _from_base(executable, cache)
+        if derived is not None:
+            return derived
+    return _query(executable, cache)
+
+
+def _from_base(executable: Path, cache: Cache) -> Target | None:
+    venv = executable.absolute().parent.parent
+    try:
+        cfg = dict(line.split("=", 1) for line in
+                   (venv / "pyvenv.cfg").read_text().splitlines() if "=" in line)
+    except OSError:
+        return None
+    cfg = {k.strip(): v.strip() for k, v in cfg.items()}
+    if cfg.get("include-system-site-packages", "false").lower() != "false":
+        return None
+    base_exe = executable.resolve()
+    if base_exe == executable.absolute() or venv in base_exe.parents:
+        return None  # a copied interpreter (venv --copies): ask it
+    base = _query(base_exe, cache)
+    if base.is_venv or not base.venv_paths:
+        return None
+    return replace(base, executable=executable.absolute(), prefix=venv, is_venv=True,
+                   externally_managed=None,
+                   paths={k: Path(str(v).replace(_VENV, str(venv)))
+                          for k, v in base.venv_paths.items()})
+
+
+def _query(executable: Path, cache: Cache | None = None) -> Target:
     key_file = None
     if cache is not None:
         key_file = cache.bucket("interpreters-v1") / f"{_cache_key(executable)}.json"
@@ -216,4 +258,5 @@ def _target_from_json(data: dict[str, object]) -> Target:
         paths={k: Path(v) for k, v in paths.items()},
         is_venv=bool(data["is_venv"]),
         externally_managed=Path(str(managed)) if managed else None,
+        venv_paths=dict(data.get("venv_paths") or {}),  # type: ignore[call-overload]
     )
