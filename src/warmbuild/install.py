@@ -101,14 +101,13 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
     with _HeldSignals() as signals, _Transaction(target.prefix) as tx:
         try:
             with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
-                stages = list(pool.map(lambda a: tx.stage(target, a, wheels[a.name]), news))
+                list(pool.map(lambda a: tx.stage(target, a, wheels[a.name]), news))
             for action in plan.actions:
                 signals.check()
                 if action.old is not None:
                     tx.remove_dist(action.old)
-            for stage in stages:
-                signals.check()
-                tx.place(stage)
+            signals.check()
+            tx.place()
             signals.check()
         except (OSError, ValueError) as exc:
             name = getattr(exc, "warmbuild_dist", None)
@@ -182,10 +181,12 @@ class _Transaction:
     def stage(self, target: Target, action: Action, wheel: Path) -> Path:
         """Install into a staging dir; ``wheel`` is a .whl file or an unpacked wheel dir."""
         assert action.new is not None
-        stage_dir = self.root / f"stage-{action.name}"
+        # One staging tree for every wheel: its skeleton of directories is made (and removed)
+        # once, not once per wheel. Like pip, a later wheel's file wins over an earlier one's.
+        stage_dir = self.root / "stage"
         destination = LinkingDestination(
             scheme_dict=target.scheme(action.new.name), interpreter=str(target.executable),
-            script_kind="posix", destdir=str(stage_dir),
+            script_kind="posix", destdir=str(stage_dir), overwrite_existing=True,
         )
         try:
             with contextlib.ExitStack() as stack:
@@ -221,8 +222,9 @@ class _Transaction:
         if dist.info_dir.exists():
             self._backup(dist.info_dir)
 
-    def place(self, stage_dir: Path) -> None:
+    def place(self) -> None:
         """Move the staged tree into place; whole new directories go in one rename."""
+        stage_dir = self.root / "stage"
         for dirpath, dirnames, filenames in os.walk(stage_dir):
             final_dir = Path("/") / Path(dirpath).relative_to(stage_dir)
             keep = []

@@ -146,12 +146,15 @@ class LinkingDestination(SchemeDictionaryDestination):
 
     def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
                     is_executable: bool) -> RecordEntry:
+        target = self._path_with_destdir(scheme, path)
+        # Several wheels are staged at once into one tree: parents may appear concurrently.
+        target.parent.mkdir(parents=True, exist_ok=True)
         if not isinstance(stream, _LinkableFile):
             return super().write_to_fs(scheme, path, stream, is_executable)
-        target = self._path_with_destdir(scheme, path)
-        if not self.overwrite_existing and target.exists():
-            raise FileExistsError(f"File already exists: {target}")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() or target.is_symlink():
+            if not self.overwrite_existing:
+                raise FileExistsError(f"File already exists: {target}")
+            target.unlink()
         try:
             os.link(stream.path, target)
         except OSError:
