@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from conftest import Runner, installed, run_python
-from support.indexserver import IndexServer
+from support.indexserver import IndexServer, serve_index
+from support.wheels import make_wheel
 from test_build import envs, project
 
 
@@ -108,3 +109,21 @@ def test_name_at_file_url_is_a_source_tree(wb: Runner, venv: Path, tmp_path: Pat
     assert "flit_pure" in installed(venv)
     freeze = wb("freeze", "--python", venv).stdout
     assert f"flit-pure @ {src.as_uri()}" in freeze or f"flit_pure @ {src.as_uri()}" in freeze
+
+
+def test_unpinned_build_requirements_resolve_like_a_lock(wb: Runner, venv: Path,
+                                                         tmp_path: Path, wheelhouse: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    make_wheel(extra, "build-helper", "1.0")
+    src = project(tmp_path, "setuptools-pure")
+    pyproject = src / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('requires = [',
+                                                       'requires = ["build-helper", ', 1))
+    with serve_index([wheelhouse, extra]) as server:
+        wb("install", "--python", venv, "-i", server.url, src)
+        make_wheel(extra, "build-helper", "2.0")
+        again = wb("install", "--python", venv, "-i", server.url, src)
+        assert "reused build env" in again.stderr, "no re-resolution while requests are equal"
+        upgraded = wb("install", "--python", venv, "-i", server.url, src, "-U")
+        assert "synced build env: build-helper 1.0 -> 2.0" in upgraded.stderr

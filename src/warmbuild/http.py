@@ -67,10 +67,12 @@ def redact(url: str) -> str:
 class HttpClient:
     """Thread-safe; one per run. ``offline`` answers from the cache only."""
 
-    def __init__(self, cache: Cache, *, offline: bool = False, retries: int = 3,
-                 timeout: float = 30.0) -> None:
+    def __init__(self, cache: Cache, *, offline: bool = False, revalidate: bool = False,
+                 retries: int = 3, timeout: float = 30.0) -> None:
+        """``revalidate``: treat every cached answer as stale (``-U`` wants what is new)."""
         self._cache_dir = cache.bucket("http-v1")
         self.offline = offline
+        self._revalidate = revalidate
         self._retry = urllib3.Retry(
             total=retries, connect=retries, read=retries, status=retries,
             backoff_factor=0.25, status_forcelist=_RETRY_STATUS,
@@ -98,7 +100,8 @@ class HttpClient:
         cached = _read_entry(meta_path, body_path)
         if cached is not None:
             meta, body = cached
-            if self.offline or time.time() - meta["stored"] < meta.get("max_age", 0):
+            fresh = time.time() - meta["stored"] < meta.get("max_age", 0)
+            if self.offline or (fresh and not self._revalidate):
                 return Response(url, meta.get("status", 200), meta.get("content_type", ""),
                                 body, from_cache=True)
         elif self.offline:

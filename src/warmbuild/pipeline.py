@@ -138,7 +138,8 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
              stack: contextlib.ExitStack) -> InstallResult:
     level = logging.DEBUG if request.quiet else logging.INFO
     settings = effective_settings(request, reqs, target)
-    client = HttpClient(cache, offline=request.offline)
+    client = HttpClient(cache, offline=request.offline,
+                        revalidate=request.upgrade or bool(request.upgrade_packages))
     finder = Finder(settings.index_settings(), client)
     fetcher = Fetcher(client, cache)
     installed = scan(target)
@@ -245,7 +246,8 @@ def env_syncer(request: InstallRequest, cache: Cache) -> Syncer:
         # build envs of their own, and cycles (setuptools builds setuptools) among them.
         sub = InstallRequest(requirements=tuple(requirements), index_flags=request.index_flags,
                              offline=request.offline, upgrade=upgrade, exact=True, quiet=True,
-                             upgrade_packages=tuple(requirements) if upgrade else (),
+                             upgrade_packages=tuple(Requirement(r).name for r in requirements)
+                             if upgrade else (),
                              only_binary=True)
         try:
             result = install(sub, env, cache)
