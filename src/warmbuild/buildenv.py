@@ -76,8 +76,8 @@ class EnvReport:
 
     def __str__(self) -> str:
         if self.action == "reused":
-            return "reused build env"
-        detail = ", ".join(self.changes) if self.changes else self.reason
+            return "reused build env" + (f" ({self.reason})" if self.reason else "")
+        detail = "; ".join(filter(None, [", ".join(self.changes), self.reason]))
         return f"{self.action} build env" + (f": {detail}" if detail else "")
 
 
@@ -148,12 +148,13 @@ class EnvSession:
             shutil.rmtree(self.env_dir)
         self.refresh = False
         record = {**record, "declared": sorted(set(declared)), "extras": known}
+        noted = _input_changes(manifest or {}, record) if manifest else ""
         if not reason and manifest is not None and manifest.get("requested") == wanted \
                 and not self.upgrade:
             env = self._open()
             self._write(manifest, complete=True, record=record, event=None)
             if not self.reports:
-                self.reports.append(EnvReport("reused", self.env_dir))
+                self.reports.append(EnvReport("reused", self.env_dir, reason=noted))
             return env
         created = not self.env_dir.exists()
         if created:
@@ -168,16 +169,27 @@ class EnvSession:
         changes = _diff(before, resolved)
         action: Literal["created", "synced", "recreated"] = (
             "created" if reason == "new" else "recreated" if created else "synced")
-        report = EnvReport(action, self.env_dir, changes if action == "synced" else (),
-                           reason if action != "created" else "")
+        why = "; ".join(filter(None, [reason if action != "created" else "", noted]))
+        report = EnvReport(action, self.env_dir, changes if action == "synced" else (), why)
         updated = {**base_manifest, "requested": wanted, "resolved": resolved}
         self._write(updated, complete=True, record=record, event=report)
         self.reports.append(report)
         return env
 
+    def add_editable(self, prefix: Path, dist_name: str) -> None:
+        """Remember that ``prefix`` holds an editable install that needs this env."""
+        manifest = self.manifest()
+        if manifest is None:
+            return
+        entry = {"prefix": str(prefix), "dist": dist_name}
+        editables = [e for e in manifest.get("editables", []) if e != entry] + [entry]
+        manifest["editables"] = editables
+        atomic_write(self.env_dir / MANIFEST, json.dumps(manifest, indent=1).encode())
+
     def _create(self) -> None:
         progress.info("Creating build env at %s", self.env_dir)
         self.env_dir.parent.mkdir(parents=True, exist_ok=True)
+        register(self.cache, self.env_dir)
         proc = subprocess.run(
             [str(self.base.executable), "-m", "venv", "--without-pip", str(self.env_dir)],
             capture_output=True, text=True, check=False)
@@ -209,6 +221,43 @@ class EnvSession:
         })
         manifest.setdefault("created", now)
         atomic_write(self.env_dir / MANIFEST, json.dumps(manifest, indent=1).encode())
+
+
+def _input_changes(manifest: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """Inputs that do not change the env's contents but do change the build: say so."""
+    notes = []
+    if "config_settings" in manifest and manifest["config_settings"] != record.get(
+            "config_settings"):
+        notes.append("config settings changed")
+    old, new = manifest.get("env_vars", {}), record.get("env_vars", {})
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    if changed and "env_vars" in manifest:
+        notes.append(f"{', '.join(changed)} changed")
+    return "; ".join(notes)
+
+
+def register(cache: Cache, env_dir: Path) -> None:
+    """Envs outside the cache (``build-env-dir``) are listed here so ``env list`` finds them."""
+    if env_dir.parent == cache.root / "envs-v1":
+        return
+    key = hashlib.sha256(str(env_dir).encode()).hexdigest()[:16]
+    atomic_write(cache.bucket("envs-v1") / "registry" / key, str(env_dir).encode())
+
+
+def known_envs(cache: Cache) -> list[Path]:
+    """Every env warmbuild made with this cache: in ``envs-v1`` or registered there."""
+    root = cache.bucket("envs-v1")
+    found = [p for p in root.iterdir() if (p / MANIFEST).is_file() or (
+        p.is_dir() and p.name != "registry")]
+    registry = root / "registry"
+    if registry.is_dir():
+        for entry in registry.iterdir():
+            path = Path(entry.read_text().strip())
+            if path.is_dir():
+                found.append(path)
+            else:
+                entry.unlink(missing_ok=True)
+    return sorted(set(found))
 
 
 def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[str, ...]:

@@ -16,10 +16,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from . import __version__
+from . import __version__, cli_envs
 from ._log import logger, progress
 from .build import BuildOptions
 from .cache import BUCKETS, Cache, default_cache_root, open_cache
+from .envs import all_envs, remove
 from .errors import UsageError, WarmbuildError
 from .hooks import Kind, parse_config_settings
 from .install import Plan
@@ -240,8 +241,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("cache", help="inspect or clean the cache")
     p.add_argument("action", choices=("dir", "clean", "prune"))
+    p.add_argument("--force", action="store_true",
+                   help="clean: also build envs that editable installs still use")
     _common(p)
     p.set_defaults(func=_cmd_cache)
+    cli_envs.add_parsers(sub, _common)
 
     p = sub.add_parser("config", help="show the effective index settings and their sources")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -435,6 +439,14 @@ def _cmd_cache(args: argparse.Namespace) -> int:
         if keep:
             removed += _prune_bucket(entry)
             continue
+        if entry.name == "envs-v1" and not args.force:
+            # Build envs that editable installs still use survive a clean, as with prune.
+            kept = [r for r in remove(all_envs(open_cache(root)), force=False)
+                    if not r.removed]
+            for r in kept:
+                logger.warning("Kept %s: %s", r.env.path, r.why)
+            if kept:
+                continue
         removed += sum(1 for _ in entry.rglob("*")) if entry.is_dir() else 1
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)

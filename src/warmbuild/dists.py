@@ -83,3 +83,6 @@ class ResolvedDist:
     required_hashes: tuple[tuple[str, str], ...] = ()
     #: A source tree installed in editable mode (PEP 660).
     editable: bool = False
+    #: The build env an editable install keeps using (meson-python rebuilds on import);
+    #: recorded next to the install so ``env prune`` leaves that env alone.
+    build_env: str | None = None

@@ -34,6 +34,9 @@ from .installed import InstalledDist
 from .python import Target
 from .unpack import LinkingDestination, UnpackedWheel
 
+#: In the ``.dist-info`` of an editable install: the build env it was built in.
+BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
+
 ActionKind = Literal["install", "upgrade", "downgrade", "reinstall", "uninstall"]
 
 
@@ -264,6 +267,8 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
     extra = {"INSTALLER": b"warmbuild\n"}
     if dist.requested:
         extra["REQUESTED"] = b""
+    if dist.build_env is not None:
+        extra[BUILD_ENV_MARKER] = f"{dist.build_env}\n".encode()
     if dist.file is not None and dist.file.kind == "tree":
         info_tree = {"url": dist.direct_url or dist.file.url,
                      "dir_info": {"editable": True} if dist.editable else {}}

@@ -179,7 +179,8 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     resolved = tuple(
         ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
                      direct_url=c.url, required_hashes=hashes.get(c.name, ()),
-                     editable=c.url in trees and trees[c.url].kind == "editable")
+                     editable=c.url in trees and trees[c.url].kind == "editable",
+                     build_env=_editable_env(trees.get(c.url or "")))
         for c in resolution.candidates)
     logger.log(level, "Resolved %d package%s in %s", len(resolved), _s(resolved),
                format_duration(elapsed[0]))
@@ -199,7 +200,17 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     count = len(plan.actions)
     logger.log(level, "Installed %d package%s in %s", count, "" if count == 1 else "s",
                format_duration(elapsed[0]))
+    for dist in resolved:
+        tree = trees.get(dist.direct_url or "")
+        if dist.build_env and tree is not None:
+            tree.builder.session.add_editable(target.prefix, dist.name)
     return InstallResult(plan, resolved, False)
+
+
+def _editable_env(tree: _Tree | None) -> str | None:
+    if tree is None or tree.kind != "editable" or tree.builder.env is None:
+        return None
+    return str(tree.builder.env.path)
 
 
 def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], request: InstallRequest,

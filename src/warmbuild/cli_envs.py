@@ -1,0 +1,170 @@
+"""`warmbuild env list|show|remove|prune` and `warmbuild doctor`: the build envs, visible."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .cache import open_cache
+from .envs import (
+    EnvInfo,
+    Removal,
+    all_envs,
+    doctor,
+    envs_of_tree,
+    inspect,
+    parse_age,
+    prunable,
+    remove,
+)
+from .errors import WarmbuildError
+
+Common = Callable[[argparse.ArgumentParser], None]
+
+
+def add_parsers(sub: Any, common: Common) -> None:
+    env = sub.add_parser("env", help="list, show, remove and prune build environments")
+    actions = env.add_subparsers(dest="env_action", required=True, metavar="ACTION")
+    p = actions.add_parser("list", help="every build env, with its state")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    common(p)
+    p.set_defaults(func=_list)
+    p = actions.add_parser("show", help="the manifest of a tree's build env(s)")
+    p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    common(p)
+    p.set_defaults(func=_show)
+    p = actions.add_parser("remove", help="remove a tree's build env(s); never the tree")
+    p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    p.add_argument("--force", action="store_true",
+                   help="also when an editable install still uses it")
+    common(p)
+    p.set_defaults(func=_remove)
+    p = actions.add_parser("prune", help="remove envs whose tree or interpreter is gone, or "
+                           "unused for --older-than")
+    p.add_argument("--older-than", metavar="AGE", help="e.g. 30d, 12h")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--force", action="store_true",
+                   help="also envs an editable install still uses")
+    common(p)
+    p.set_defaults(func=_prune)
+
+    p = sub.add_parser("doctor", help="explain the state of a tree's builds and build envs")
+    p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    common(p)
+    p.set_defaults(func=_doctor)
+
+
+def _cache(args: argparse.Namespace) -> Any:
+    return open_cache(args.cache_dir, no_cache=args.no_cache)
+
+
+def _ago(timestamp: float) -> str:
+    seconds = time.time() - timestamp
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit} ago"
+    return "just now"
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _list(args: argparse.Namespace) -> int:
+    envs = all_envs(_cache(args))
+    if args.format == "json":
+        print(json.dumps([e.as_json() for e in envs], indent=2))
+        return 0
+    if not envs:
+        print("No build environments.")
+        return 0
+    for e in envs:
+        version = e.manifest.get("interpreter", {}).get("version", "?")
+        used = f", editable install in {', '.join(e.editables)}" if e.editables else ""
+        print(f"{e.path}\n  tree {e.tree}, Python {version}, {_mb(e.size)}, "
+              f"used {_ago(e.last_used)}, {e.state}{used}")
+    return 0
+
+
+def _tree_envs(args: argparse.Namespace) -> list[EnvInfo]:
+    if (args.path / "warmbuild-env.json").is_file():
+        return [inspect(args.path.resolve())]
+    envs = envs_of_tree(_cache(args), args.path)
+    if not envs:
+        raise WarmbuildError(f"{args.path.resolve()} has no build environment",
+                         hint="`warmbuild env list` shows them all")
+    return envs
+
+
+def _show(args: argparse.Namespace) -> int:
+    envs = _tree_envs(args)
+    if args.format == "json":
+        print(json.dumps([{**e.as_json(), "manifest": e.manifest} for e in envs], indent=2))
+        return 0
+    for e in envs:
+        m = e.manifest
+        lines = [f"{e.path} ({e.state}, {_mb(e.size)})", f"  tree:        {e.tree}",
+                 f"  interpreter: {m.get('python')} ({m.get('interpreter', {}).get('version')})",
+                 f"  backend:     {m.get('backend')}",
+                 f"  declared:    {', '.join(m.get('declared', [])) or '-'}"]
+        for kind, extra in sorted(m.get("extras", {}).items()):
+            lines.append(f"  get_requires_for_build_{kind}: {', '.join(extra) or '-'}")
+        resolved = m.get("resolved", {})
+        lines.append("  installed:   " + (", ".join(f"{k} {v}" for k, v in sorted(
+            resolved.items())) or "-"))
+        lines.append(f"  config:      {json.dumps(m.get('config_settings', {}))}")
+        lines.append(f"  env vars:    {json.dumps(m.get('env_vars', {}))}")
+        lines.append(f"  created {_ago(m.get('created', 0))}, used {_ago(e.last_used)}")
+        if e.editables:
+            lines.append(f"  used by editable installs in: {', '.join(e.editables)}")
+        for h in m.get("history", [])[-10:]:
+            stamp = datetime.fromtimestamp(h["time"]).strftime("%Y-%m-%d %H:%M")
+            detail = "; ".join(filter(None, [", ".join(h.get("changes", [])),
+                                             h.get("reason", "")]))
+            lines.append(f"  {stamp} {h['event']}" + (f": {detail}" if detail else ""))
+        print("\n".join(lines))
+    return 0
+
+
+def _report(results: Sequence[Removal], verb: str) -> int:
+    for r in results:
+        print(f"{verb if r.removed else 'Kept'} {r.env.path} ({r.why})")
+    if not results:
+        print("Nothing to remove.")
+    return 0
+
+
+def _remove(args: argparse.Namespace) -> int:
+    results = remove(_tree_envs(args), force=args.force)
+    _report(results, "Removed")
+    return 0 if all(r.removed for r in results) else 1
+
+
+def _prune(args: argparse.Namespace) -> int:
+    older = parse_age(args.older_than) if args.older_than else None
+    candidates = prunable(all_envs(_cache(args)), older)
+    return _report(remove(candidates, force=args.force, dry_run=args.dry_run),
+                   "Would remove" if args.dry_run else "Removed")
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    tree = args.path.resolve()
+    envs, findings = doctor(tree, _cache(args))
+    print(f"Source tree {tree}")
+    if not envs:
+        print("  no warmbuild build env yet: the next `warmbuild install` creates one")
+    for e in envs:
+        print(f"  build env {e.path}: {e.state}, used {_ago(e.last_used)}")
+    if not findings:
+        print("  no in-tree build directory with recorded tool paths found")
+    bad = 0
+    for f in findings:
+        print(f"  {f.file.relative_to(tree)}: {f.what} = {f.path}\n    -> {f.verdict}")
+        bad += not f.verdict.startswith("ok")
+    return 1 if bad else 0

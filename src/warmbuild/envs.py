@@ -1,0 +1,196 @@
+"""Build envs as things a user can see and clean up: list, show, remove, prune, doctor.
+
+The runtime side (create, sync, lock) is :mod:`buildenv`; this module only reads manifests
+and removes whole envs, never touching a source tree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import filelock
+
+from .buildenv import MANIFEST, known_envs
+from .cache import Cache
+from .errors import UsageError
+from .install import BUILD_ENV_MARKER
+
+State = Literal["complete", "interrupted", "tree gone", "interpreter gone", "unknown"]
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    path: Path
+    manifest: dict[str, Any]
+    state: State
+    size: int
+    #: Target prefixes whose editable install still uses this env.
+    editables: tuple[str, ...]
+
+    @property
+    def tree(self) -> str:
+        return str(self.manifest.get("tree", "?"))
+
+    @property
+    def last_used(self) -> float:
+        return float(self.manifest.get("last_used", 0))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"path": str(self.path), "tree": self.tree, "state": self.state,
+                "python": self.manifest.get("python"),
+                "version": self.manifest.get("interpreter", {}).get("version"),
+                "size": self.size, "last_used": self.last_used,
+                "editables": list(self.editables)}
+
+
+def inspect(path: Path) -> EnvInfo:
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    state: State = "unknown"
+    if manifest:
+        python = manifest.get("python")
+        if not manifest.get("complete"):
+            state = "interrupted"
+        elif not Path(manifest.get("tree", "")).is_dir():
+            state = "tree gone"
+        elif not python or not Path(python).exists() or not (path / "bin" / "python").exists():
+            state = "interpreter gone"
+        else:
+            state = "complete"
+    return EnvInfo(path, manifest, state, _size(path), tuple(_live_editables(path, manifest)))
+
+
+def all_envs(cache: Cache) -> list[EnvInfo]:
+    return [inspect(p) for p in known_envs(cache)]
+
+
+def envs_of_tree(cache: Cache, tree: Path) -> list[EnvInfo]:
+    tree = tree.resolve()
+    return [e for e in all_envs(cache) if e.tree == str(tree)]
+
+
+def _live_editables(env: Path, manifest: dict[str, Any]) -> Iterable[str]:
+    for entry in manifest.get("editables", []):
+        prefix = Path(entry.get("prefix", ""))
+        name = str(entry.get("dist", "")).replace("-", "_")
+        for marker in prefix.glob(f"lib/python3*/site-packages/{name}-*.dist-info/"
+                                  f"{BUILD_ENV_MARKER}"):
+            if marker.read_text().strip() == str(env):
+                yield str(prefix)
+                break
+
+
+def _size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def parse_age(text: str) -> float:
+    """``30d``, ``12h``, ``45m`` -> seconds."""
+    match = re.fullmatch(r"(\d+)([dhm])", text.strip())
+    if not match:
+        raise UsageError(f"--older-than {text}: expected a number and d, h or m (e.g. 30d)")
+    return int(match.group(1)) * {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
+
+
+@dataclass(frozen=True)
+class Removal:
+    env: EnvInfo
+    removed: bool
+    why: str
+
+
+def remove(envs: Sequence[EnvInfo], *, force: bool, dry_run: bool = False) -> list[Removal]:
+    """Remove whole envs (and their lock files); one a live editable uses only with force."""
+    results = []
+    for env in envs:
+        if env.editables and not force:
+            results.append(Removal(env, False, "an editable install in "
+                                   f"{', '.join(env.editables)} uses it (--force to remove)"))
+            continue
+        if not dry_run:
+            lock = filelock.FileLock(str(env.path) + ".lock")
+            try:
+                with lock.acquire(timeout=10):
+                    shutil.rmtree(env.path, ignore_errors=True)
+            except filelock.Timeout:
+                results.append(Removal(env, False, "another warmbuild is using it"))
+                continue
+            Path(str(env.path) + ".lock").unlink(missing_ok=True)
+        results.append(Removal(env, True, env.state))
+    return results
+
+
+def prunable(envs: Iterable[EnvInfo], older_than: float | None) -> list[EnvInfo]:
+    now = time.time()
+    return [e for e in envs if e.state in ("tree gone", "interpreter gone", "interrupted",
+                                           "unknown")
+            or (older_than is not None and now - e.last_used > older_than)]
+
+
+# --- doctor ---------------------------------------------------------------------------
+
+_TEMP_ENV = re.compile(r"(pip-build-env-[^/]+|builds-v\d+/\.tmp[^/]+|build-env-[^/]+|"
+                       r"pdm-build-env-[^/]+)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    file: Path
+    what: str
+    path: str
+    verdict: str
+
+
+def doctor(tree: Path, cache: Cache) -> tuple[list[EnvInfo], list[Finding]]:
+    """The tree's envs, and what its in-tree build dirs recorded about build tools."""
+    live = {str(e.path) for e in all_envs(cache)}
+    findings: list[Finding] = []
+    for cache_file in sorted(tree.rglob("CMakeCache.txt")):
+        for line in cache_file.read_text(errors="replace").splitlines():
+            for key in ("CMAKE_MAKE_PROGRAM", "CMAKE_COMMAND"):
+                if line.startswith(key + ":"):
+                    value = line.split("=", 1)[-1]
+                    findings.append(Finding(cache_file, key, value, _verdict(value, live)))
+    for ninja in sorted(tree.rglob("build.ninja")):
+        text = ninja.read_text(errors="replace")
+        for match in sorted(set(re.findall(r"(/[^\s$:\"']+/bin/(?:cmake|ninja|python3?))",
+                                           text)))[:4]:
+            findings.append(Finding(ninja, "tool", match, _verdict(match, live)))
+    for info in sorted(tree.rglob(".skbuild-info.json")):
+        try:
+            data = json.loads(info.read_text())
+        except ValueError:
+            continue
+        for key in ("skbuild_path", "cmake_path"):
+            if isinstance(data.get(key), str):
+                findings.append(Finding(info, key, data[key], _verdict(data[key], live)))
+    return envs_of_tree(cache, tree), findings
+
+
+def _verdict(path: str, live: set[str]) -> str:
+    owner = next((env for env in live if path.startswith(env + "/")), None)
+    if owner is not None:
+        return "ok: in a warmbuild build env" if Path(path).exists() else \
+            "missing, although its warmbuild env exists: run with --refresh-build-env"
+    if _TEMP_ENV.search(path):
+        return ("gone: a deleted temporary build env of another frontend (pip, uv, build); "
+                "reinstall with warmbuild, or delete the build dir"
+                if not Path(path).exists() else "exists now, but lives in a temporary env "
+                "that another frontend will delete")
+    return "ok: outside any build env" if Path(path).exists() else "missing"

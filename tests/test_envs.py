@@ -1,0 +1,113 @@
+"""`warmbuild env list|show|remove|prune`, `doctor`, and reported invalidation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from conftest import Runner, pip
+from support.indexserver import IndexServer
+from test_build import envs, project
+
+
+def env_list(wb: Runner) -> list[dict[str, object]]:
+    return json.loads(wb("env", "list", "--format", "json").stdout)  # type: ignore[no-any-return]
+
+
+def test_list_show_and_editable_dependents(wb: Runner, venv: Path, tmp_path: Path,
+                                           index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, "-e", src)
+    (entry,) = env_list(wb)
+    assert entry["tree"] == str(src) and entry["state"] == "complete"
+    assert entry["editables"] == [str(venv)]
+    assert "editable install in" in wb("env", "list").stdout
+    show = wb("env", "show", src).stdout
+    assert "declared:    setuptools>=70" in show and "installed:   setuptools" in show
+    assert " created" in show
+    assert json.loads(wb("env", "show", src, "--format", "json").stdout)[0]["manifest"][
+        "backend"] == "setuptools.build_meta"
+
+
+def test_prune_keeps_envs_that_editable_installs_use(wb: Runner, venv: Path, tmp_path: Path,
+                                                     index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    other = project(tmp_path / "b", "flit-pure")
+    wb("install", "--python", venv, "-i", index.url, "-e", src, other)
+    shutil.rmtree(src)
+    shutil.rmtree(other)
+    states = {e["tree"]: e["state"] for e in env_list(wb)}
+    assert states == {str(src): "tree gone", str(other): "tree gone"}
+    result = wb("env", "prune")
+    assert f"Kept {envs(wb)[0]}" in result.stdout or "Kept" in result.stdout
+    assert "editable install in" in result.stdout
+    assert [e["tree"] for e in env_list(wb)] == [str(src)], "the non-editable env went"
+    wb("uninstall", "--python", venv, "setuptools-pure")
+    wb("env", "prune")
+    assert env_list(wb) == []
+
+
+def test_remove_never_touches_the_tree_and_respects_editables(
+        wb: Runner, venv: Path, tmp_path: Path, index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, "-e", src)
+    before = sorted(p.name for p in src.iterdir())
+    refused = wb("env", "remove", src, expect=1)
+    assert "editable install in" in refused.stdout and len(envs(wb)) == 1
+    wb("env", "remove", src, "--force")
+    assert envs(wb) == []
+    assert sorted(p.name for p in src.iterdir()) == before
+    assert "has no build environment" in wb("env", "show", src, expect=1).stderr
+
+
+def test_prune_older_than_and_dry_run(wb: Runner, venv: Path, tmp_path: Path,
+                                      index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, src)
+    assert "Nothing to remove" in wb("env", "prune", "--older-than", "30d").stdout
+    dry = wb("env", "prune", "--older-than", "0m", "--dry-run").stdout
+    assert "Would remove" in dry and len(envs(wb)) == 1
+    wb("env", "prune", "--older-than", "0m")
+    assert envs(wb) == []
+    assert "expected a number" in wb("env", "prune", "--older-than", "soon", expect=2).stderr
+
+
+def test_cache_clean_keeps_envs_of_editable_installs(wb: Runner, venv: Path, tmp_path: Path,
+                                                     index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, "-e", src)
+    result = wb("cache", "clean")
+    assert "Kept" in result.stderr and len(envs(wb)) == 1
+    wb("cache", "clean", "--force")
+    assert envs(wb) == []
+
+
+def test_changed_inputs_are_reported(wb: Runner, venv: Path, tmp_path: Path,
+                                     index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, src, "-C", "a=1")
+    again = wb("install", "--python", venv, "-i", index.url, src, "-C", "a=2")
+    assert "reused build env (config settings changed)" in again.stderr
+    flags = wb("install", "--python", venv, "-i", index.url, src, "-C", "a=2",
+               env={"CFLAGS": "-O0"})
+    assert "reused build env (CFLAGS changed)" in flags.stderr
+    history = [h["event"] for h in json.loads(wb("env", "show", src, "--format", "json")
+                                              .stdout)[0]["manifest"]["history"]]
+    assert history == ["created"]
+
+
+def test_doctor_explains_a_tree_pip_left_broken(wb: Runner, venv: Path, tmp_path: Path,
+                                                index: IndexServer) -> None:
+    src = project(tmp_path, "setuppy-cmake")
+    pip(venv, "install", "--index-url", index.url, str(src))
+    report = wb("doctor", src, expect=1).stdout
+    assert "build/CMakeCache.txt: CMAKE_MAKE_PROGRAM" in report
+    assert "pip-build-env-" in report
+    assert "a deleted temporary build env of another frontend" in report
+    assert "no warmbuild build env yet" in report
+
+    fixed = project(tmp_path / "fixed", "setuppy-cmake")
+    wb("install", "--python", venv, "-i", index.url, fixed)
+    report = wb("doctor", fixed).stdout
+    assert "ok: in a warmbuild build env" in report and "complete" in report
