@@ -19,7 +19,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,7 @@ from .errors import BuildError
 from .hooks import ConfigSettings, Hooks, Kind, target_environ
 from .installed import scan
 from .python import Target
+from .settings import BuildSettings
 from .source import SourceTree, load_source_tree
 
 #: Environment variables that change what a native build produces; recorded in the manifest.
@@ -58,6 +59,7 @@ class BuildOptions:
     #: ``--build-env-dir`` / ``WARMBUILD_BUILD_ENV_DIR`` (else ``[tool.warmbuild]``).
     env_dir: str | None = None
     verbose: bool = False
+    settings: BuildSettings = field(default_factory=BuildSettings)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,11 @@ class TreeBuilder:
         self.tree = tree
         self._shared_env = shared_env
         self.target = target
-        self.options = options
+        settings = options.settings
+        self.options = replace(
+            options, isolation=options.isolation and tree.name not in settings.no_build_isolation,
+            config_settings={**settings.config_settings.get(tree.name, {}),
+                             **options.config_settings})
         self._cache = cache
         self._sync = sync
         self._stack = contextlib.ExitStack()
@@ -98,12 +104,14 @@ class TreeBuilder:
 
     @property
     def declared(self) -> list[str]:
-        return [str(r) for r in self.tree.requires]
+        extra = self.options.settings.extra_build_dependencies.get(self.tree.name, ())
+        return [str(r) for r in self.tree.requires] + list(extra)
 
     def _record(self) -> dict[str, Any]:
+        listed = (*BUILD_ENV_VARS, *self.options.settings.env_vars)
         return {"tree": str(self.tree.path), "backend": self.tree.backend,
                 "config_settings": dict(self.options.config_settings),
-                "env_vars": {k: os.environ[k] for k in BUILD_ENV_VARS if k in os.environ}}
+                "env_vars": {k: os.environ[k] for k in listed if k in os.environ}}
 
     def _open(self) -> Hooks:
         if not self.options.isolation:
@@ -112,10 +120,13 @@ class TreeBuilder:
                          target_environ(self.target.paths["scripts"]),
                          self.options.config_settings, where=f"{self.target.prefix} (no "
                          "isolation)", stream=self.options.verbose)
-        configured = self.options.env_dir or self.tree.settings.get("build-env-dir")
+        configured = (self.options.env_dir or self.tree.settings.get("build-env-dir")
+                      or self.options.settings.env_dir)
         root = default_root(self._cache, self.tree.path, configured)
+        key_vars = {k: os.environ.get(k) for k in self.options.settings.env_vars}
         self.session = self._stack.enter_context(open_env(
-            self._shared_env or env_path(root, self.tree.path, self.tree.name, self.target),
+            self._shared_env or env_path(root, self.tree.path, self.tree.name, self.target,
+                                         key_vars),
             self.target,
             self._sync, self._cache, refresh=self.options.refresh_env,
             upgrade=self.options.upgrade_env))

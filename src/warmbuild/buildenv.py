@@ -86,9 +86,14 @@ def interpreter_identity(target: Target) -> dict[str, str]:
             "implementation": target.implementation, "abiflags": target.abiflags}
 
 
-def env_path(root: Path, tree: Path, name: str, target: Target) -> Path:
-    """Where the env of ``tree`` for ``target`` lives: stable for the pair, nothing else."""
-    key = json.dumps([str(tree.resolve()), interpreter_identity(target)], sort_keys=True)
+def env_path(root: Path, tree: Path, name: str, target: Target,
+             key_vars: Mapping[str, str | None] | None = None) -> Path:
+    """Where the env of ``tree`` for ``target`` lives: stable for the pair, and for the
+    values of the ``build-env-vars`` a user made part of the key (none by default)."""
+    parts: list[Any] = [str(tree.resolve()), interpreter_identity(target)]
+    if key_vars:
+        parts.append(dict(key_vars))
+    key = json.dumps(parts, sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return root / f"{name or 'project'}-{digest}"
 

@@ -34,6 +34,7 @@ from .pipeline import (
     uninstall,
 )
 from .python import Target, find_interpreter, query_target
+from .settings import load_build_settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,16 +154,25 @@ def _build_args(p: argparse.ArgumentParser) -> None:
                    help="build in the target env (its build requirements must be installed)")
     p.add_argument("--refresh-build-env", action="store_true",
                    help="recreate the build env of each tree (at the same path)")
-    p.add_argument("--build-env-dir", default=os.environ.get("WARMBUILD_BUILD_ENV_DIR"),
+    p.add_argument("--build-env-dir",
                    help="where build envs live (default: WARMBUILD_BUILD_ENV_DIR, "
                    "[tool.warmbuild] build-env-dir, else the cache)")
+    p.add_argument("--build-constraint", action="append", default=[], type=Path,
+                   metavar="FILE", help="constraints for build envs (repeatable)")
 
 
 def _build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
+    flags: dict[str, Any] = {}
+    if args.build_constraint:
+        flags["build-constraints"] = [str(p.absolute()) for p in args.build_constraint]
+    # The flag and WARMBUILD_BUILD_ENV_DIR outrank a tree's own build-env-dir; the config
+    # files' value (in settings) ranks below it.
+    explicit = args.build_env_dir or os.environ.get("WARMBUILD_BUILD_ENV_DIR")
     return BuildOptions(
         config_settings=parse_config_settings(args.config_settings),
         isolation=not args.no_build_isolation, refresh_env=args.refresh_build_env,
-        upgrade_env=upgrade, env_dir=args.build_env_dir, verbose=bool(args.verbose))
+        upgrade_env=upgrade, env_dir=str(Path(explicit).absolute()) if explicit else None,
+        verbose=bool(args.verbose), settings=load_build_settings(Path.cwd(), flags=flags))
 
 
 def _index_args(p: argparse.ArgumentParser) -> None:

@@ -256,6 +256,7 @@ def env_syncer(request: InstallRequest, cache: Cache) -> Syncer:
         # Build requirements must come as wheels: building them from sdists would need
         # build envs of their own, and cycles (setuptools builds setuptools) among them.
         sub = InstallRequest(requirements=tuple(requirements), index_flags=request.index_flags,
+                             constraint_files=request.build.settings.build_constraints,
                              offline=request.offline, upgrade=upgrade, exact=True, quiet=True,
                              upgrade_packages=tuple(Requirement(r).name for r in requirements)
                              if upgrade else (),
