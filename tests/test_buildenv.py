@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+import pytest
 
 from conftest import Runner, installed, run_python
 from support.indexserver import IndexServer, serve_index
@@ -127,3 +131,54 @@ def test_unpinned_build_requirements_resolve_like_a_lock(wb: Runner, venv: Path,
         assert "reused build env" in again.stderr, "no re-resolution while requests are equal"
         upgraded = wb("install", "--python", venv, "-i", server.url, src, "-U")
         assert "synced build env: build-helper 1.0 -> 2.0" in upgraded.stderr
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Bind-mount a directory read-only (root only: root ignores permission bits)."""
+    mounted: list[Path] = []
+
+    def make(path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        for cmd in (["mount", "--bind", str(path), str(path)],
+                    ["mount", "-o", "remount,ro,bind", str(path)]):
+            if os.geteuid() != 0 or subprocess.run(cmd, capture_output=True).returncode:
+                pytest.skip("needs root and bind mounts to make a read-only directory")
+            if cmd[1] == "--bind":
+                mounted.append(path)
+
+    yield make
+    for path in mounted:
+        subprocess.run(["umount", str(path)], check=False)
+
+
+def test_read_only_cache_or_env_dir_is_a_clear_error(
+        wb: Runner, venv: Path, tmp_path: Path, index: IndexServer,
+        read_only: Callable[[Path], None]) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    cache = tmp_path / "ro-cache"
+    read_only(cache)
+    result = wb("install", "--python", venv, "-i", index.url, src, "--cache-dir", cache,
+                expect=1)
+    assert f"cannot write to {cache}" in result.stderr and "Read-only" in result.stderr
+    assert "--cache-dir" in result.stderr and "Traceback" not in result.output
+    envs_dir = tmp_path / "ro-envs"
+    read_only(envs_dir)
+    result = wb("install", "--python", venv, "-i", index.url, src, "--build-env-dir",
+                envs_dir, expect=1)
+    assert str(envs_dir) in result.stderr and "--build-env-dir" in result.stderr
+    assert "Traceback" not in result.output and installed(venv) == {}
+
+
+def test_moved_tree_gets_a_new_env_and_the_old_one_is_prunable(
+        wb: Runner, venv: Path, tmp_path: Path, index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, src)
+    moved = src.rename(src.with_name("renamed"))
+    wb("install", "--python", venv, "-i", index.url, moved)
+    states = {e["tree"]: e["state"] for e in json.loads(
+        wb("env", "list", "--format", "json").stdout)}
+    assert states == {str(src): "tree gone", str(moved): "complete"}
+    wb("env", "prune")
+    assert [e["tree"] for e in json.loads(wb("env", "list", "--format", "json").stdout)] \
+        == [str(moved)]

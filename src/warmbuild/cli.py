@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -53,6 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; the environment was left as it was", file=sys.stderr)
         return 130
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        _print_error(WarmbuildError(
+            f"cannot write to {exc.filename or 'a directory warmbuild needs'}: {exc.strerror}",
+            hint="the cache is set by --cache-dir or WARMBUILD_CACHE_DIR; build envs by "
+                 "--build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] build-env-dir: "
+                 "point the one that holds this path at a writable directory"))
+        return 1
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
