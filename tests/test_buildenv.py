@@ -182,3 +182,38 @@ def test_moved_tree_gets_a_new_env_and_the_old_one_is_prunable(
     wb("env", "prune")
     assert [e["tree"] for e in json.loads(wb("env", "list", "--format", "json").stdout)] \
         == [str(moved)]
+
+
+def _env_dirs(wb: Runner) -> list[Path]:
+    root = Path(wb.env["WARMBUILD_CACHE_DIR"]) / "envs-v1"
+    return [p for p in root.iterdir() if p.is_dir() and p.name != "registry"] \
+        if root.is_dir() else []
+
+
+@pytest.mark.parametrize("point", ["venv created", "sync started", "compiling"])
+def test_sigkill_at_several_points_is_repaired(point: str, wb: Runner, venv: Path,
+                                               tmp_path: Path, index: IndexServer) -> None:
+    src = project(tmp_path, "setuppy-cmake")
+
+    def reached() -> bool:
+        dirs = _env_dirs(wb)
+        if point == "venv created":
+            return bool(dirs) and (dirs[0] / "pyvenv.cfg").exists()
+        if point == "sync started":
+            return bool(dirs) and (dirs[0] / "warmbuild-env.json").exists()
+        return any((src / "build").glob("CMakeFiles/*/src/*.o")) or \
+            (src / "build" / ".ninja_log").exists()
+
+    proc = start(wb, "install", "--python", venv, "-i", index.url, src)
+    deadline = time.monotonic() + 120
+    while not reached():
+        assert time.monotonic() < deadline and proc.poll() is None, f"never reached {point}"
+        time.sleep(0.001)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    result = wb("install", "--python", venv, "-i", index.url, src)
+    assert run_python(venv, "import setuppy_cmake; print(setuppy_cmake.value())") == "42"
+    assert len(_env_dirs(wb)) == 1
+    assert json.loads((_env_dirs(wb)[0] / "warmbuild-env.json").read_text())["complete"]
+    again = wb("install", "--python", venv, "-i", index.url, src)
+    assert "reused build env" in again.stderr, result.stderr
