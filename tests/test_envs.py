@@ -111,3 +111,19 @@ def test_doctor_explains_a_tree_pip_left_broken(wb: Runner, venv: Path, tmp_path
     wb("install", "--python", venv, "-i", index.url, fixed)
     report = wb("doctor", fixed).stdout
     assert "ok: in a warmbuild build env" in report and "complete" in report
+
+
+def test_interpreter_upgraded_in_place_is_noticed(wb: Runner, venv: Path, tmp_path: Path,
+                                                  index: IndexServer) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    wb("install", "--python", venv, "-i", index.url, src)
+    (env,) = envs(wb)
+    manifest_file = env / "warmbuild-env.json"
+    data = json.loads(manifest_file.read_text())
+    # What the manifest says after the interpreter at the same path went 3.x.0 -> today's.
+    data["interpreter"]["version"] = "3.0.0"
+    manifest_file.write_text(json.dumps(data))
+    assert env_list(wb)[0]["state"] == "interpreter changed"
+    result = wb("install", "--python", venv, "-i", index.url, src)
+    assert "recreated build env: interpreter changed" in result.stderr
+    assert envs(wb) == [env] and env_list(wb)[0]["state"] == "complete"

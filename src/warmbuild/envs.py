@@ -19,12 +19,14 @@ from typing import Any, Literal
 
 import filelock
 
-from .buildenv import MANIFEST, known_envs
+from .buildenv import MANIFEST, interpreter_identity, known_envs
 from .cache import Cache
-from .errors import UsageError
+from .errors import UsageError, WarmbuildError
 from .install import BUILD_ENV_MARKER
+from .python import query_target
 
-State = Literal["complete", "interrupted", "tree gone", "interpreter gone", "unknown"]
+State = Literal["complete", "interrupted", "tree gone", "interpreter gone",
+                "interpreter changed", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class EnvInfo:
                 "editables": list(self.editables)}
 
 
-def inspect(path: Path) -> EnvInfo:
+def inspect(path: Path, cache: Cache | None = None) -> EnvInfo:
     try:
         manifest = json.loads((path / MANIFEST).read_text())
     except (OSError, ValueError):
@@ -66,13 +68,23 @@ def inspect(path: Path) -> EnvInfo:
             state = "tree gone"
         elif not python or not Path(python).exists() or not (path / "bin" / "python").exists():
             state = "interpreter gone"
+        elif cache is not None and _identity(Path(python), cache) != manifest.get("interpreter"):
+            state = "interpreter changed"
         else:
             state = "complete"
     return EnvInfo(path, manifest, state, _size(path), tuple(_live_editables(path, manifest)))
 
 
+def _identity(python: Path, cache: Cache) -> dict[str, str] | None:
+    """The interpreter now at ``python`` (upgraded in place: another version or ABI)."""
+    try:
+        return interpreter_identity(query_target(python, cache))
+    except WarmbuildError:
+        return None
+
+
 def all_envs(cache: Cache) -> list[EnvInfo]:
-    return [inspect(p) for p in known_envs(cache)]
+    return [inspect(p, cache) for p in known_envs(cache)]
 
 
 def envs_of_tree(cache: Cache, tree: Path) -> list[EnvInfo]:
@@ -139,7 +151,7 @@ def remove(envs: Sequence[EnvInfo], *, force: bool, dry_run: bool = False) -> li
 def prunable(envs: Iterable[EnvInfo], older_than: float | None) -> list[EnvInfo]:
     now = time.time()
     return [e for e in envs if e.state in ("tree gone", "interpreter gone", "interrupted",
-                                           "unknown")
+                                           "interpreter changed", "unknown")
             or (older_than is not None and now - e.last_used > older_than)]
 
 
