@@ -140,8 +140,14 @@ class TreeBuilder:
         if self.env is None:
             return "no build isolation"
         changed = [r for r in self.session.reports if r.action != "reused"]
-        last: EnvReport = changed[-1] if changed else self.session.reports[-1]
-        return f"{last} at {self.env.path}"
+        if not changed:
+            return f"{self.session.reports[-1]} at {self.env.path}"
+        # One line for the run: what happened first (created beats a later sync), with
+        # every change of the run.
+        merged = EnvReport(changed[0].action, self.env.path,
+                           tuple(c for r in changed for c in r.changes),
+                           next((r.reason for r in changed if r.reason), ""))
+        return f"{merged} at {self.env.path}"
 
     def _prepare(self, kind: Kind) -> None:
         """Add what ``get_requires_for_build_<kind>`` asks for; once per kind per run."""
