@@ -127,3 +127,19 @@ def test_interpreter_upgraded_in_place_is_noticed(wb: Runner, venv: Path, tmp_pa
     result = wb("install", "--python", venv, "-i", index.url, src)
     assert "recreated build env: interpreter changed" in result.stderr
     assert envs(wb) == [env] and env_list(wb)[0]["state"] == "complete"
+
+
+def test_doctor_finds_a_meson_editable_loader_pointing_into_a_deleted_env(
+        wb: Runner, venv: Path, tmp_path: Path, index: IndexServer) -> None:
+    src = project(tmp_path, "meson-pybind")
+    pip(venv, "install", "--index-url", index.url, "-e", str(src))
+    report = wb("doctor", src, "--python", venv, expect=1).stdout
+    assert "_meson_pybind_editable_loader.py: rebuild command" in report
+    assert "a deleted temporary build env of another frontend" in report
+    # meson cannot reuse a build dir configured from a deleted env: the failure says so.
+    failed = wb("install", "--python", venv, "-i", index.url, "-e", src, expect=1)
+    assert "in a deleted temporary build env of another frontend: delete" in failed.stderr
+    shutil.rmtree(src / "build")
+    wb("install", "--python", venv, "-i", index.url, "-e", src)
+    report = wb("doctor", src, "--python", venv).stdout
+    assert "rebuild command" in report and "ok: in a warmbuild build env" in report

@@ -38,6 +38,7 @@ from .buildenv import (
     open_env,
 )
 from .cache import Cache
+from .envs import stale_build_dirs
 from .errors import BuildError
 from .hooks import ConfigSettings, Hooks, Kind, target_environ
 from .installed import scan
@@ -184,7 +185,16 @@ class TreeBuilder:
         self._prepare(kind)
         progress.info("Building %s (%s)", self.tree.name, kind)
         start = time.perf_counter()
-        built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        try:
+            built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        except BuildError as exc:
+            stale = stale_build_dirs(self.tree.path)
+            if stale:
+                exc.hint = (f"{stale[0].file} records {stale[0].path}, in a deleted "
+                            "temporary build env of another frontend: delete "
+                            f"{stale[0].file.parent} and run again (`warmbuild doctor "
+                            f"{self.tree.path}` explains)")
+            raise
         logger.info("Built %s in %s (%s)", built.name, format_duration(
             time.perf_counter() - start), self.report)
         self._built[kind] = built

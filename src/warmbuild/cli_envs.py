@@ -23,6 +23,7 @@ from .envs import (
     remove,
 )
 from .errors import WarmbuildError
+from .python import find_interpreter, query_target
 
 Common = Callable[[argparse.ArgumentParser], None]
 
@@ -56,6 +57,9 @@ def add_parsers(sub: Any, common: Common) -> None:
 
     p = sub.add_parser("doctor", help="explain the state of a tree's builds and build envs")
     p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    p.add_argument("--python", metavar="PATH",
+                   help="also check editable installs of the tree in this environment "
+                   "(default: VIRTUAL_ENV or .venv, when there is one)")
     common(p)
     p.set_defaults(func=_doctor)
 
@@ -155,7 +159,15 @@ def _prune(args: argparse.Namespace) -> int:
 
 def _doctor(args: argparse.Namespace) -> int:
     tree = args.path.resolve()
-    envs, findings = doctor(tree, _cache(args))
+    cache = _cache(args)
+    site_dirs: tuple[Path, ...] = ()
+    try:
+        site_dirs = query_target(find_interpreter(args.python, system=False, cwd=Path.cwd()),
+                                 cache).site_dirs
+    except WarmbuildError:
+        if args.python:
+            raise
+    envs, findings = doctor(tree, cache, site_dirs)
     print(f"Source tree {tree}")
     if not envs:
         print("  no warmbuild build env yet: the next `warmbuild install` creates one")
@@ -165,6 +177,7 @@ def _doctor(args: argparse.Namespace) -> int:
         print("  no in-tree build directory with recorded tool paths found")
     bad = 0
     for f in findings:
-        print(f"  {f.file.relative_to(tree)}: {f.what} = {f.path}\n    -> {f.verdict}")
+        where = f.file.relative_to(tree) if f.file.is_relative_to(tree) else f.file
+        print(f"  {where}: {f.what} = {f.path}\n    -> {f.verdict}")
         bad += not f.verdict.startswith("ok")
     return 1 if bad else 0

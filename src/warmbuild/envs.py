@@ -169,10 +169,20 @@ class Finding:
     verdict: str
 
 
-def doctor(tree: Path, cache: Cache) -> tuple[list[EnvInfo], list[Finding]]:
-    """The tree's envs, and what its in-tree build dirs recorded about build tools."""
-    live = {str(e.path) for e in all_envs(cache)}
+def doctor(tree: Path, cache: Cache | None,
+           site_dirs: Sequence[Path] = ()) -> tuple[list[EnvInfo], list[Finding]]:
+    """The tree's envs, what its in-tree build dirs recorded about build tools, and what
+    meson-python editable loaders in ``site_dirs`` that build this tree will run."""
+    live = {str(e.path) for e in all_envs(cache)} if cache is not None else set()
     findings: list[Finding] = []
+    for site in site_dirs:
+        for loader in sorted(site.glob("_*_editable_loader.py")):
+            text = loader.read_text(errors="replace")
+            if str(tree) not in text:
+                continue
+            for match in sorted(set(re.findall(r"['\"](/[^'\"]+/bin/ninja)['\"]", text))):
+                findings.append(Finding(loader, "rebuild command", match,
+                                        _verdict(match, live)))
     for cache_file in sorted(tree.rglob("CMakeCache.txt")):
         for line in cache_file.read_text(errors="replace").splitlines():
             for key in ("CMAKE_MAKE_PROGRAM", "CMAKE_COMMAND"):
@@ -181,9 +191,14 @@ def doctor(tree: Path, cache: Cache) -> tuple[list[EnvInfo], list[Finding]]:
                     findings.append(Finding(cache_file, key, value, _verdict(value, live)))
     for ninja in sorted(tree.rglob("build.ninja")):
         text = ninja.read_text(errors="replace")
-        for match in sorted(set(re.findall(r"(/[^\s$:\"']+/bin/(?:cmake|ninja|python3?))",
-                                           text)))[:4]:
-            findings.append(Finding(ninja, "tool", match, _verdict(match, live)))
+        tools = set(re.findall(r"(/[^\s$:\"']+/bin/(?:cmake|ninja|meson|python3?))", text))
+        # Any path into another frontend's temporary env (headers, meson, ...), shown once
+        # per env.
+        temp = {m.group(0) for m in re.finditer(r"/[^\s$:\"']*?(?:" + _TEMP_ENV.pattern
+                                                 + r")[^\s$:\"']*", text)}
+        firsts = {_TEMP_ENV.search(p).group(0): p for p in sorted(temp)}  # type: ignore[union-attr]
+        for match in sorted(tools | set(firsts.values()))[:6]:
+            findings.append(Finding(ninja, "path", match, _verdict(match, live)))
     for info in sorted(tree.rglob(".skbuild-info.json")):
         try:
             data = json.loads(info.read_text())
@@ -192,7 +207,13 @@ def doctor(tree: Path, cache: Cache) -> tuple[list[EnvInfo], list[Finding]]:
         for key in ("skbuild_path", "cmake_path"):
             if isinstance(data.get(key), str):
                 findings.append(Finding(info, key, data[key], _verdict(data[key], live)))
-    return envs_of_tree(cache, tree), findings
+    return (envs_of_tree(cache, tree) if cache is not None else []), findings
+
+
+def stale_build_dirs(tree: Path) -> list[Finding]:
+    """Build dirs in ``tree`` that point into a deleted temporary env of another frontend."""
+    _envs, findings = doctor(tree, None)
+    return [f for f in findings if f.verdict.startswith("gone")]
 
 
 def _verdict(path: str, live: set[str]) -> str:
