@@ -169,7 +169,9 @@ def test_another_interpreter_gets_its_own_env(wb: Runner, venv: Path, tmp_path: 
     pure = project(tmp_path, "setuptools-pure")
     wb("install", "--python", venv, "-i", index.url, pure)
     other_venv = create_venv(tmp_path / "other", python=other)
-    wb("install", "--python", other_venv, "-i", index.url, pure)
+    second = wb("install", "--python", other_venv, "-i", index.url, pure)
+    assert "created build env" in second.stderr
+    assert "new interpreter (the tree's other envs are for" in second.stderr
     assert len(envs(wb)) == 2
     # A native build for the other interpreter (its in-tree build dir is its own: the
     # project keeps one build/ per tree, as PyTorch does).

@@ -174,7 +174,9 @@ class EnvSession:
         changes = _diff(before, resolved)
         action: Literal["created", "synced", "recreated"] = (
             "created" if reason == "new" else "recreated" if created else "synced")
-        why = "; ".join(filter(None, [reason if action != "created" else "", noted]))
+        if action == "created":
+            reason = _other_interpreters(self.env_dir, str(record.get("tree", "")))
+        why = "; ".join(filter(None, [reason, noted]))
         report = EnvReport(action, self.env_dir, changes if action == "synced" else (), why)
         updated = {**base_manifest, "requested": wanted, "resolved": resolved}
         self._write(updated, complete=True, record=record, event=report)
@@ -226,6 +228,22 @@ class EnvSession:
         })
         manifest.setdefault("created", now)
         atomic_write(self.env_dir / MANIFEST, json.dumps(manifest, indent=1).encode())
+
+
+def _other_interpreters(env_dir: Path, tree: str) -> str:
+    """Why a tree that had an env gets a new one: say which interpreter the old one is for."""
+    others = []
+    for sibling in env_dir.parent.glob("*/" + MANIFEST):
+        try:
+            data = json.loads(sibling.read_text())
+        except (OSError, ValueError):
+            continue
+        if data.get("tree") == tree and sibling.parent != env_dir:
+            version = data.get("interpreter", {}).get("version", "?")
+            others.append(f"{data.get('python')} {version}")
+    if not others:
+        return ""
+    return f"new interpreter (the tree's other envs are for {', '.join(sorted(others))})"
 
 
 def _input_changes(manifest: Mapping[str, Any], record: Mapping[str, Any]) -> str:
