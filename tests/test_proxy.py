@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import urllib.error
 import urllib.request
@@ -25,7 +26,16 @@ class _ForwardProxy(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    #: ``Proxy-Authorization`` value the proxy insists on, if any.
+    required_auth: ClassVar[str | None] = None
+
     def do_GET(self) -> None:
+        if self.required_auth and self.headers.get("Proxy-Authorization") != self.required_auth:
+            self.send_response(407)
+            self.send_header("Proxy-Authenticate", 'Basic realm="test"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.seen.append(self.path)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host",
                                                                            "proxy-connection")}
@@ -43,14 +53,17 @@ class _ForwardProxy(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@pytest.fixture
-def proxy() -> Iterator[tuple[str, list[str]]]:
-    seen: ClassVar[list[str]] = []
-    handler = type("Proxy", (_ForwardProxy,), {"seen": seen})
+@pytest.fixture(params=[None, "user:secret"], ids=["open", "auth"])
+def proxy(request: pytest.FixtureRequest) -> Iterator[tuple[str, list[str]]]:
+    seen: list[str] = []
+    creds = request.param
+    auth = f"Basic {base64.b64encode(creds.encode()).decode()}" if creds else None
+    handler = type("Proxy", (_ForwardProxy,), {"seen": seen, "required_auth": auth})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    userinfo = f"{creds}@" if creds else ""
+    yield f"http://{userinfo}127.0.0.1:{server.server_address[1]}", seen
     server.shutdown()
     server.server_close()
 

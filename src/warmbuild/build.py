@@ -23,8 +23,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+)
 from packaging.version import Version
 
 from ._log import format_duration, logger, progress
@@ -39,7 +44,7 @@ from .buildenv import (
 )
 from .cache import Cache
 from .envs import stale_build_dirs
-from .errors import BuildError
+from .errors import BuildError, SourceError
 from .hooks import ConfigSettings, Hooks, Kind, target_environ
 from .installed import scan
 from .python import Target
@@ -112,7 +117,10 @@ class TreeBuilder:
         listed = (*BUILD_ENV_VARS, *self.options.settings.env_vars)
         return {"tree": str(self.tree.path), "backend": self.tree.backend,
                 "config_settings": dict(self.options.config_settings),
-                "env_vars": {k: os.environ[k] for k in listed if k in os.environ}}
+                "env_vars": {k: os.environ[k] for k in listed if k in os.environ},
+                # Their content, not their names: an edited constraints file re-syncs.
+                "build_constraints": _digest_files(self.options.settings.build_constraints),
+                "shared": self._shared_env is not None}
 
     def _open(self) -> Hooks:
         if not self.options.isolation:
@@ -175,9 +183,7 @@ class TreeBuilder:
             return _parse((dist_info / "METADATA").read_text(encoding="utf-8"))
         wheel = self.build(kind, self._work / f"built-{kind}")
         with zipfile.ZipFile(wheel) as zf:
-            name = next(n for n in zf.namelist()
-                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-            return _parse(zf.read(name).decode("utf-8"))
+            return _parse(_wheel_metadata(zf, wheel))
 
     def build(self, kind: Kind, out: Path) -> Path:
         if kind in self._built:
@@ -225,17 +231,45 @@ def static_metadata(project: Mapping[str, Any]) -> TreeMetadata:
              f"Version: {project['version']}"]
     if project.get("requires-python"):
         lines.append(f"Requires-Python: {project['requires-python']}")
-    lines += [f"Requires-Dist: {dep}" for dep in project.get("dependencies", [])]
+    for dep in project.get("dependencies", []):
+        try:
+            lines.append(f"Requires-Dist: {Requirement(dep)}")
+        except InvalidRequirement as exc:
+            raise SourceError(f"invalid dependency {dep!r} in [project] of pyproject.toml",
+                              cause=str(exc)) from exc
     for extra, deps in project.get("optional-dependencies", {}).items():
         lines.append(f"Provides-Extra: {extra}")
         for dep in deps:
-            req = Requirement(dep)
+            try:
+                req = Requirement(dep)
+            except InvalidRequirement as exc:
+                raise SourceError(f"invalid optional dependency {dep!r} (extra {extra!r}) in "
+                                  "[project] of pyproject.toml", cause=str(exc)) from exc
             marker = f'extra == "{extra}"'
             if req.marker is not None:
                 marker = f"({req.marker}) and {marker}"
                 req.marker = None
             lines.append(f"Requires-Dist: {req}; {marker}")
     return _parse("\n".join(lines) + "\n")
+
+
+def _digest_files(paths: Sequence[Path]) -> str | None:
+    if not paths:
+        return None
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(str(path).encode() + b"\0")
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _wheel_metadata(zf: zipfile.ZipFile, wheel: Path) -> str:
+    name = next((n for n in zf.namelist()
+                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+    if name is None:
+        raise BuildError(f"the backend built {wheel.name}, which has no .dist-info/METADATA")
+    return zf.read(name).decode("utf-8", "replace")
 
 
 def _parse(text: str) -> TreeMetadata:
@@ -271,14 +305,17 @@ class SdistBuilder:
                     "requires-dist", "requires-python", "provides-extra"}:
                 return pkg_info
         with zipfile.ZipFile(self.wheel(sdist, sha256)) as zf:
-            name = next(n for n in zf.namelist()
-                        if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-            return zf.read(name).decode("utf-8")
+            return _wheel_metadata(zf, Path(zf.filename or "wheel"))
 
     def wheel(self, sdist: Path, sha256: str) -> Path:
+        name = _sdist_name(sdist)
+        settings = self._options.settings
         key = hashlib.sha256(json.dumps(
             [interpreter_identity(self.target), str(self.target.tags[0]),
-             dict(self._options.config_settings)], sort_keys=True).encode()).hexdigest()[:16]
+             {**settings.config_settings.get(name, {}), **self._options.config_settings},
+             settings.extra_build_dependencies.get(name, ()),
+             _digest_files(settings.build_constraints)],
+            sort_keys=True).encode()).hexdigest()[:16]
         dest = self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
         if dest.is_dir():
             found = sorted(dest.glob("*.whl"))
@@ -295,16 +332,28 @@ class SdistBuilder:
                                  shared_env=shared) as builder:
                     built = builder.build("wheel", Path(tmp) / "out")
                 dest.mkdir(parents=True, exist_ok=True)
+                # Copied under a temporary name, then renamed: readers that do not take
+                # the lock never see half a wheel.
                 final = dest / built.name
-                shutil.move(built, final)
+                partial = dest / f".{built.name}.partial"
+                shutil.copyfile(built, partial)
+                os.replace(partial, final)
                 return final
 
     def _shared_env(self, tree: SourceTree) -> Path:
         configured = self._options.env_dir
         root = default_root(self._cache, tree.path, configured)
-        key = json.dumps([sorted(str(r) for r in tree.requires), tree.backend,
+        extra = self._options.settings.extra_build_dependencies.get(tree.name, ())
+        key = json.dumps([sorted(str(r) for r in tree.requires), sorted(extra), tree.backend,
                           interpreter_identity(self.target)], sort_keys=True)
         return root / f"shared-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _sdist_name(sdist: Path) -> NormalizedName:
+    try:
+        return canonicalize_name(parse_sdist_filename(sdist.name)[0])
+    except InvalidSdistFilename:
+        return canonicalize_name(sdist.name.split("-")[0])
 
 
 def _sdist_pkg_info(sdist: Path) -> str | None:

@@ -154,8 +154,10 @@ class EnvSession:
         self.refresh = False
         record = {**record, "declared": sorted(set(declared)), "extras": known}
         noted = _input_changes(manifest or {}, record) if manifest else ""
+        same_constraints = (manifest or {}).get("build_constraints") == record.get(
+            "build_constraints")
         if not reason and manifest is not None and manifest.get("requested") == wanted \
-                and not self.upgrade:
+                and same_constraints and not self.upgrade:
             env = self._open()
             self._write(manifest, complete=True, record=record, event=None)
             if not self.reports:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
 
 from .dists import DistFile
 from .errors import ResolutionError
@@ -16,15 +17,18 @@ __all__ = ["FinderFn", "explain"]
 
 
 def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
-            indexes: Sequence[str]) -> ResolutionError:
-    """``causes`` are resolvelib's RequirementInformation(requirement, parent) pairs."""
+            indexes: Sequence[str],
+            constraints: Mapping[NormalizedName, SpecifierSet] | None = None) -> ResolutionError:
+    """``causes`` are resolvelib's RequirementInformation(requirement, parent) pairs;
+    ``constraints`` the ``-c`` specifiers, which narrow choices without being causes."""
+    constraints = constraints or {}
     keys = {c.requirement.key for c in causes}
     if keys == {PYTHON}:
         return _python_conflict(causes, policy)
     if len(keys) == 1:
         # A requirement that nothing satisfies even alone is the real story, not a conflict.
         for cause in causes:
-            alone = _no_candidates([cause], finder, policy, indexes)
+            alone = _no_candidates([cause], finder, policy, indexes, constraints)
             if alone is not None:
                 return alone
         if len(causes) == 1:
@@ -57,12 +61,17 @@ def _python_conflict(causes: Collection[Any], policy: Policy) -> ResolutionError
 
 
 def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
-                   indexes: Sequence[str]) -> ResolutionError | None:
+                   indexes: Sequence[str],
+                   constraints: Mapping[NormalizedName, SpecifierSet]) -> ResolutionError | None:
     dep: Dep = next(iter(causes)).requirement
     spec = SpecifierSet()
     for c in causes:
         spec &= c.requirement.specifier
     asked = " and ".join(f"{c.requirement}" for c in causes)
+    constraint = constraints.get(dep.name)
+    if constraint is not None and str(constraint):
+        spec &= constraint
+        asked += f" (constrained to {dep.name}{constraint})"
     if dep.url:
         return ResolutionError(f"{dep.name}: {dep.url} does not satisfy {asked}")
     files = list(finder(dep.name))

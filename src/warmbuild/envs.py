@@ -40,6 +40,8 @@ class EnvInfo:
 
     @property
     def tree(self) -> str:
+        if self.manifest.get("shared"):
+            return "(shared by sdist builds)"
         return str(self.manifest.get("tree", "?"))
 
     @property
@@ -64,7 +66,7 @@ def inspect(path: Path, cache: Cache | None = None) -> EnvInfo:
         python = manifest.get("python")
         if not manifest.get("complete"):
             state = "interrupted"
-        elif not Path(manifest.get("tree", "")).is_dir():
+        elif not manifest.get("shared") and not Path(manifest.get("tree", "")).is_dir():
             state = "tree gone"
         elif not python or not Path(python).exists() or not (path / "bin" / "python").exists():
             state = "interpreter gone"

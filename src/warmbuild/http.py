@@ -182,6 +182,11 @@ class HttpClient:
                                    cause=f"after {self._retry.total} retries"
                                    if resp.status in _RETRY_STATUS else None)
             yield resp
+        except urllib3.exceptions.HTTPError as exc:
+            # A connection that breaks while the body is read (after retries were possible).
+            raise NetworkError(f"the connection to {redact(url)} broke off",
+                               cause=f"{type(exc).__name__}: {exc}",
+                               hint="try again; nothing was installed") from exc
         finally:
             resp.release_conn()
 
@@ -203,8 +208,15 @@ class HttpClient:
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
-                pool = (urllib3.ProxyManager(proxy, num_pools=8, maxsize=8) if proxy
-                        else urllib3.PoolManager(num_pools=8, maxsize=8))
+                if proxy:
+                    # urllib3 does not turn a proxy URL's user:password into a header.
+                    clean, creds = split_credentials(proxy)
+                    headers = (urllib3.make_headers(proxy_basic_auth=f"{creds[0]}:{creds[1]}")
+                               if creds else None)
+                    pool = urllib3.ProxyManager(clean, num_pools=8, maxsize=8,
+                                                proxy_headers=headers)
+                else:
+                    pool = urllib3.PoolManager(num_pools=8, maxsize=8)
                 self._pools[key] = pool
             return pool
 

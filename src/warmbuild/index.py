@@ -173,7 +173,8 @@ def make_dist_file(filename: str, url: str, *, origin: str, requires_python: str
                     metadata_url=metadata_url, metadata_hashes=metadata_hashes, origin=origin)
 
 
-def _split_hash(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+def split_hash(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``url#sha256=...`` -> (url without the fragment, ((algorithm, digest),))."""
     clean, fragment = urldefrag(url)
     if "=" in fragment:
         algo, _, digest = fragment.partition("=")
@@ -205,7 +206,7 @@ def parse_html(text: str, page_url: str, *, origin: str) -> list[DistFile]:
         href = attrs.get("href")
         if not href:
             continue
-        url, hashes = _split_hash(urljoin(base, href))
+        url, hashes = split_hash(urljoin(base, href))
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         metadata = attrs.get("data-core-metadata") or attrs.get("data-dist-info-metadata")
         dist = make_dist_file(

@@ -275,9 +275,11 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
         extra["direct_url.json"] = json.dumps(info_tree, sort_keys=True).encode()
     elif dist.direct_url is not None:
         info: dict[str, object] = {"url": dist.direct_url, "archive_info": {}}
-        if dist.file is not None and dist.file.sha256:
-            info["archive_info"] = {"hash": f"sha256={dist.file.sha256}",
-                                    "hashes": {"sha256": dist.file.sha256}}
+        known = dict(dist.file.hashes) if dist.file is not None else {}
+        known.update(dict(dist.required_hashes))
+        if known:
+            algo, digest = next(iter(sorted(known.items())))
+            info["archive_info"] = {"hash": f"{algo}={digest}", "hashes": known}
         extra["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
     return extra
 

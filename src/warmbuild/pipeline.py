@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urldefrag, urlsplit
 
 import resolvelib
 from packaging.markers import Marker
@@ -37,7 +37,7 @@ from .errors import BuildError, RequirementError, ResolutionError, TargetError, 
 from .fetch import Fetcher
 from .hooks import Kind
 from .http import HttpClient
-from .index import Finder, make_dist_file
+from .index import Finder, make_dist_file, split_hash
 from .install import Plan, apply, make_plan, uninstall_plan
 from .installed import InstalledDist, scan
 from .python import Target
@@ -163,22 +163,23 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     )
     sdists = SdistBuilder(target, cache, env_syncer(request, cache), request.build)
     reader = _MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()},
-                             sdists)
-    provider = Provider(policy, _finder_fn(finder, trees), reader, installed,
-                        _constraints(reqs.constraints, target))
+                             sdists, hashes)
+    constraints = _constraints(reqs.constraints, target)
+    provider = Provider(policy, _finder_fn(finder, trees), reader, installed, constraints)
     progress.info("Resolving dependencies")
     with timed() as elapsed:
         try:
             resolution = resolve(provider, deps)
         except resolvelib.ResolutionImpossible as exc:
             raise diagnose.explain(exc.causes, _finder_fn(finder), policy,
-                                   finder.settings.indexes) from exc
+                                   finder.settings.indexes, constraints) from exc
         except resolvelib.ResolutionTooDeep as exc:
             raise ResolutionError("resolution gave up after too many steps",
                                   hint="pin some versions to narrow the search") from exc
     resolved = tuple(
         ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
-                     direct_url=c.url, required_hashes=hashes.get(c.name, ()),
+                     direct_url=urldefrag(c.url)[0] if c.url else None,
+                     required_hashes=hashes.get(c.name, ()),
                      editable=c.url in trees and trees[c.url].kind == "editable",
                      build_env=_editable_env(trees.get(c.url or "")))
         for c in resolution.candidates)
@@ -358,8 +359,9 @@ def _finder_fn(finder: Finder, trees: Mapping[str, _Tree] | None = None) -> diag
             return finder.find(name_or_url)
         if trees and name_or_url in trees:
             return [trees[name_or_url].dist_file(name_or_url)]
-        filename = unquote(urlsplit(name_or_url).path.rsplit("/", 1)[-1])
-        file = make_dist_file(filename, name_or_url.split("#")[0], origin="direct")
+        url, hashes = split_hash(name_or_url)
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        file = make_dist_file(filename, url, origin="direct", hashes=hashes)
         return [file] if file is not None else []
     return find
 
@@ -368,11 +370,14 @@ class _MetadataReader:
     """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
 
     def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
-                 sdists: SdistBuilder) -> None:
+                 sdists: SdistBuilder,
+                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]]) -> None:
         self._finder = finder
         self._fetcher = fetcher
         self._trees = trees
         self._sdists = sdists
+        #: ``--hash`` values: checked before a file is read, let alone built.
+        self._hashes = hashes
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
 
@@ -388,13 +393,14 @@ class _MetadataReader:
         assert cand.file is not None
         if cand.file.kind == "tree":
             return self._trees[cand.file.url]
+        required = self._hashes.get(cand.name, ())
         if cand.file.kind == "sdist":
-            fetched = self._fetcher.fetch(cand.file)
+            fetched = self._fetcher.fetch(cand.file, required)
             return self._sdists.metadata(fetched.path, fetched.sha256 or _sha256(fetched.path))
         data = self._finder.metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
-        path = self._fetcher.fetch(cand.file).path
+        path = self._fetcher.fetch(cand.file, required).path
         with zipfile.ZipFile(path) as zf:
             meta = [n for n in zf.namelist()
                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]

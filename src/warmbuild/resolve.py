@@ -178,7 +178,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         installed = self._installed.get(name)
         if (installed is not None and installed.version not in bad
                 and spec.contains(installed.version, prereleases=True)
-                and not self.policy.reinstall and installed.direct_url() is None):
+                and not self.policy.reinstall):
             mine = Candidate(name, installed.version, extras, installed=installed)
             if name not in self.policy.upgrade:
                 return [mine, *(c for c in candidates if c.version != installed.version)]

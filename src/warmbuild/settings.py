@@ -56,16 +56,21 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
                         flags: Mapping[str, Any] | None = None) -> BuildSettings:
     merged: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    layers: list[tuple[str, dict[str, Any]]] = [
-        (str(user_config_file(environ)), _read(user_config_file(environ), table=None)),
-        (f"{cwd / 'pyproject.toml'} [tool.warmbuild]",
+    user = user_config_file(environ)
+    # (where it came from, the dir its relative paths are relative to, the values)
+    layers: list[tuple[str, Path, dict[str, Any]]] = [
+        (str(user), user.parent, _read(user, table=None)),
+        (f"{cwd / 'pyproject.toml'} [tool.warmbuild]", cwd,
          _read(cwd / "pyproject.toml", table=("tool", "warmbuild"))),
-        (str(cwd / "warmbuild.toml"), _read(cwd / "warmbuild.toml", table=None)),
-        ("environment", _from_environ(environ)),
-        ("command line", dict(flags or {})),
+        (str(cwd / "warmbuild.toml"), cwd, _read(cwd / "warmbuild.toml", table=None)),
+        ("environment", cwd, _from_environ(environ)),
+        ("command line", cwd, dict(flags or {})),
     ]
-    for source, values in layers:
+    for source, base, values in layers:
         for key, value in values.items():
+            if key == "build-constraints" and isinstance(value, str | list):
+                value = [str(base / Path(p).expanduser())
+                         for p in ([value] if isinstance(value, str) else value)]
             if key not in KEYS:
                 close = difflib.get_close_matches(key, KEYS, n=1)
                 logger.warning("warning: unknown warmbuild setting `%s` in %s%s", key, source,
@@ -128,7 +133,7 @@ def _validate(merged: Mapping[str, Any], sources: Mapping[str, str], cwd: Path) 
                                      for n in names("no-build-isolation-package")),
         extra_build_dependencies={canonicalize_name(k): tuple(map(str, v))
                                   for k, v in extra.items()},
-        build_constraints=tuple((cwd / str(p)).resolve() for p in constraints),
+        build_constraints=tuple(Path(str(p)).resolve() for p in constraints),
         config_settings={canonicalize_name(k): {str(a): b for a, b in v.items()}
                          for k, v in config.items()},
         env_vars=tuple(names("build-env-vars")),

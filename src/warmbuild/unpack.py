@@ -11,20 +11,22 @@ cache, as with uv's default link mode: editing one in place edits the cached cop
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, cast
 
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
 from installer.sources import WheelSource
-from installer.utils import Scheme
+from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from .cache import Cache
 
@@ -142,21 +144,47 @@ class UnpackedWheel(WheelSource):
 
 
 class LinkingDestination(SchemeDictionaryDestination):
-    """Links files that come from an unpacked wheel; writes everything else."""
+    """Links files that come from an unpacked wheel; writes everything else.
+
+    A file already in the staging tree may be a hard link into the cache, so nothing is
+    ever opened for writing in place: new content goes to a temporary name and is renamed
+    over the old path, which replaces the link instead of writing through it.
+    """
 
     def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
                     is_executable: bool) -> RecordEntry:
         target = self._path_with_destdir(scheme, path)
         # Several wheels are staged at once into one tree: parents may appear concurrently.
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not isinstance(stream, _LinkableFile):
-            return super().write_to_fs(scheme, path, stream, is_executable)
-        if target.exists() or target.is_symlink():
-            if not self.overwrite_existing:
-                raise FileExistsError(f"File already exists: {target}")
-            target.unlink()
+        if not self.overwrite_existing and (target.exists() or target.is_symlink()):
+            raise FileExistsError(f"File already exists: {target}")
+        if isinstance(stream, _LinkableFile):
+            try:
+                os.link(stream.path, target)
+            except FileExistsError:
+                self._replace(target, lambda tmp: os.link(stream.path, tmp))
+            except OSError as exc:
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                    raise
+                self._replace(target, lambda tmp: shutil.copy2(stream.path, tmp))
+            return RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
+        digest: list[tuple[str, int]] = []
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as out:
+                digest.append(copyfileobj_with_hashing(stream, out, self.hash_algorithm))
+            if is_executable:
+                make_file_executable(tmp)
+
+        self._replace(target, write)
+        return RecordEntry(path, Hash(self.hash_algorithm, digest[0][0]), digest[0][1])
+
+    @staticmethod
+    def _replace(target: Path, make: Callable[[Path], object]) -> None:
+        tmp = target.with_name(f".{target.name}.{threading.get_ident()}.warmbuild-tmp")
         try:
-            os.link(stream.path, target)
-        except OSError:
-            shutil.copy2(stream.path, target)
-        return RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
+            make(tmp)
+            os.replace(tmp, target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
