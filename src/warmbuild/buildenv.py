@@ -29,8 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import filelock
-
 from ._log import logger, progress
 from .cache import Cache, atomic_write
 from .errors import BuildError
@@ -297,6 +295,8 @@ def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[str, ...
 def open_env(env_dir: Path, base: Target, sync: Syncer, cache: Cache, *, refresh: bool = False,
              upgrade: bool = False) -> Iterator[EnvSession]:
     """Lock the env for this run; a second warmbuild on the same tree waits, saying so."""
+    import filelock
+
     env_dir.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(env_dir) + ".lock")
     try:

@@ -14,9 +14,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import filelock
-import platformdirs
+if TYPE_CHECKING:
+    import filelock
 
 #: Buckets and what they hold; ``cache dir``/``clean``/``prune`` know them by this list.
 BUCKETS = {
@@ -44,6 +45,8 @@ class Cache:
 
     def lock(self, path: Path) -> filelock.FileLock:
         """A lock for one entry, kept beside it (``<entry>.lock``)."""
+        import filelock
+
         path.parent.mkdir(parents=True, exist_ok=True)
         return filelock.FileLock(str(path) + ".lock")
 
@@ -52,6 +55,8 @@ def default_cache_root() -> Path:
     env = os.environ.get("WARMBUILD_CACHE_DIR")
     if env:
         return Path(env).expanduser()
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir("warmbuild", appauthor=False))
 
 

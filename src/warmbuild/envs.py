@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import filelock
-
 from .buildenv import MANIFEST, interpreter_identity, known_envs
 from .cache import Cache
 from .errors import UsageError, WarmbuildError
@@ -138,6 +136,8 @@ def remove(envs: Sequence[EnvInfo], *, force: bool, dry_run: bool = False) -> li
                                    f"{', '.join(env.editables)} uses it (--force to remove)"))
             continue
         if not dry_run:
+            import filelock
+
             lock = filelock.FileLock(str(env.path) + ".lock")
             try:
                 with lock.acquire(timeout=10):

@@ -21,10 +21,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-import urllib3
+if TYPE_CHECKING:
+    import urllib3
 
 from . import __version__
 from .cache import Cache, atomic_write
@@ -73,12 +74,8 @@ class HttpClient:
         self._cache_dir = cache.bucket("http-v1")
         self.offline = offline
         self._revalidate = revalidate
-        self._retry = urllib3.Retry(
-            total=retries, connect=retries, read=retries, status=retries,
-            backoff_factor=0.25, status_forcelist=_RETRY_STATUS,
-            allowed_methods=frozenset({"GET"}), raise_on_status=False,
-        )
-        self._timeout = urllib3.Timeout(connect=min(timeout, 10.0), read=timeout)
+        self._retries = retries
+        self._timeout_seconds = timeout
         self._credentials: dict[str, tuple[str, str]] = {}
         self._pools: dict[str, urllib3.PoolManager] = {}
         self._lock = threading.Lock()
@@ -153,6 +150,16 @@ class HttpClient:
 
     @contextmanager
     def _request(self, url: str, headers: dict[str, str]) -> Iterator[urllib3.BaseHTTPResponse]:
+        # Imported only when a request is made: a warm run answers from the cache.
+        import urllib3
+
+        retry = urllib3.Retry(
+            total=self._retries, connect=self._retries, read=self._retries,
+            status=self._retries, backoff_factor=0.25, status_forcelist=_RETRY_STATUS,
+            allowed_methods=frozenset({"GET"}), raise_on_status=False,
+        )
+        timeout = urllib3.Timeout(connect=min(self._timeout_seconds, 10.0),
+                                  read=self._timeout_seconds)
         netloc = urlsplit(url).netloc
         headers = {"User-Agent": _USER_AGENT, **headers}
         auth = self._auth_for(netloc)
@@ -160,14 +167,14 @@ class HttpClient:
             headers["Authorization"] = auth
         try:
             resp = self._pool_for(url).request(
-                "GET", url, headers=headers, retries=self._retry, timeout=self._timeout,
+                "GET", url, headers=headers, retries=retry, timeout=timeout,
                 preload_content=False, redirect=True,
             )
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None) or exc
             raise NetworkError(
                 f"cannot reach {redact(url)}",
-                cause=f"{type(reason).__name__}: {reason} (after {self._retry.total} retries)",
+                cause=f"{type(reason).__name__}: {reason} (after {self._retries} retries)",
                 hint="check the index URL and your network or proxy settings; "
                 "`warmbuild config` shows which index is used and where it was set",
             ) from exc
@@ -179,7 +186,7 @@ class HttpClient:
                 )
             if resp.status >= 400 and resp.status != 404:
                 raise NetworkError(f"{redact(url)}: the server answered HTTP {resp.status}",
-                                   cause=f"after {self._retry.total} retries"
+                                   cause=f"after {self._retries} retries"
                                    if resp.status in _RETRY_STATUS else None)
             yield resp
         except urllib3.exceptions.HTTPError as exc:
@@ -200,6 +207,8 @@ class HttpClient:
         return f"Basic {token}"
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
+        import urllib3
+
         parts = urlsplit(url)
         proxy = self._proxies.get(parts.scheme)
         if proxy and urllib.request.proxy_bypass(parts.hostname or ""):

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ._log import logger
@@ -49,6 +48,8 @@ def user_config_file(environ: Mapping[str, str] = os.environ) -> Path:
     explicit = environ.get("WARMBUILD_CONFIG_FILE")
     if explicit:
         return Path(explicit)
+    import platformdirs
+
     return Path(platformdirs.user_config_dir("warmbuild", appauthor=False)) / "warmbuild.toml"
 
 

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, cast
 
@@ -143,6 +144,7 @@ class UnpackedWheel(WheelSource):
                 stream.close()
 
 
+@dataclass
 class LinkingDestination(SchemeDictionaryDestination):
     """Links files that come from an unpacked wheel; writes everything else.
 
@@ -151,11 +153,28 @@ class LinkingDestination(SchemeDictionaryDestination):
     over the old path, which replaces the link instead of writing through it.
     """
 
+    _made: set[str] = field(default_factory=set)
+
+    def _path_with_destdir(self, scheme: Scheme, path: str) -> Path:
+        # installer's own version builds several Path objects per file; on a warm install
+        # of thousands of linked files that is most of the time, so this uses strings.
+        root = os.path.abspath(self.scheme_dict[scheme])
+        file = os.path.abspath(os.path.join(root, path))
+        if not file.startswith(root + os.sep):
+            raise ValueError(f"Attempting to write {path} outside of the target directory")
+        if self.destdir is not None:
+            file = os.path.join(self.destdir, file.lstrip(os.sep))
+        return Path(file)
+
     def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
                     is_executable: bool) -> RecordEntry:
         target = self._path_with_destdir(scheme, path)
-        # Several wheels are staged at once into one tree: parents may appear concurrently.
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # Several wheels are staged at once into one tree: parents may appear concurrently,
+        # hence exist_ok; each directory is made once per destination.
+        parent = os.path.dirname(target)
+        if parent not in self._made:
+            os.makedirs(parent, exist_ok=True)
+            self._made.add(parent)
         if not self.overwrite_existing and (target.exists() or target.is_symlink()):
             raise FileExistsError(f"File already exists: {target}")
         if isinstance(stream, _LinkableFile):
