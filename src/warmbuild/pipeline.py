@@ -6,12 +6,9 @@ This is the one module that knows every stage; the CLI calls it and nothing impo
 from __future__ import annotations
 
 import contextlib
-import email.parser
-import hashlib
 import logging
 import shutil
 import tempfile
-import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -21,8 +18,8 @@ from urllib.parse import unquote, urldefrag, urlsplit
 
 import resolvelib
 from packaging.markers import Marker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -39,10 +36,11 @@ from .hooks import Kind
 from .http import HttpClient
 from .index import Finder, make_dist_file, split_hash
 from .install import Plan, apply, make_plan, uninstall_plan
-from .installed import InstalledDist, scan
+from .installed import scan
+from .metadata import MetadataReader, sha256_of
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
-from .resolve import Candidate, Dep, Policy, Provider, dep_from_requirement, resolve
+from .resolve import Dep, Policy, Provider, dep_from_requirement, resolve
 from .source import load_source_tree
 from .unpack import unpack
 
@@ -162,7 +160,7 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
         only_binary=request.only_binary or reqs.only_binary,
     )
     sdists = SdistBuilder(target, cache, env_syncer(request, cache), request.build)
-    reader = _MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()},
+    reader = MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()},
                              sdists, hashes)
     constraints = _constraints(reqs.constraints, target)
     provider = Provider(policy, _finder_fn(finder, trees), reader, installed, constraints)
@@ -285,7 +283,7 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
             return tree.builder.build(tree.kind, out / dist.name)
         fetched = fetcher.fetch(_file(dist), dist.required_hashes)
         if _file(dist).kind == "sdist" and sdists is not None:
-            return sdists.wheel(fetched.path, fetched.sha256 or _sha256(fetched.path))
+            return sdists.wheel(fetched.path, fetched.sha256 or sha256_of(fetched.path))
         if fetched.sha256 is None:
             return fetched.path
         return unpack(cache, fetched.path, fetched.sha256)
@@ -297,10 +295,6 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
         logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),
                    format_duration(elapsed[0]))
     return {d.name: p for d, p in zip(dists, paths, strict=True)}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _file(dist: ResolvedDist) -> DistFile:
@@ -364,71 +358,6 @@ def _finder_fn(finder: Finder, trees: Mapping[str, _Tree] | None = None) -> diag
         file = make_dist_file(filename, url, origin="direct", hashes=hashes)
         return [file] if file is not None else []
     return find
-
-
-class _MetadataReader:
-    """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
-
-    def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
-                 sdists: SdistBuilder,
-                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]]) -> None:
-        self._finder = finder
-        self._fetcher = fetcher
-        self._trees = trees
-        self._sdists = sdists
-        #: ``--hash`` values: checked before a file is read, let alone built.
-        self._hashes = hashes
-        self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
-                                                 SpecifierSet | None]] = {}
-
-    def __call__(self, cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
-        key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
-        if key not in self._cache:
-            self._cache[key] = _parse_metadata(self._read(cand), str(cand))
-        return self._cache[key]
-
-    def _read(self, cand: Candidate) -> str:
-        if cand.installed is not None:
-            return _installed_text(cand.installed)
-        assert cand.file is not None
-        if cand.file.kind == "tree":
-            return self._trees[cand.file.url]
-        required = self._hashes.get(cand.name, ())
-        if cand.file.kind == "sdist":
-            fetched = self._fetcher.fetch(cand.file, required)
-            return self._sdists.metadata(fetched.path, fetched.sha256 or _sha256(fetched.path))
-        data = self._finder.metadata(cand.file)
-        if data is not None:
-            return data.decode("utf-8", "replace")
-        path = self._fetcher.fetch(cand.file, required).path
-        with zipfile.ZipFile(path) as zf:
-            meta = [n for n in zf.namelist()
-                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-            if not meta:
-                raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
-            return zf.read(meta[0]).decode("utf-8", "replace")
-
-
-def _installed_text(dist: InstalledDist) -> str:
-    return dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-
-
-def _parse_metadata(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
-    msg = email.parser.HeaderParser().parsestr(text)
-    reqs = []
-    for line in msg.get_all("Requires-Dist") or []:
-        try:
-            reqs.append(Requirement(line))
-        except InvalidRequirement as exc:
-            raise ResolutionError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
-                                  cause=str(exc)) from exc
-    spec = None
-    if msg.get("Requires-Python"):
-        try:
-            spec = SpecifierSet(msg["Requires-Python"])
-        except InvalidSpecifier:
-            spec = None
-    return tuple(reqs), spec
 
 
 def _check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:

@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .cache import open_cache
-from .envs import (
+from ..cache import open_cache
+from ..envs import (
     EnvInfo,
     Removal,
     all_envs,
@@ -22,8 +22,8 @@ from .envs import (
     prunable,
     remove,
 )
-from .errors import WarmbuildError
-from .python import find_interpreter, query_target
+from ..errors import WarmbuildError
+from ..python import find_interpreter, query_target
 
 Common = Callable[[argparse.ArgumentParser], None]
 

@@ -1,0 +1,241 @@
+"""Command line: parse arguments, call the library, print. The only package that exits.
+
+``cli`` itself holds the parser and the commands that change environments; ``_info`` the
+read-only views, ``_envs`` the build env commands, ``_output`` how things are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import signal
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from .. import __version__
+from .._log import logger
+from ..errors import UsageError, WarmbuildError
+from ..hooks import Kind
+from ..install import Plan
+from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
+from ..python import find_interpreter, query_target
+from . import _envs
+from ._common import (
+    build_args,
+    build_options,
+    cache_from,
+    common_args,
+    index_args,
+    index_flags,
+    target_args,
+    target_from,
+)
+from ._info import cmd_cache, cmd_config, cmd_freeze, cmd_list, cmd_show
+from ._output import configure_logging, print_error, status_line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose, args.quiet)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        result: int = args.func(args)
+        return result
+    except WarmbuildError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the environment was left as it was", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
+            raise
+        if args.verbose:
+            traceback.print_exc()
+        print_error(WarmbuildError(
+            f"cannot write to {exc.filename or 'a directory warmbuild needs'}: {exc.strerror}",
+            hint="the cache is set by --cache-dir or WARMBUILD_CACHE_DIR; build envs by "
+                 "--build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] build-env-dir: "
+                 "point the one that holds this path at a writable directory"))
+        return 1
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM unwinds like Ctrl-C, so an install in progress is rolled back.
+    raise KeyboardInterrupt
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
+    parser.add_argument("--version", action="version", version=f"warmbuild {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("install", help="install packages into the target environment")
+    p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
+                   help="PEP 508 requirements, wheel paths or wheel URLs")
+    p.add_argument("-r", "--requirement", action="append", default=[], type=Path)
+    p.add_argument("-c", "--constraint", action="append", default=[], type=Path)
+    p.add_argument("--no-deps", action="store_true", help="install no dependencies")
+    p.add_argument("-U", "--upgrade", action="store_true",
+                   help="upgrade the named packages (dependencies only if needed)")
+    p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME")
+    p.add_argument("--reinstall", "--force-reinstall", action="store_true",
+                   help="reinstall everything resolved, even when up to date")
+    p.add_argument("--pre", action="store_true", help="allow pre-releases")
+    p.add_argument("--require-hashes", action="store_true")
+    p.add_argument("--only-binary", metavar=":all:",
+                   help="`:all:`: never build sdists, fail instead")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
+                   help="install a source tree in editable mode (PEP 660)")
+    build_args(p)
+    index_args(p)
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=_cmd_install)
+
+    p = sub.add_parser("build", help="build an sdist and/or a wheel of a source tree")
+    p.add_argument("path", nargs="?", default=".", type=Path, metavar="PATH")
+    p.add_argument("--sdist", action="store_true", help="build an sdist")
+    p.add_argument("--wheel", action="store_true", help="build a wheel")
+    p.add_argument("-o", "--outdir", type=Path, default=None,
+                   help="where to put the files (default: PATH/dist)")
+    build_args(p)
+    index_args(p)
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("uninstall", help="remove packages from the target environment")
+    p.add_argument("packages", nargs="+", metavar="NAME")
+    p.add_argument("-y", "--yes", action="store_true", help="accepted for pip compatibility")
+    p.add_argument("--dry-run", action="store_true")
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=_cmd_uninstall)
+
+    for name, func, help_text in (("list", cmd_list, "list installed packages"),
+                                  ("freeze", cmd_freeze, "installed packages as requirements"),
+                                  ("show", cmd_show, "details of installed packages")):
+        p = sub.add_parser(name, help=help_text)
+        if name == "show":
+            p.add_argument("packages", nargs="+", metavar="NAME")
+        if name == "list":
+            p.add_argument("--format", choices=("columns", "json", "freeze"), default="columns")
+        target_args(p)
+        common_args(p)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("cache", help="inspect or clean the cache")
+    p.add_argument("action", choices=("dir", "clean", "prune"))
+    p.add_argument("--force", action="store_true",
+                   help="clean: also build envs that editable installs still use")
+    common_args(p)
+    p.set_defaults(func=cmd_cache)
+    _envs.add_parsers(sub, common_args)
+
+    p = sub.add_parser("config", help="show the effective index settings and their sources")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    index_args(p)
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    if args.only_binary not in (None, ":all:", ":none:"):
+        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
+                         "supported")
+    cache = cache_from(args)
+    target = target_from(args, cache)
+    request = InstallRequest(
+        requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
+        constraint_files=tuple(args.constraint), index_flags=index_flags(args),
+        no_deps=args.no_deps, upgrade=args.upgrade,
+        upgrade_packages=tuple(args.upgrade_package), reinstall=args.reinstall, pre=args.pre,
+        require_hashes=args.require_hashes, dry_run=args.dry_run, offline=args.offline,
+        compile_bytecode=args.compile_bytecode,
+        break_system_packages=args.break_system_packages,
+        editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
+        only_binary=args.only_binary == ":all:",
+    )
+    with status_line():
+        result = install(request, target, cache)
+    if args.format == "json":
+        print(json.dumps(_plan_json(result.plan, dry_run=result.dry_run), indent=2))
+        return 0
+    if result.dry_run:
+        logger.warning("Would change %d package%s in %s (dry run)", len(result.plan.actions),
+                       "" if len(result.plan.actions) == 1 else "s", target.prefix)
+    elif not result.plan.actions:
+        logger.info("Audited %d package%s: nothing to do", len(result.resolved),
+                    "" if len(result.resolved) == 1 else "s")
+    _print_plan(result.plan)
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    cache = cache_from(args)
+    try:
+        target = target_from(args, cache)
+    except WarmbuildError:
+        if args.python:
+            raise
+        # Building changes no environment: without a venv, build for the python3 on PATH.
+        target = query_target(find_interpreter(None, system=True, cwd=Path.cwd()), cache)
+    chosen: list[Kind] = []
+    if args.sdist:
+        chosen.append("sdist")
+    if args.wheel:
+        chosen.append("wheel")
+    kinds = tuple(chosen)
+    request = BuildRequest(
+        path=args.path, kinds=kinds or ("sdist", "wheel"),
+        outdir=args.outdir or args.path / "dist", index_flags=index_flags(args),
+        offline=args.offline, build=build_options(args))
+    with status_line():
+        built = build_dists(request, target, cache)
+    for path in built:
+        print(path)
+    return 0
+
+
+def _print_plan(plan: Plan) -> None:
+    for action in sorted(plan.actions, key=lambda a: a.name):
+        logger.info(" %s", action)
+
+
+def _plan_json(plan: Plan, *, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "actions": [{
+            "action": a.kind, "name": a.name,
+            "version": str(a.new.version) if a.new else None,
+            "old_version": str(a.old.version) if a.old else None,
+            "url": a.new.file.url if a.new and a.new.file else None,
+        } for a in plan.actions],
+        "unchanged": list(plan.unchanged),
+    }
+
+
+def _cmd_uninstall(args: argparse.Namespace) -> int:
+    cache = cache_from(args)
+    target = target_from(args, cache)
+    plan = uninstall(args.packages, target, dry_run=args.dry_run,
+                     break_system_packages=args.break_system_packages)
+    if args.dry_run:
+        logger.warning("Would uninstall %d package(s) (dry run)", len(plan.actions))
+    _print_plan(plan)
+    return 0 if plan.actions or args.dry_run else 1

@@ -1,0 +1,85 @@
+"""Options shared by several commands, and turning them into library values."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from ..build import BuildOptions
+from ..cache import Cache, open_cache
+from ..hooks import parse_config_settings
+from ..python import Target, find_interpreter, query_target
+from ..settings import load_build_settings
+
+
+def common_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="more detail; tracebacks on errors")
+    p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
+    p.add_argument("--cache-dir", type=Path, help="cache root (default: WARMBUILD_CACHE_DIR, "
+                   "else the platform's user cache dir)")
+    p.add_argument("--no-cache", action="store_true", help="use a throw-away cache")
+
+
+def target_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--python", metavar="PATH",
+                   help="target interpreter or venv dir (default: VIRTUAL_ENV, else .venv)")
+    p.add_argument("--system", action="store_true",
+                   help="use the python3 on PATH when no venv is given")
+    p.add_argument("--break-system-packages", action="store_true",
+                   help="allow changing an externally managed (PEP 668) interpreter")
+
+
+def build_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-C", "--config-settings", action="append", default=[],
+                   metavar="KEY=VALUE", help="passed to every build backend hook; repeat a "
+                   "key for a list")
+    p.add_argument("--no-build-isolation", action="store_true",
+                   help="build in the target env (its build requirements must be installed)")
+    p.add_argument("--refresh-build-env", action="store_true",
+                   help="recreate the build env of each tree (at the same path)")
+    p.add_argument("--build-env-dir",
+                   help="where build envs live (default: WARMBUILD_BUILD_ENV_DIR, "
+                   "[tool.warmbuild] build-env-dir, else the cache)")
+    p.add_argument("--build-constraint", action="append", default=[], type=Path,
+                   metavar="FILE", help="constraints for build envs (repeatable)")
+
+
+def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
+    flags: dict[str, Any] = {}
+    if args.build_constraint:
+        flags["build-constraints"] = [str(p.absolute()) for p in args.build_constraint]
+    # The flag and WARMBUILD_BUILD_ENV_DIR outrank a tree's own build-env-dir; the config
+    # files' value (in settings) ranks below it.
+    explicit = args.build_env_dir or os.environ.get("WARMBUILD_BUILD_ENV_DIR")
+    return BuildOptions(
+        config_settings=parse_config_settings(args.config_settings),
+        isolation=not args.no_build_isolation, refresh_env=args.refresh_build_env,
+        upgrade_env=upgrade, env_dir=str(Path(explicit).absolute()) if explicit else None,
+        verbose=bool(args.verbose), settings=load_build_settings(Path.cwd(), flags=flags))
+
+
+def index_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--index-url", help="the main index (simple API)")
+    p.add_argument("--extra-index-url", action="append", default=[],
+                   help="more indexes, asked before --index-url (first index wins)")
+    p.add_argument("-f", "--find-links", action="append", default=[],
+                   help="a directory or HTML page of distribution files")
+    p.add_argument("--no-index", action="store_true", help="ask no index (find-links only)")
+    p.add_argument("--offline", action="store_true", help="use the cache only, no network")
+
+
+def cache_from(args: argparse.Namespace) -> Cache:
+    return open_cache(args.cache_dir, no_cache=args.no_cache)
+
+
+def target_from(args: argparse.Namespace, cache: Cache) -> Target:
+    executable = find_interpreter(args.python, system=args.system, cwd=Path.cwd())
+    return query_target(executable, cache)
+
+
+def index_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {"index-url": args.index_url, "extra-index-url": args.extra_index_url,
+            "find-links": args.find_links, "no-index": args.no_index}

@@ -1,0 +1,155 @@
+"""`list`, `freeze`, `show`, `cache` and `config`: read-only views, and cache cleaning."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from .._log import logger
+from ..cache import BUCKETS, default_cache_root, open_cache
+from ..envs import all_envs, remove
+from ..errors import WarmbuildError
+from ..installed import InstalledDist, scan
+from ..pipeline import InstallRequest, effective_settings
+from ._common import cache_from, index_flags, target_from
+
+
+def _installed(args: argparse.Namespace) -> list[InstalledDist]:
+    target = target_from(args, cache_from(args))
+    return sorted(scan(target).values(), key=lambda d: d.name)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    dists = _installed(args)
+    if args.format == "json":
+        print(json.dumps([{"name": _display(d), "version": str(d.version)} for d in dists]))
+    elif args.format == "freeze":
+        cmd_freeze(args)
+    else:
+        rows = [(_display(d), str(d.version)) for d in dists]
+        width = max([len("Package"), *(len(r[0]) for r in rows)])
+        vwidth = max([len("Version"), *(len(r[1]) for r in rows)])
+        print(f"{'Package':<{width}} Version")
+        print(f"{'-' * width} {'-' * vwidth}")
+        for name, version in rows:
+            print(f"{name:<{width}} {version}")
+    return 0
+
+
+def _display(dist: InstalledDist) -> str:
+    return dist.metadata()["Name"] or dist.display_name
+
+
+def cmd_freeze(args: argparse.Namespace) -> int:
+    for dist in _installed(args):
+        info = dist.direct_url()
+        if info and isinstance(info.get("url"), str):
+            prefix = "-e " if dist.editable else f"{_display(dist)} @ "
+            print(f"{prefix}{info['url']}")
+        else:
+            print(f"{_display(dist)}=={dist.version}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    target = target_from(args, cache_from(args))
+    installed = scan(target)
+
+    blocks, missing = [], []
+    for name in args.packages:
+        dist = installed.get(canonicalize_name(name))
+        if dist is None:
+            missing.append(name)
+            continue
+        meta = dist.metadata()
+        required_by = sorted(_display(o) for o in installed.values()
+                             if any(canonicalize_name(r.name) == dist.name for r in o.requires()))
+        requires = sorted({r.name for r in dist.requires() if r.marker is None
+                           or "extra" not in str(r.marker)})
+        blocks.append("\n".join([
+            f"Name: {meta['Name'] or dist.display_name}", f"Version: {dist.version}",
+            f"Summary: {meta['Summary'] or ''}", f"Home-page: {meta['Home-page'] or ''}",
+            f"Author: {meta['Author'] or meta['Author-email'] or ''}",
+            f"License: {meta['License'] or meta['License-Expression'] or ''}",
+            f"Location: {dist.site_dir}", f"Installer: {dist.installer}",
+            f"Requires: {', '.join(requires)}", f"Required-by: {', '.join(required_by)}",
+        ]))
+    if blocks:
+        print("\n---\n".join(blocks))
+    for name in missing:
+        logger.warning("warning: package(s) not found: %s", name)
+    return 1 if missing else 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    root = (args.cache_dir or default_cache_root()).expanduser().absolute()
+    if args.action == "dir":
+        print(root)
+        return 0
+    if not root.is_dir():
+        logger.info("No cache at %s", root)
+        return 0
+    removed = 0
+    for entry in sorted(root.iterdir()):
+        keep = args.action == "prune" and entry.name in BUCKETS
+        if keep:
+            removed += _prune_bucket(entry)
+            continue
+        if entry.name == "envs-v1" and not args.force:
+            # Build envs that editable installs still use survive a clean, as with prune.
+            kept = [r for r in remove(all_envs(open_cache(root)), force=False)
+                    if not r.removed]
+            for r in kept:
+                logger.warning("Kept %s: %s", r.env.path, r.why)
+            if kept:
+                continue
+        removed += sum(1 for _ in entry.rglob("*")) if entry.is_dir() else 1
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    verb = "Removed" if args.action == "clean" else "Pruned"
+    logger.info("%s %d file%s from %s", verb, removed, "" if removed == 1 else "s", root)
+    return 0
+
+
+def _prune_bucket(bucket: Path) -> int:
+    # Interrupted downloads and writes leave temporary files behind; nothing else is stale.
+    removed = 0
+    for path in bucket.rglob("*"):
+        if path.is_file() and (path.name.startswith(".download-") or path.name.endswith(".tmp")):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    target = None
+    # Settings do not need a target; without one its pip.conf is just not read.
+    with contextlib.suppress(WarmbuildError):
+        target = target_from(args, cache_from(args))
+    settings = effective_settings(InstallRequest(index_flags=index_flags(args)), None, target)
+    cache_root = args.cache_dir or default_cache_root()
+    cache_source = ("command line" if args.cache_dir else "environment WARMBUILD_CACHE_DIR"
+                    if os.environ.get("WARMBUILD_CACHE_DIR") else "default")
+    rows: dict[str, dict[str, Any]] = {
+        key: {"value": list(s.value) if isinstance(s.value, tuple) else s.value,
+              "source": s.source} for key, s in settings.values.items()}
+    rows["cache-dir"] = {"value": str(cache_root), "source": cache_source}
+    rows["index-strategy"] = {"value": "first-index", "source": "built in"}
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    for key, row in rows.items():
+        value = row["value"]
+        shown = " ".join(value) if isinstance(value, list) else str(value).lower() \
+            if isinstance(value, bool) else str(value)
+        print(f"{key:<16} = {shown or '(none)'}    # {row['source']}")
+    return 0

@@ -1,0 +1,93 @@
+"""What a candidate depends on: installed METADATA, a PEP 658 file, PKG-INFO, or the wheel.
+
+The resolver asks only when it needs a candidate's dependencies; each answer is read once.
+A ``--hash`` is checked before a file is read, let alone built.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import hashlib
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName
+
+from .build import SdistBuilder
+from .errors import ResolutionError
+from .fetch import Fetcher
+from .index import Finder
+from .installed import InstalledDist
+from .resolve import Candidate
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class MetadataReader:
+    """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
+
+    def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
+                 sdists: SdistBuilder,
+                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]]) -> None:
+        self._finder = finder
+        self._fetcher = fetcher
+        self._trees = trees
+        self._sdists = sdists
+        #: ``--hash`` values: checked before a file is read, let alone built.
+        self._hashes = hashes
+        self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
+                                                 SpecifierSet | None]] = {}
+
+    def __call__(self, cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+        key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
+        if key not in self._cache:
+            self._cache[key] = parse_metadata(self._read(cand), str(cand))
+        return self._cache[key]
+
+    def _read(self, cand: Candidate) -> str:
+        if cand.installed is not None:
+            return installed_text(cand.installed)
+        assert cand.file is not None
+        if cand.file.kind == "tree":
+            return self._trees[cand.file.url]
+        required = self._hashes.get(cand.name, ())
+        if cand.file.kind == "sdist":
+            fetched = self._fetcher.fetch(cand.file, required)
+            return self._sdists.metadata(fetched.path, fetched.sha256 or sha256_of(fetched.path))
+        data = self._finder.metadata(cand.file)
+        if data is not None:
+            return data.decode("utf-8", "replace")
+        path = self._fetcher.fetch(cand.file, required).path
+        with zipfile.ZipFile(path) as zf:
+            meta = [n for n in zf.namelist()
+                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if not meta:
+                raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
+            return zf.read(meta[0]).decode("utf-8", "replace")
+
+
+def installed_text(dist: InstalledDist) -> str:
+    return dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+
+
+def parse_metadata(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+    msg = email.parser.HeaderParser().parsestr(text)
+    reqs = []
+    for line in msg.get_all("Requires-Dist") or []:
+        try:
+            reqs.append(Requirement(line))
+        except InvalidRequirement as exc:
+            raise ResolutionError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
+                                  cause=str(exc)) from exc
+    spec = None
+    if msg.get("Requires-Python"):
+        try:
+            spec = SpecifierSet(msg["Requires-Python"])
+        except InvalidSpecifier:
+            spec = None
+    return tuple(reqs), spec
