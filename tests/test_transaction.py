@@ -63,3 +63,32 @@ def test_interrupted_install_leaves_env_unchanged(wb: Runner, venv: Path, index:
         assert "interrupted; the environment was left as it was" in stderr
         assert snapshot(venv) == before
     assert not list(venv.glob(".warmbuild-tx-*"))
+
+
+def test_install_killed_outright_is_rolled_back_by_the_next_run(
+        wb: Runner, venv: Path, index: IndexServer, tmp_path: Path) -> None:
+    reqs = ROOT / "benchmarks" / "requirements.txt"
+    warm = tmp_path / "warm"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(warm)], check=True)
+    wb("install", "--python", warm, "-i", index.url, "-r", reqs)
+    wb("install", "--python", venv, "-i", index.url, "six")
+    before = snapshot(venv)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warmbuild", "install", "--python", str(venv), "-i", index.url,
+         "-r", str(reqs)], env=wb.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while True:
+        journals = list(venv.glob(".warmbuild-tx-*/journal"))
+        if journals and '"placed"' in journals[0].read_text():
+            break
+        assert time.monotonic() < deadline and proc.poll() is None, "no move to interrupt"
+        time.sleep(0.0005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert list(venv.glob(".warmbuild-tx-*")), "the killed install left its journal"
+    result = wb("install", "--python", venv, "-i", index.url, "six")
+    assert "Rolled back an interrupted install" in result.stderr
+    assert snapshot(venv) == before
+    assert not list(venv.glob(".warmbuild-tx-*"))
+    wb("install", "--python", venv, "-i", index.url, "-r", reqs)
+    assert "rich" in installed(venv)

@@ -10,6 +10,7 @@ was before the command; only after the last move are backups deleted.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -155,9 +156,18 @@ class _HeldSignals:
             logger.warning("warning: interrupt received after the install had completed")
 
 
+_JOURNAL = "journal"
+
+
 class _Transaction:
+    """Every move is written to a journal first, so a process that is killed outright
+    (SIGKILL, power loss of the process) is rolled back by the next warmbuild run."""
+
     def __init__(self, prefix: Path) -> None:
         self.root = Path(tempfile.mkdtemp(prefix=".warmbuild-tx-", dir=prefix))
+        self._journal = os.open(self.root / _JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        # Held while this process lives: recovery leaves a live transaction alone.
+        fcntl.flock(self._journal, fcntl.LOCK_EX)
         self._backups: list[tuple[Path, Path]] = []
         self._placed: list[Path] = []
         self._emptied: set[Path] = set()
@@ -165,21 +175,27 @@ class _Transaction:
     def __enter__(self) -> _Transaction:
         return self
 
+    def _log(self, *entry: object) -> None:
+        # Unbuffered: what the kernel has survives the process being killed.
+        os.write(self._journal, (json.dumps([str(e) for e in entry]) + "\n").encode())
+
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
+        try:
+            if exc_type is None:
+                self._log("commit")
+                shutil.rmtree(self.root, ignore_errors=True)
+                for directory in sorted(self._emptied, key=lambda p: len(p.parts),
+                                        reverse=True):
+                    _remove_empty_parents(directory)
+                return
+            for path in reversed(self._placed):
+                _remove(path)
+            for original, backup in reversed(self._backups):
+                original.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(backup, original)
             shutil.rmtree(self.root, ignore_errors=True)
-            for directory in sorted(self._emptied, key=lambda p: len(p.parts), reverse=True):
-                _remove_empty_parents(directory)
-            return
-        for path in reversed(self._placed):
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-        for original, backup in reversed(self._backups):
-            original.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(backup, original)
-        shutil.rmtree(self.root, ignore_errors=True)
+        finally:
+            os.close(self._journal)
 
     def stage(self, target: Target, action: Action, wheel: Path) -> Path:
         """Install into a staging dir; ``wheel`` is a .whl file or an unpacked wheel dir."""
@@ -204,6 +220,7 @@ class _Transaction:
     def _backup(self, path: Path) -> None:
         backup = self.root / "backup" / str(len(self._backups))
         backup.parent.mkdir(exist_ok=True)
+        self._log("backup", path, backup)
         os.replace(path, backup)
         self._backups.append((path, backup))
         self._emptied.add(path.parent)
@@ -247,11 +264,54 @@ class _Transaction:
     def _move(self, staged: Path, final: Path) -> None:
         missing = [p for p in (final.parent, *final.parent.parents) if not p.exists()]
         if missing:
+            self._log("placed", missing[-1])
             final.parent.mkdir(parents=True)
             self._placed.append(missing[-1])
+        else:
+            self._log("placed", final)
         os.replace(staged, final)
         if not missing:
             self._placed.append(final)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def recover(prefix: Path) -> int:
+    """Roll back transactions whose process died (the journal's lock is free); a committed
+    one is only cleaned up. Returns how many were found."""
+    found = 0
+    for root in sorted(prefix.glob(".warmbuild-tx-*")):
+        journal = root / _JOURNAL
+        try:
+            fd = os.open(journal, os.O_RDONLY)
+        except FileNotFoundError:
+            shutil.rmtree(root, ignore_errors=True)  # killed before it moved anything
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # another warmbuild is installing into this prefix right now
+            entries = [json.loads(line) for line in journal.read_text().splitlines()
+                       if line.strip()]
+            if entries and ["commit"] not in entries:
+                for entry in reversed(entries):
+                    if entry[0] == "placed":
+                        _remove(Path(entry[1]))
+                    elif entry[0] == "backup" and os.path.lexists(entry[2]):
+                        Path(entry[1]).parent.mkdir(parents=True, exist_ok=True)
+                        os.replace(entry[2], entry[1])
+                logger.warning("Rolled back an interrupted install into %s", prefix)
+            shutil.rmtree(root, ignore_errors=True)
+            found += 1
+        finally:
+            os.close(fd)
+    return found
 
 
 def _remove_empty_parents(directory: Path) -> None:

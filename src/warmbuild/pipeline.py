@@ -35,7 +35,7 @@ from .fetch import Fetcher
 from .hooks import Kind
 from .http import HttpClient
 from .index import Finder, make_dist_file, split_hash
-from .install import Plan, apply, make_plan, uninstall_plan
+from .install import Plan, apply, make_plan, recover, uninstall_plan
 from .installed import scan
 from .metadata import MetadataReader, sha256_of
 from .python import Target
@@ -127,6 +127,7 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
 
 def install(request: InstallRequest, target: Target, cache: Cache) -> InstallResult:
     check_writable(target, break_system_packages=request.break_system_packages)
+    recover(target.prefix)
     reqs = gather(request)
     with contextlib.ExitStack() as stack:
         return _install(request, reqs, target, cache, stack)
@@ -305,6 +306,7 @@ def _file(dist: ResolvedDist) -> DistFile:
 def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
               break_system_packages: bool = False) -> Plan:
     check_writable(target, break_system_packages=break_system_packages)
+    recover(target.prefix)
     installed = scan(target)
     missing = [n for n in names if canonicalize_name(n) not in installed]
     for name in missing:
