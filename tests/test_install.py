@@ -146,3 +146,16 @@ def test_list_freeze_show(wb: Runner, venv: Path, index: IndexServer) -> None:
     assert f"Location: {site_packages(venv)}" in show
     missing = wb("show", "--python", venv, "nope", expect=1)
     assert "not found: nope" in missing.stderr
+
+
+def test_compile_bytecode_and_quiet(wb: Runner, venv: Path, index: IndexServer) -> None:
+    result = wb("install", "--python", venv, "-i", index.url, "six", "-q")
+    assert result.stderr == "", "-q leaves only warnings and errors"
+    site = site_packages(venv)
+    assert not list(site.glob("__pycache__/six.*.pyc")), "no bytecode by default"
+    wb("install", "--python", venv, "-i", index.url, "attrs", "--compile-bytecode")
+    assert list(site.glob("attr/__pycache__/*.pyc")), "compiled by the target interpreter"
+    tag = run_python(venv, "import sys; print(sys.implementation.cache_tag)")
+    assert all(tag in p.name for p in site.glob("attr/__pycache__/*.pyc"))
+    wb("uninstall", "--python", venv, "attrs")
+    assert not (site / "attr").exists(), "uninstall removes the bytecode it did not record"

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +120,7 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
                 "the environment was left as it was", cause=f"{type(exc).__name__}: {exc}",
             ) from exc
     if compile_bytecode and news:
-        _compile(target, [a.new.name for a in news if a.new])
+        _compile(target)
 
 
 class _HeldSignals:
@@ -344,9 +344,9 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
     return extra
 
 
-def _compile(target: Target, names: Sequence[str],
-             run: Callable[..., object] = subprocess.run) -> None:
-    # Compiled by the target itself: bytecode is specific to its Python version.
+def _compile(target: Target) -> None:
+    # Compiled by the target itself: bytecode is specific to its Python version. What is
+    # already compiled is skipped by compileall, so the whole site dir costs little more.
     dirs = [str(p) for p in target.site_dirs]
-    run([str(target.executable), "-m", "compileall", "-q", "-j0", *dirs],
-        check=False, capture_output=True)
+    subprocess.run([str(target.executable), "-m", "compileall", "-q", "-j0", *dirs],
+                   check=False, capture_output=True)
