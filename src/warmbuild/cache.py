@@ -33,8 +33,6 @@ BUCKETS = {
 @dataclass(frozen=True)
 class Cache:
     root: Path
-    #: A throw-away cache (``--no-cache``): removed when the process exits.
-    temporary: bool = False
 
     def bucket(self, name: str) -> Path:
         if name not in BUCKETS:
@@ -64,7 +62,7 @@ def open_cache(cache_dir: Path | None = None, *, no_cache: bool = False) -> Cach
     if no_cache:
         root = Path(tempfile.mkdtemp(prefix="warmbuild-cache-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
-        return Cache(root, temporary=True)
+        return Cache(root)
     root = (cache_dir or default_cache_root()).expanduser().absolute()
     root.mkdir(parents=True, exist_ok=True)
     return Cache(root)

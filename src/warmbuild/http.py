@@ -42,7 +42,6 @@ class Response:
     status: int
     content_type: str
     body: bytes
-    from_cache: bool = False
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -100,7 +99,7 @@ class HttpClient:
             fresh = time.time() - meta["stored"] < meta.get("max_age", 0)
             if self.offline or (fresh and not self._revalidate):
                 return Response(url, meta.get("status", 200), meta.get("content_type", ""),
-                                body, from_cache=True)
+                                body)
         elif self.offline:
             raise NetworkError(
                 f"{redact(url)} is not in the cache and --offline forbids fetching it",
@@ -118,8 +117,7 @@ class HttpClient:
             meta, body = cached
             meta.update(stored=time.time(), max_age=_max_age(resp.headers))
             atomic_write(meta_path, json.dumps(meta).encode())
-            return Response(url, meta.get("status", 200), meta.get("content_type", ""), body,
-                            from_cache=True)
+            return Response(url, meta.get("status", 200), meta.get("content_type", ""), body)
         content_type = resp.headers.get("Content-Type", "")
         # 404s are kept too (with their own freshness, usually none): an extra index that
         # lacks a project answers 404, and --offline must be able to replay that answer

@@ -65,9 +65,6 @@ class Plan:
     actions: tuple[Action, ...]
     unchanged: tuple[NormalizedName, ...] = ()
 
-    def count(self, *kinds: ActionKind) -> int:
-        return sum(1 for a in self.actions if a.kind in kinds)
-
 
 def make_plan(resolved: Sequence[ResolvedDist], installed: Mapping[NormalizedName, InstalledDist],
               *, reinstall: bool = False, remove_others: bool = False) -> Plan:

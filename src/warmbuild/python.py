@@ -89,10 +89,6 @@ class Target:
         purelib, platlib = self.paths["purelib"], self.paths["platlib"]
         return (purelib,) if purelib == platlib else (purelib, platlib)
 
-    def tag_priority(self) -> dict[Tag, int]:
-        """Lower is better; tags the target does not support are absent."""
-        return {tag: i for i, tag in enumerate(self.tags)}
-
     def scheme(self, dist_name: str) -> dict[str, str]:
         """The installer scheme for one distribution (headers go per distribution, as pip does)."""
         headers = self.prefix / "include" / "site" / f"python{self.python_version}" / dist_name
