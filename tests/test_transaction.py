@@ -92,3 +92,31 @@ def test_install_killed_outright_is_rolled_back_by_the_next_run(
     assert not list(venv.glob(".warmbuild-tx-*"))
     wb("install", "--python", venv, "-i", index.url, "-r", reqs)
     assert "rich" in installed(venv)
+
+
+def test_two_installs_into_one_env_take_turns(wb: Runner, venv: Path, index: IndexServer,
+                                              tmp_path: Path) -> None:
+    src = tmp_path / "slow"
+    (src / "slow_pkg").mkdir(parents=True)
+    (src / "slow_pkg" / "__init__.py").write_text("")
+    # A backend that takes a while, so the second install arrives while the first holds
+    # the environment.
+    (src / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "slow"\nbackend-path = ["."]\n')
+    (src / "slow.py").write_text(
+        "import time\nfrom pathlib import Path\n"
+        "def build_wheel(out, config_settings=None, metadata_directory=None):\n"
+        "    time.sleep(3)\n"
+        "    raise SystemExit('not needed: the test only measures the waiting')\n")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "warmbuild", "install", "--python", str(venv), "-i", index.url,
+         "six", str(src)], env=wb.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    deadline = time.monotonic() + 60
+    while not (venv / ".warmbuild.lock").exists():
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.01)
+    second = wb("install", "--python", venv, "-i", index.url, "attrs")
+    first.communicate(timeout=120)
+    assert "Waiting for another warmbuild changing" in second.stderr
+    assert "attrs" in installed(venv)

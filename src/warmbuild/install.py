@@ -18,7 +18,7 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,6 +276,24 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def locked(prefix: Path) -> Iterator[None]:
+    """One warmbuild at a time changes an environment; a second one waits, saying so."""
+    import filelock
+
+    lock = filelock.FileLock(str(prefix / ".warmbuild.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        logger.warning("Waiting for another warmbuild changing %s", prefix)
+        lock.acquire()
+    try:
+        recover(prefix)
+        yield
+    finally:
+        lock.release()
 
 
 def recover(prefix: Path) -> int:

@@ -35,7 +35,7 @@ from .fetch import Fetcher
 from .hooks import Kind
 from .http import HttpClient
 from .index import Finder, make_dist_file, split_hash
-from .install import Plan, apply, make_plan, recover, uninstall_plan
+from .install import Plan, apply, locked, make_plan, uninstall_plan
 from .installed import scan
 from .metadata import MetadataReader, sha256_of
 from .python import Target
@@ -127,9 +127,10 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
 
 def install(request: InstallRequest, target: Target, cache: Cache) -> InstallResult:
     check_writable(target, break_system_packages=request.break_system_packages)
-    recover(target.prefix)
     reqs = gather(request)
     with contextlib.ExitStack() as stack:
+        # Read what is installed only once no other warmbuild is changing it.
+        stack.enter_context(locked(target.prefix))
         return _install(request, reqs, target, cache, stack)
 
 
@@ -306,7 +307,11 @@ def _file(dist: ResolvedDist) -> DistFile:
 def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
               break_system_packages: bool = False) -> Plan:
     check_writable(target, break_system_packages=break_system_packages)
-    recover(target.prefix)
+    with locked(target.prefix):
+        return _uninstall(names, target, dry_run=dry_run)
+
+
+def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool) -> Plan:
     installed = scan(target)
     missing = [n for n in names if canonicalize_name(n) not in installed]
     for name in missing:
