@@ -280,20 +280,22 @@ def _remove(path: Path) -> None:
 
 @contextlib.contextmanager
 def locked(prefix: Path) -> Iterator[None]:
-    """One warmbuild at a time changes an environment; a second one waits, saying so."""
-    import filelock
+    """One warmbuild at a time changes an environment; a second one waits, saying so.
 
-    lock = filelock.FileLock(str(prefix / ".warmbuild.lock"))
+    The lock is taken on the prefix directory itself, so that locking leaves no file in
+    an environment that a failed command must leave as it was.
+    """
+    fd = os.open(prefix, os.O_RDONLY)
     try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        logger.warning("Waiting for another warmbuild changing %s", prefix)
-        lock.acquire()
-    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("Waiting for another warmbuild changing %s", prefix)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         recover(prefix)
         yield
     finally:
-        lock.release()
+        os.close(fd)
 
 
 def recover(prefix: Path) -> int:
