@@ -45,6 +45,7 @@ from .buildenv import (
 from .cache import Cache
 from .envs import stale_build_dirs
 from .errors import BuildError, SourceError
+from .fetch import sha256_of
 from .hooks import ConfigSettings, Hooks, Kind, target_environ
 from .installed import scan
 from .python import Target
@@ -182,8 +183,7 @@ class TreeBuilder:
             self._metadata_dirs[kind] = dist_info
             return _parse((dist_info / "METADATA").read_text(encoding="utf-8"))
         wheel = self.build(kind, self._work / f"built-{kind}")
-        with zipfile.ZipFile(wheel) as zf:
-            return _parse(_wheel_metadata(zf, wheel))
+        return _parse(_built_metadata(wheel))
 
     def build(self, kind: Kind, out: Path) -> Path:
         if kind in self._built:
@@ -264,12 +264,19 @@ def _digest_files(paths: Sequence[Path]) -> str | None:
     return digest.hexdigest()[:16]
 
 
-def _wheel_metadata(zf: zipfile.ZipFile, wheel: Path) -> str:
-    name = next((n for n in zf.namelist()
-                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
-    if name is None:
+def wheel_metadata(wheel: Path) -> str | None:
+    """The text of a wheel's ``.dist-info/METADATA``, or ``None`` when it has none."""
+    with zipfile.ZipFile(wheel) as zf:
+        name = next((n for n in zf.namelist()
+                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+        return zf.read(name).decode("utf-8", "replace") if name else None
+
+
+def _built_metadata(wheel: Path) -> str:
+    text = wheel_metadata(wheel)
+    if text is None:
         raise BuildError(f"the backend built {wheel.name}, which has no .dist-info/METADATA")
-    return zf.read(name).decode("utf-8", "replace")
+    return text
 
 
 def _parse(text: str) -> TreeMetadata:
@@ -295,7 +302,7 @@ class SdistBuilder:
         self._sync = sync
         self._options = options
 
-    def metadata(self, sdist: Path, sha256: str) -> str:
+    def metadata(self, sdist: Path, sha256: str | None) -> str:
         """PEP 643 PKG-INFO when it declares its dependencies static, else a built wheel's."""
         pkg_info = _sdist_pkg_info(sdist)
         if pkg_info is not None:
@@ -304,10 +311,11 @@ class SdistBuilder:
             if Version(msg["Metadata-Version"] or "0") >= Version("2.2") and not dynamic & {
                     "requires-dist", "requires-python", "provides-extra"}:
                 return pkg_info
-        with zipfile.ZipFile(self.wheel(sdist, sha256)) as zf:
-            return _wheel_metadata(zf, Path(zf.filename or "wheel"))
+        return _built_metadata(self.wheel(sdist, sha256))
 
-    def wheel(self, sdist: Path, sha256: str) -> Path:
+    def wheel(self, sdist: Path, sha256: str | None) -> Path:
+        """``sha256``: the sdist's, when the fetcher already knows it."""
+        sha256 = sha256 or sha256_of(sdist)
         name = _sdist_name(sdist)
         settings = self._options.settings
         key = hashlib.sha256(json.dumps(

@@ -108,6 +108,10 @@ def _algorithms(file: DistFile, required: Sequence[tuple[str, str]]) -> set[str]
     return {a for a in wanted if a in hashlib.algorithms_guaranteed}
 
 
+def sha256_of(path: Path) -> str:
+    return _hash_file(path, {"sha256"})["sha256"]
+
+
 def _hash_file(path: Path, algorithms: set[str]) -> dict[str, str]:
     hashers = {a: hashlib.new(a) for a in algorithms}
     with path.open("rb") as f:

@@ -40,9 +40,11 @@ class InstalledDist:
         except (OSError, UnicodeDecodeError):
             return None
 
+    def metadata_text(self) -> str:
+        return self.read_text("METADATA") or self.read_text("PKG-INFO") or ""
+
     def metadata(self) -> Message:
-        text = self.read_text("METADATA") or self.read_text("PKG-INFO") or ""
-        return email.parser.HeaderParser().parsestr(text)
+        return email.parser.HeaderParser().parsestr(self.metadata_text())
 
     def requires(self) -> tuple[Requirement, ...]:
         reqs = []

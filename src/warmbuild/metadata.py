@@ -7,25 +7,17 @@ A ``--hash`` is checked before a file is read, let alone built.
 from __future__ import annotations
 
 import email.parser
-import hashlib
-import zipfile
 from collections.abc import Mapping
-from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
-from .build import SdistBuilder
+from .build import SdistBuilder, wheel_metadata
 from .errors import ResolutionError
 from .fetch import Fetcher
 from .index import Finder
-from .installed import InstalledDist
 from .resolve import Candidate
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 class MetadataReader:
@@ -51,28 +43,21 @@ class MetadataReader:
 
     def _read(self, cand: Candidate) -> str:
         if cand.installed is not None:
-            return installed_text(cand.installed)
+            return cand.installed.metadata_text()
         assert cand.file is not None
         if cand.file.kind == "tree":
             return self._trees[cand.file.url]
         required = self._hashes.get(cand.name, ())
         if cand.file.kind == "sdist":
             fetched = self._fetcher.fetch(cand.file, required)
-            return self._sdists.metadata(fetched.path, fetched.sha256 or sha256_of(fetched.path))
+            return self._sdists.metadata(fetched.path, fetched.sha256)
         data = self._finder.metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
-        path = self._fetcher.fetch(cand.file, required).path
-        with zipfile.ZipFile(path) as zf:
-            meta = [n for n in zf.namelist()
-                    if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
-            if not meta:
-                raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
-            return zf.read(meta[0]).decode("utf-8", "replace")
-
-
-def installed_text(dist: InstalledDist) -> str:
-    return dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+        text = wheel_metadata(self._fetcher.fetch(cand.file, required).path)
+        if text is None:
+            raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
+        return text
 
 
 def parse_metadata(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:

@@ -37,7 +37,7 @@ from .http import HttpClient
 from .index import Finder, make_dist_file, split_hash
 from .install import Plan, apply, locked, make_plan, uninstall_plan
 from .installed import scan
-from .metadata import MetadataReader, sha256_of
+from .metadata import MetadataReader
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import Dep, Policy, Provider, dep_from_requirement, resolve
@@ -165,13 +165,14 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     reader = MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()},
                              sdists, hashes)
     constraints = _constraints(reqs.constraints, target)
-    provider = Provider(policy, _finder_fn(finder, trees), reader, installed, constraints)
+    find = _finder_fn(finder, trees)
+    provider = Provider(policy, find, reader, installed, constraints)
     progress.info("Resolving dependencies")
     with timed() as elapsed:
         try:
             resolution = resolve(provider, deps)
         except resolvelib.ResolutionImpossible as exc:
-            raise diagnose.explain(exc.causes, _finder_fn(finder), policy,
+            raise diagnose.explain(exc.causes, find, policy,
                                    finder.settings.indexes, constraints) from exc
         except resolvelib.ResolutionTooDeep as exc:
             raise ResolutionError("resolution gave up after too many steps",
@@ -198,8 +199,7 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     progress.info("Installing %d package%s", len(plan.actions), _s(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
-    count = len(plan.actions)
-    logger.log(level, "Installed %d package%s in %s", count, "" if count == 1 else "s",
+    logger.log(level, "Installed %d package%s in %s", len(plan.actions), _s(plan.actions),
                format_duration(elapsed[0]))
     for dist in resolved:
         tree = trees.get(dist.direct_url or "")
@@ -285,7 +285,7 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
             return tree.builder.build(tree.kind, out / dist.name)
         fetched = fetcher.fetch(_file(dist), dist.required_hashes)
         if _file(dist).kind == "sdist" and sdists is not None:
-            return sdists.wheel(fetched.path, fetched.sha256 or sha256_of(fetched.path))
+            return sdists.wheel(fetched.path, fetched.sha256)
         if fetched.sha256 is None:
             return fetched.path
         return unpack(cache, fetched.path, fetched.sha256)
@@ -354,11 +354,11 @@ def _constraints(constraints: Sequence[UserRequirement],
     return result
 
 
-def _finder_fn(finder: Finder, trees: Mapping[str, _Tree] | None = None) -> diagnose.FinderFn:
+def _finder_fn(finder: Finder, trees: Mapping[str, _Tree]) -> diagnose.FinderFn:
     def find(name_or_url: str) -> Sequence[DistFile]:
         if "://" not in name_or_url:
             return finder.find(name_or_url)
-        if trees and name_or_url in trees:
+        if name_or_url in trees:
             return [trees[name_or_url].dist_file(name_or_url)]
         url, hashes = split_hash(name_or_url)
         filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
