@@ -41,12 +41,13 @@ from .buildenv import (
     env_path,
     interpreter_identity,
     open_env,
+    target_environ,
 )
 from .cache import Cache
 from .envs import stale_build_dirs
 from .errors import BuildError, SourceError
 from .fetch import sha256_of
-from .hooks import ConfigSettings, Hooks, Kind, target_environ
+from .hooks import ConfigSettings, Hooks, Kind
 from .installed import scan
 from .python import Target
 from .settings import BuildSettings
@@ -127,7 +128,7 @@ class TreeBuilder:
         if not self.options.isolation:
             self._check_satisfied(self.declared, "build-system.requires")
             return Hooks(self.tree, self.target.executable,
-                         target_environ(self.target.paths["scripts"]),
+                         target_environ(self.target),
                          self.options.config_settings, where=f"{self.target.prefix} (no "
                          "isolation)", stream=self.options.verbose)
         configured = (self.options.env_dir or self.tree.settings.get("build-env-dir")

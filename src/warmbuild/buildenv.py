@@ -55,9 +55,7 @@ class BuildEnv:
 
     def environ(self, base: Mapping[str, str] = os.environ) -> dict[str, str]:
         """The environment hooks run in: the env's scripts first on PATH, no PYTHONPATH."""
-        env = {k: v for k, v in base.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-        scripts = str(self.target.paths["scripts"])
-        env["PATH"] = os.pathsep.join([scripts, base.get("PATH", os.defpath)])
+        env = target_environ(self.target, base)
         env["VIRTUAL_ENV"] = str(self.path)
         env["PYTHONNOUSERSITE"] = "1"
         return env
@@ -77,6 +75,14 @@ class EnvReport:
             return "reused build env" + (f" ({self.reason})" if self.reason else "")
         detail = "; ".join(filter(None, [", ".join(self.changes), self.reason]))
         return f"{self.action} build env" + (f": {detail}" if detail else "")
+
+
+def target_environ(target: Target, base: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """``base`` with ``target``'s scripts first on PATH and no PYTHONPATH/PYTHONHOME: how
+    hooks run, in a build env or (``--no-build-isolation``) in the target itself."""
+    env = {k: v for k, v in base.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PATH"] = os.pathsep.join([str(target.paths["scripts"]), base.get("PATH", os.defpath)])
+    return env
 
 
 def interpreter_identity(target: Target) -> dict[str, str]:

@@ -8,7 +8,6 @@ with ``-v`` it streams to stderr as it comes.
 from __future__ import annotations
 
 import collections
-import os
 import subprocess
 import sys
 import warnings
@@ -20,7 +19,7 @@ from typing import Any, Literal
 import pyproject_hooks
 
 from ._log import logger
-from .errors import BuildError
+from .errors import BuildError, UsageError
 from .source import SourceTree
 
 Kind = Literal["wheel", "editable", "sdist"]
@@ -123,8 +122,6 @@ def parse_config_settings(items: Sequence[str]) -> dict[str, str | list[str]]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep:
-            from .errors import UsageError
-
             raise UsageError(f"-C {item}: expected KEY=VALUE")
         if key in settings:
             old = settings[key]
@@ -133,9 +130,3 @@ def parse_config_settings(items: Sequence[str]) -> dict[str, str | list[str]]:
             settings[key] = value
     return settings
 
-
-def target_environ(target_scripts: Path, base: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The environment for ``--no-build-isolation`` hooks: the target's scripts first."""
-    env = {k: v for k, v in base.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PATH"] = os.pathsep.join([str(target_scripts), base.get("PATH", os.defpath)])
-    return env
