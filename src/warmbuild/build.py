@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -164,7 +164,8 @@ class TreeBuilder:
         """Add what ``get_requires_for_build_<kind>`` asks for; once per kind per run."""
         if kind in self._prepared:
             return
-        extras = self.hooks.get_requires(kind)
+        with self._stale_hint():
+            extras = self.hooks.get_requires(kind)
         if self.env is None:
             self._check_satisfied(extras, f"get_requires_for_build_{kind}")
         else:
@@ -179,7 +180,8 @@ class TreeBuilder:
         self._prepare(kind)
         out = self._work / f"metadata-{kind}"
         out.mkdir(exist_ok=True)
-        dist_info = self.hooks.prepare_metadata(kind, out)
+        with self._stale_hint():
+            dist_info = self.hooks.prepare_metadata(kind, out)
         if dist_info is not None:
             self._metadata_dirs[kind] = dist_info
             return _parse((dist_info / "METADATA").read_text(encoding="utf-8"))
@@ -192,8 +194,19 @@ class TreeBuilder:
         self._prepare(kind)
         progress.info("Building %s (%s)", self.tree.name, kind)
         start = time.perf_counter()
-        try:
+        with self._stale_hint():
             built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        logger.info("Built %s in %s (%s)", built.name, format_duration(
+            time.perf_counter() - start), self.report)
+        self._built[kind] = built
+        return built
+
+    @contextlib.contextmanager
+    def _stale_hint(self) -> Iterator[None]:
+        """A hook that fails in a tree whose build dir another frontend's deleted env left
+        behind: say so, whichever hook it was."""
+        try:
+            yield
         except BuildError as exc:
             stale = stale_build_dirs(self.tree.path)
             if stale:
@@ -202,10 +215,6 @@ class TreeBuilder:
                             f"{stale[0].file.parent} and run again (`warmbuild doctor "
                             f"{self.tree.path}` explains)")
             raise
-        logger.info("Built %s in %s (%s)", built.name, format_duration(
-            time.perf_counter() - start), self.report)
-        self._built[kind] = built
-        return built
 
     def _check_satisfied(self, requirements: Sequence[str], what: str) -> None:
         installed = scan(self.target)
