@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import sysconfig
 from pathlib import Path
@@ -113,3 +114,50 @@ def test_venv_answer_derived_from_base_matches_asking_the_venv(which: str,
     asked = query_target(venv / "bin" / "python")
     assert derived == asked
     assert derived.paths["purelib"].is_relative_to(venv)
+
+
+def test_tags_and_markers_match_packaging_for_this_interpreter() -> None:
+    # For the interpreter the tests run on, packaging's own answer is the reference.
+    from packaging import markers, tags
+
+    from warmbuild.python import query_target
+
+    target = query_target(Path(sys.executable))
+    assert target.tags == tuple(tags.sys_tags())
+    assert dict(target.markers) == markers.default_environment()
+
+
+def test_tags_of_another_python_match_its_own_pip() -> None:
+    # pip vendors a packaging that runs on that Python: it is the reference there.
+    from warmbuild.python import query_target
+
+    other = other_python()
+    if other is None:
+        pytest.skip("no other CPython 3.9+ on this machine")
+    proc = subprocess.run([str(other), "-m", "pip", "debug", "--verbose"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"{other} has no pip")
+    listed = proc.stdout.split("Compatible tags:", 1)[1].splitlines()[1:]
+    theirs = {line.strip() for line in listed if line.startswith("  ")}
+    ours = [str(t) for t in query_target(other).tags]
+    assert len(ours) == len(set(ours))
+    assert set(ours) == theirs
+
+
+def test_target_query_uses_only_the_standard_library() -> None:
+    # It runs in the target, which may be older than what our own dependencies support.
+    import ast
+
+    import warmbuild
+
+    source = Path(warmbuild.__file__).with_name("_target_query.py")
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            imported.add(node.module.split(".")[0])
+    # `_manylinux` is the distributor's optional PEP 600 hook, looked up in the target.
+    assert imported - {"_manylinux"} <= sys.stdlib_module_names
+    assert "json" in imported

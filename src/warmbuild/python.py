@@ -1,8 +1,9 @@
 """Target interpreter discovery, and one cached query of everything warmbuild needs from it.
 
-The target can be any CPython 3.9+, not the interpreter warmbuild runs on, so tags, markers
-and install paths are read by running a small script in the target itself. It imports our
-own copy of ``packaging`` (pure Python, 3.8+) so that the target needs nothing installed.
+The target can be any CPython 3.9+, not the interpreter warmbuild runs on, so its facts
+(ABIs, platforms, markers, install paths) are read by running ``_target_query.py`` in the
+target itself. That script uses only the standard library: our own ``packaging`` may not
+run on the target's Python. The tag list is then put together here from those facts.
 """
 
 from __future__ import annotations
@@ -16,47 +17,18 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-import packaging
-from packaging.tags import Tag, parse_tag
+from packaging import tags
+from packaging.tags import Tag
 from packaging.version import Version
 
 from .cache import Cache, atomic_write
 from .errors import TargetError
 
-_QUERY_VERSION = 2
+_QUERY_VERSION = 3
 _VENV = "@VENV@"
-
-_QUERY = r"""
-import json, os, sys, sysconfig
-sys.path.insert(0, sys.argv[1])
-from packaging import markers, tags
-sys.path.pop(0)
-paths = sysconfig.get_paths()
-venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
-marker = None
-if not venv:
-    m = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
-    if os.path.isfile(m):
-        marker = m
-print(json.dumps({
-    "executable": sys.executable,
-    "prefix": sys.prefix,
-    "base_prefix": getattr(sys, "base_prefix", sys.prefix),
-    "version": ".".join(map(str, sys.version_info[:3])),
-    "implementation": sys.implementation.name,
-    "abiflags": getattr(sys, "abiflags", ""),
-    "tags": [str(t) for t in tags.sys_tags()],
-    "markers": markers.default_environment(),
-    "paths": {k: paths[k] for k in ("purelib", "platlib", "scripts", "data", "include")},
-    "is_venv": venv,
-    "externally_managed": marker,
-    "venv_paths": {k: v for k, v in sysconfig.get_paths(
-        scheme="venv" if "venv" in sysconfig.get_scheme_names() else "posix_prefix",
-        vars={"base": "@VENV@", "platbase": "@VENV@"}).items()
-        if k in ("purelib", "platlib", "scripts", "data", "include")},
-}))
-"""
+_QUERY = (Path(__file__).parent / "_target_query.py").read_text()
 
 
 @dataclass(frozen=True)
@@ -193,10 +165,9 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
                 return _target_from_json(json.loads(key_file.read_text()))
             except (ValueError, KeyError):
                 pass
-    packaging_root = str(Path(packaging.__file__).parent.parent)
     try:
         proc = subprocess.run(
-            [str(executable), "-I", "-c", _QUERY, packaging_root],
+            [str(executable), "-I", "-c", _QUERY],
             capture_output=True, text=True, timeout=60, check=False,
         )
     except OSError as exc:
@@ -228,17 +199,30 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
 def _cache_key(executable: Path) -> str:
     st = executable.resolve().stat()
     parts = [str(executable.absolute()), str(st.st_mtime_ns), str(st.st_size),
-             str(_QUERY_VERSION), packaging.__version__, sys.version]
+             str(_QUERY_VERSION), sys.version]
     cfg = executable.parent.parent / "pyvenv.cfg"
     if cfg.is_file():
         parts.append(str(cfg.stat().st_mtime_ns))
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
-def _target_from_json(data: dict[str, object]) -> Target:
-    tags: list[Tag] = []
-    for text in data["tags"]:  # type: ignore[attr-defined]
-        tags.extend(parse_tag(text))
+def _tags(version: Version, data: dict[str, Any]) -> tuple[Tag, ...]:
+    """The target's supported tags, most preferred first, as ``packaging.tags.sys_tags``."""
+    platforms: list[str] = data["platforms"] or []
+    if data["mac"] is not None:
+        release, arch = data["mac"]
+        major, minor = (int(x) for x in ([*release.split("."), "0"])[:2])
+        platforms = list(tags.mac_platforms((major, minor), arch))
+    if not platforms:  # packaging would fall back to *our* platform: never right here
+        raise ValueError("no platform tags")
+    python_version = (version.major, version.minor)
+    return (*tags.cpython_tags(python_version, data["abis"], platforms),
+            *tags.compatible_tags(python_version, f"cp{version.major}{version.minor}",
+                                  platforms))
+
+
+def _target_from_json(data: dict[str, Any]) -> Target:
+    version = Version(str(data["version"]))
     paths = data["paths"]
     assert isinstance(paths, dict)
     managed = data["externally_managed"]
@@ -246,13 +230,13 @@ def _target_from_json(data: dict[str, object]) -> Target:
         executable=Path(str(data["executable"])),
         prefix=Path(str(data["prefix"])),
         base_prefix=Path(str(data["base_prefix"])),
-        version=Version(str(data["version"])),
+        version=version,
         implementation=str(data["implementation"]),
         abiflags=str(data["abiflags"]),
-        tags=tuple(tags),
-        markers=dict(data["markers"]),  # type: ignore[call-overload]
+        tags=_tags(version, data),
+        markers=dict(data["markers"]),
         paths={k: Path(v) for k, v in paths.items()},
         is_venv=bool(data["is_venv"]),
         externally_managed=Path(str(managed)) if managed else None,
-        venv_paths=dict(data.get("venv_paths") or {}),  # type: ignore[call-overload]
+        venv_paths=dict(data.get("venv_paths") or {}),
     )
