@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,30 @@ def test_a_clashing_file_never_writes_through_into_the_cache(
     wb("install", "--python", venv, "-i", server.url, "ns-a", local)
     assert cached.read_text() == "WHO = 'a'\n", "the cached file is untouched"
     assert run_python(venv, "import ns.a, ns.b; print('ok')") == "ok"
+
+
+def test_clashing_files_the_later_wheel_wins_every_time_and_differences_are_reported(
+        wb: Runner, tmp_path: Path, custom_index: IndexFactory) -> None:
+    # Staging runs in parallel; the dependent (installed after its dependency, as pip
+    # would) must keep the clashing paths on every run, not whichever thread wrote last.
+    def spec(who: str) -> dict[str, object]:
+        return {"files": {"shared/__init__.py": f"WHO = {who!r}\n", "ns/__init__.py": "",
+                          f"{who}_mod.py": "def main():\n    print(__name__)\n"},
+                "entry_points": {"console_scripts": {"tool": f"{who}_mod:main"}}}
+    server = custom_index([("base", "1.0", spec("base")),
+                           ("app", "1.0", {**spec("app"), "requires": ["base"]})])
+    for attempt in range(4):
+        venv = create_venv(tmp_path / f"venv{attempt}")
+        result = wb("install", "--python", venv, "-i", server.url, "app")
+        assert run_python(venv, "import shared; print(shared.WHO)") == "app"
+        tool = subprocess.run([venv / "bin" / "tool"], capture_output=True, text=True,
+                              check=True)
+        assert tool.stdout.strip() == "app_mod"
+        warned = [line for line in result.stderr.splitlines() if "different contents" in line]
+        assert any("shared/__init__.py" in line for line in warned), result.stderr
+        assert any("bin/tool" in line for line in warned), result.stderr
+        assert not any("ns/__init__.py" in line for line in warned), "identical: not reported"
+        assert all("app's copy is kept" in line for line in warned)
 
 
 def test_an_editable_install_satisfies_a_dependency(wb: Runner, venv: Path, tmp_path: Path,

@@ -33,7 +33,7 @@ from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
 from .python import Target
-from .unpack import LinkingDestination, UnpackedWheel
+from .unpack import Claims, LinkingDestination, UnpackedWheel
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
@@ -102,7 +102,9 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
     with _HeldSignals() as signals, _Transaction(target.prefix) as tx:
         try:
             with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
-                list(pool.map(lambda a: tx.stage(target, a, wheels[a.name]), news))
+                list(pool.map(lambda i: tx.stage(target, news[i], wheels[news[i].name], i),
+                              range(len(news))))
+            _warn_clashes(tx.claims, news, target)
             for action in plan.actions:
                 signals.check()
                 if action.old is not None:
@@ -118,6 +120,16 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
             ) from exc
     if compile_bytecode and news:
         _compile(target)
+
+
+def _warn_clashes(claims: Claims, news: Sequence[Action], target: Target) -> None:
+    # Identical copies (a shared namespace __init__.py, say) are harmless and not reported.
+    for path, ranks in sorted(claims.differing().items()):
+        # A staged path is <prefix>/<tx>/stage/<final path>: show the final one.
+        shown = path.rsplit(f"{target.prefix}{os.sep}", 1)[-1]
+        names = ", ".join(news[r].name for r in ranks)
+        logger.warning("warning: %s each install %s with different contents; %s's copy is "
+                       "kept", names, shown, news[ranks[-1]].name)
 
 
 class _HeldSignals:
@@ -168,6 +180,7 @@ class _Transaction:
         self._backups: list[tuple[Path, Path]] = []
         self._placed: list[Path] = []
         self._emptied: set[Path] = set()
+        self.claims = Claims()
 
     def __enter__(self) -> _Transaction:
         return self
@@ -194,15 +207,20 @@ class _Transaction:
         finally:
             os.close(self._journal)
 
-    def stage(self, target: Target, action: Action, wheel: Path) -> Path:
-        """Install into a staging dir; ``wheel`` is a .whl file or an unpacked wheel dir."""
+    def stage(self, target: Target, action: Action, wheel: Path, rank: int) -> Path:
+        """Install into a staging dir; ``wheel`` is a .whl file or an unpacked wheel dir.
+
+        Where wheels clash, the one with the higher ``rank`` (later in the plan) keeps the
+        path, as when pip installs them one after another.
+        """
         assert action.new is not None
         # One staging tree for every wheel: its skeleton of directories is made (and removed)
-        # once, not once per wheel. Like pip, a later wheel's file wins over an earlier one's.
+        # once, not once per wheel.
         stage_dir = self.root / "stage"
         destination = LinkingDestination(
             scheme_dict=target.scheme(action.new.name), interpreter=str(target.executable),
             script_kind="posix", destdir=str(stage_dir), overwrite_existing=True,
+            claims=self.claims, rank=rank,
         )
         try:
             with contextlib.ExitStack() as stack:

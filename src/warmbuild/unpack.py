@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import errno
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -22,14 +23,18 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
+from installer.scripts import Script
 from installer.sources import WheelSource
 from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from .cache import Cache
+
+if TYPE_CHECKING:
+    from installer.scripts import ScriptSection
 
 _INDEX = ".warmbuild-files.json"
 _CHUNK = 1 << 20
@@ -144,6 +149,41 @@ class UnpackedWheel(WheelSource):
                 stream.close()
 
 
+class Claims:
+    """Which wheel keeps a path that several wheels of one install write: the latest in the plan.
+
+    Wheels are staged in parallel, so without this the copy that survives a clash would be
+    whichever thread wrote last. Each wheel claims a path before writing it; a wheel that
+    finds a later one's claim leaves the path alone.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._owner: dict[str, int] = {}
+        self._hashes: dict[str, dict[int, str]] = {}
+
+    def claim(self, path: str, rank: int) -> bool:
+        with self.lock:
+            owner = self._owner.get(path)
+            if owner is not None and owner > rank:
+                return False
+            self._owner[path] = rank
+            return True
+
+    def owns(self, path: str, rank: int) -> bool:
+        """Call with ``lock`` held."""
+        return self._owner.get(path) == rank
+
+    def written(self, path: str, rank: int, digest: str) -> None:
+        with self.lock:
+            self._hashes.setdefault(path, {})[rank] = digest
+
+    def differing(self) -> dict[str, tuple[int, ...]]:
+        """Paths written by several wheels with different contents, and those wheels' ranks."""
+        return {path: tuple(sorted(by_rank)) for path, by_rank in self._hashes.items()
+                if len(set(by_rank.values())) > 1}
+
+
 @dataclass
 class LinkingDestination(SchemeDictionaryDestination):
     """Links files that come from an unpacked wheel; writes everything else.
@@ -153,6 +193,9 @@ class LinkingDestination(SchemeDictionaryDestination):
     over the old path, which replaces the link instead of writing through it.
     """
 
+    #: Shared by every wheel of one install, with this wheel's place in the plan.
+    claims: Claims = field(default_factory=Claims)
+    rank: int = 0
     _made: set[str] = field(default_factory=set)
 
     def _path_with_destdir(self, scheme: Scheme, path: str) -> Path:
@@ -177,7 +220,13 @@ class LinkingDestination(SchemeDictionaryDestination):
             self._made.add(parent)
         if not self.overwrite_existing and (target.exists() or target.is_symlink()):
             raise FileExistsError(f"File already exists: {target}")
+        key = str(target)
+        mine = self.claims.claim(key, self.rank)
         if isinstance(stream, _LinkableFile):
+            entry = RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
+            self.claims.written(key, self.rank, stream.record_hash)
+            if not mine:
+                return entry
             try:
                 os.link(stream.path, target)
             except FileExistsError:
@@ -186,7 +235,7 @@ class LinkingDestination(SchemeDictionaryDestination):
                 if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
                     raise
                 self._replace(target, lambda tmp: shutil.copy2(stream.path, tmp))
-            return RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
+            return entry
         digest: list[tuple[str, int]] = []
 
         def write(tmp: Path) -> None:
@@ -195,15 +244,27 @@ class LinkingDestination(SchemeDictionaryDestination):
             if is_executable:
                 make_file_executable(tmp)
 
-        self._replace(target, write)
+        # Written even when a later wheel holds the path: RECORD needs this copy's hash.
+        self._replace(target, write, keep=mine)
+        self.claims.written(key, self.rank, f"{self.hash_algorithm}={digest[0][0]}")
         return RecordEntry(path, Hash(self.hash_algorithm, digest[0][0]), digest[0][1])
 
-    @staticmethod
-    def _replace(target: Path, make: Callable[[Path], object]) -> None:
+    def write_script(self, name: str, module: str, attr: str,
+                     section: ScriptSection) -> RecordEntry:
+        # installer's version stats the script after writing it, but a script that a later
+        # wheel of this install also provides is never written here (see Claims).
+        script_name, data = Script(name, module, attr, section).generate(
+            self.interpreter, self.script_kind)
+        with io.BytesIO(data) as stream:
+            return self.write_to_fs(Scheme("scripts"), script_name, stream, is_executable=True)
+
+    def _replace(self, target: Path, make: Callable[[Path], object], *,
+                 keep: bool = True) -> None:
         tmp = target.with_name(f".{target.name}.{threading.get_ident()}.warmbuild-tmp")
         try:
             make(tmp)
-            os.replace(tmp, target)
-        except BaseException:
+            with self.claims.lock:  # a later wheel may have claimed the path meanwhile
+                if keep and self.claims.owns(str(target), self.rank):
+                    os.replace(tmp, target)
+        finally:
             tmp.unlink(missing_ok=True)
-            raise
