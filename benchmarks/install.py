@@ -284,7 +284,8 @@ def setup_tools(
 
 
 @contextlib.contextmanager
-def local_index(index_url: str | None, wheelhouse: Path | None) -> Iterator[str]:
+def local_index(index_url: str | None, wheelhouse: Path | None,
+                latency: float = 0.0) -> Iterator[str]:
     if index_url:
         yield index_url
         return
@@ -297,7 +298,7 @@ def local_index(index_url: str | None, wheelhouse: Path | None) -> Iterator[str]
 
         log("preparing wheelhouse (downloaded once) ...")
         wheelhouse = ensure_wheelhouse()
-    with serve_index([wheelhouse]) as server:
+    with serve_index([wheelhouse], latency=latency) as server:
         yield str(server.url)
 
 
@@ -627,6 +628,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="serve this wheel directory instead of tests.support's wheelhouse",
     )
     p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="hold back every response of the local index this long, as a network round "
+        "trip to a real index would (default 0: loopback speed)",
+    )
+    p.add_argument(
         "--bytecode",
         choices=("none", "default", "all"),
         default="none",
@@ -676,7 +684,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="warmbuild-bench-", dir=args.work_dir))
     started = _dt.datetime.now(_dt.UTC)
     try:
-        with local_index(args.index_url, args.wheelhouse) as index_url:
+        with local_index(args.index_url, args.wheelhouse, args.latency_ms / 1000) as index_url:
             log(f"index: {index_url}; work dir: {work}")
             bench = Bench(
                 tools,
@@ -711,6 +719,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "n_requirements": len(pins),
             "index_url": index_url,
             "bytecode": args.bytecode,
+            "latency_ms": args.latency_ms,
             "tools": {
                 t.name: {"command": t.command, "version": t.version, "setup_error": t.setup_error}
                 for t in tools
@@ -725,7 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(
         f"Installing {len(pins)} pinned packages ({requirements.name}) into a fresh venv, "
-        f"{args.rounds} round(s), --bytecode {args.bytecode}"
+        f"{args.rounds} round(s), --bytecode {args.bytecode}, index latency "
+        f"{args.latency_ms:g} ms"
     )
     print(format_table(summaries))
     print()

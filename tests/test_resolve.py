@@ -135,3 +135,17 @@ def test_tag_priority_picks_the_most_specific_wheel(wb: Runner, venv: Path,
     ])
     wb("install", "--python", venv, "-i", server.url, "both")
     assert run_python(venv, "import both; print(both.kind)") == "specific"
+
+
+def test_index_requests_overlap_while_resolving(wb: Runner, venv: Path,
+                                                custom_index: IndexFactory) -> None:
+    # Every answer is held back as a network round trip would be. The four dependencies of
+    # app are looked up (page, then PEP 658 metadata) at the same time, not one by one.
+    server = custom_index([("app", "1.0", {"requires": ["a", "b", "c", "d"]}),
+                           ("a", "1.0", {"requires": ["e"]}), ("b", "1.0"), ("c", "1.0"),
+                           ("d", "1.0"), ("e", "1.0")], latency=0.2)
+    # --dry-run: only resolution talks to the index (downloads would overlap anyway).
+    result = wb("install", "--python", venv, "-i", server.url, "--dry-run", "app")
+    assert all(f"+ {n}==1.0" in result.stderr for n in ["app", *"abcde"])
+    assert not any(p.endswith(".whl") for p in server.paths()), "metadata files only"
+    assert server.max_in_flight >= 4

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class Fetcher:
         self._client = client
         self._cache = cache
         self._bucket = cache.bucket("wheels-v1")
+        self._lock = threading.Lock()
+        self._url_locks: dict[str, threading.Lock] = {}
 
     def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Fetched:
         """A local path to ``file``, whose hashes match the index's and ``required``."""
@@ -46,6 +49,13 @@ class Fetcher:
             if required or file.hashes:
                 _verify(file, _hash_file(path, _algorithms(file, required)), required)
             return Fetched(path, None)
+        # A resolver prefetch thread may be downloading this very file: wait, then reuse it.
+        with self._lock:
+            lock = self._url_locks.setdefault(file.url, threading.Lock())
+        with lock:
+            return self._fetch_remote(file, required)
+
+    def _fetch_remote(self, file: DistFile, required: Sequence[tuple[str, str]]) -> Fetched:
         sha = file.sha256 or self._known_sha(file.url)
         if sha is not None:
             cached = self._bucket / sha[:2] / sha / file.filename

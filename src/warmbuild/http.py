@@ -220,10 +220,10 @@ class HttpClient:
                     clean, creds = split_credentials(proxy)
                     headers = (urllib3.make_headers(proxy_basic_auth=f"{creds[0]}:{creds[1]}")
                                if creds else None)
-                    pool = urllib3.ProxyManager(clean, num_pools=8, maxsize=8,
+                    pool = urllib3.ProxyManager(clean, num_pools=8, maxsize=16,
                                                 proxy_headers=headers)
                 else:
-                    pool = urllib3.PoolManager(num_pools=8, maxsize=8)
+                    pool = urllib3.PoolManager(num_pools=8, maxsize=16)
                 self._pools[key] = pool
             return pool
 

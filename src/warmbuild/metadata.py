@@ -7,6 +7,7 @@ A ``--hash`` is checked before a file is read, let alone built.
 from __future__ import annotations
 
 import email.parser
+import threading
 from collections.abc import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -34,12 +35,18 @@ class MetadataReader:
         self._hashes = hashes
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
+        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
 
     def __call__(self, cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+        # The resolver's prefetch threads ask too: one read per key, the others wait for it.
         key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
-        if key not in self._cache:
-            self._cache[key] = parse_metadata(self._read(cand), str(cand))
-        return self._cache[key]
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._cache:
+                self._cache[key] = parse_metadata(self._read(cand), str(cand))
+            return self._cache[key]
 
     def _read(self, cand: Candidate) -> str:
         if cand.installed is not None:

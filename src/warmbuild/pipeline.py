@@ -291,7 +291,7 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
         return unpack(cache, fetched.path, fetched.sha256)
 
     progress.info("Preparing %d package%s", len(dists), _s(dists))
-    with timed() as elapsed, ThreadPoolExecutor(max_workers=8) as pool:
+    with timed() as elapsed, ThreadPoolExecutor(max_workers=16) as pool:
         paths = list(pool.map(prepare, dists))
     if dists:
         logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),

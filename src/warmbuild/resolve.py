@@ -3,13 +3,17 @@
 The provider does no I/O of its own. Candidates are plain values built from what the index
 listed; dependencies are read (through the injected ``metadata`` function) only when the
 resolver asks for them, so constructing a candidate never downloads or builds anything.
+While resolvelib works one requirement at a time, background threads fetch what it will ask
+for next (see ``Provider.prefetch``), so index round trips overlap instead of adding up.
 Identifiers are ``name`` or ``name[extra,...]``; ``X[a]`` depends on ``X`` at the same
 version, as pip does. ``Requires-Python`` is a dependency on the virtual ``<python>``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +111,45 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         self._installed = installed
         self._constraints = constraints
         self._priority = {tag: i for i, tag in enumerate(policy.tags)}
+        self._prefetched: set[NormalizedName] = set()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def prefetch(self, deps: Iterable[Dep]) -> None:
+        """Start fetching the project page of each new name and the metadata of the version
+        that will be tried first. The injected finder and metadata functions keep (and
+        share between threads) what they fetched, so the resolver later reads it at once.
+        """
+        fresh = [d for d in deps if not d.url and d.name != PYTHON
+                 and d.name not in self._prefetched]
+        if not fresh:
+            return
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=8,
+                                                thread_name_prefix="warmbuild-prefetch")
+            for dep in fresh:
+                if dep.name not in self._prefetched:
+                    self._prefetched.add(dep.name)
+                    self._pool.submit(self._warm, dep)
+
+    def _warm(self, dep: Dep) -> None:
+        spec = dep.specifier & self._constraints.get(dep.name, SpecifierSet())
+        try:
+            first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
+            # Only a PEP 658 metadata file is read ahead: a guess that turns out wrong must
+            # not cost a whole wheel (or an sdist build).
+            file = first.file if first is not None else None
+            if first is not None and file is not None and file.kind == "wheel" \
+                    and file.metadata_url:
+                self.prefetch(self.get_dependencies(first))
+        except Exception:
+            pass  # the resolver asks again itself, and reports what went wrong
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
 
     def identify(self, requirement_or_candidate: Dep | Candidate) -> str:
         return requirement_or_candidate.key
@@ -140,7 +183,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         urls = {d.url for d in deps if d.url}
         if urls:
             return self._direct_candidate(name, extras, urls, spec, bad)
-        return self._index_candidates(name, extras, spec, bad, deps)
+        return self._index_candidates(name, extras, spec, bad)
 
     def _direct_candidate(self, name: NormalizedName, extras: frozenset[str], urls: set[str],
                           spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
@@ -156,8 +199,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         return [Candidate(name, file.version, extras, file=file, url=url)]
 
     def _index_candidates(self, name: NormalizedName, extras: frozenset[str],
-                          spec: SpecifierSet, bad: set[Version],
-                          deps: list[Dep]) -> list[Candidate]:
+                          spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
         by_version: dict[Version, list[DistFile]] = {}
         for file in self._finder(name):
             by_version.setdefault(file.version, []).append(file)
@@ -229,6 +271,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             elif not _marker_ok(req.marker, self.policy.markers, ""):
                 continue
             deps.append(dep_from_requirement(req, origin=str(candidate)))
+        self.prefetch(deps)
         return deps
 
 
@@ -254,7 +297,12 @@ def resolve(provider: Provider, deps: Iterable[Dep],
             reporter: resolvelib.BaseReporter[Dep, Candidate, str] | None = None) -> Resolution:
     """Raises resolvelib's ResolutionImpossible/ResolutionTooDeep; the caller explains."""
     resolver = resolvelib.Resolver(provider, reporter or resolvelib.BaseReporter())
-    result = resolver.resolve(list(deps), max_rounds=20000)
+    deps = list(deps)
+    provider.prefetch(deps)
+    try:
+        result = resolver.resolve(deps, max_rounds=20000)
+    finally:
+        provider.close()
     order = _topological(result.graph)
     chosen: dict[NormalizedName, Candidate] = {}
     for key in order:

@@ -252,6 +252,8 @@ class _State:
     auth: tuple[str, str] | None
     max_age: int
     requests: list[tuple[str, str]]
+    #: Seconds each response is held back: a network round trip, for benchmarks.
+    latency: float = 0.0
     files_url: str = ""
     #: (method, path, status) of every response sent, in order; see IndexServer.statuses.
     responses: list[tuple[str, str, int]] = field(default_factory=list)
@@ -259,6 +261,9 @@ class _State:
     cache: _MetadataCache = field(default_factory=_MetadataCache)
     started: float = field(default_factory=time.time)
     seen: int = 0
+    in_flight: int = 0
+    #: The most requests that were being answered at one time.
+    max_in_flight: int = 0
 
     def files(self) -> dict[str, _DistFile]:
         """filename -> file; the first directory wins for duplicate names."""
@@ -303,7 +308,15 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.state
 
     def do_GET(self) -> None:
-        self._dispatch(head=False)
+        state = self.state
+        with state.lock:
+            state.in_flight += 1
+            state.max_in_flight = max(state.max_in_flight, state.in_flight)
+        try:
+            self._dispatch(head=False)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
 
     def send_response(self, code: int, message: str | None = None) -> None:
         # Every status goes through here (including 304s and 206s), so tests can assert
@@ -446,6 +459,8 @@ class _Handler(BaseHTTPRequestHandler):
             state.requests.append((self.command, self.path))
             state.seen += 1
             failing = state.seen <= state.fail_first
+        if state.latency:
+            time.sleep(state.latency)
         if failing:
             self._send(
                 503,
@@ -642,6 +657,11 @@ class IndexServer:
             snapshot = list(self.requests)
         return (p for _m, p in snapshot)
 
+    @property
+    def max_in_flight(self) -> int:
+        with self._state.lock:
+            return self._state.max_in_flight
+
     def statuses(self) -> list[tuple[str, int]]:
         """(path, status) of the responses sent so far, e.g. to see a 304 revalidation."""
         with self._state.lock:
@@ -657,6 +677,7 @@ def serve_index(
     fail_first: int = 0,
     auth: tuple[str, str] | None = None,
     max_age: int = 600,
+    latency: float = 0.0,
 ) -> IndexServer:
     """Start an index over ``dirs`` (files are rescanned on every request)."""
     requests: list[tuple[str, str]] = []
@@ -669,7 +690,10 @@ def serve_index(
         auth=auth,
         max_age=max_age,
         requests=requests,
+        latency=latency,
     )
+    # Hash and read every file once now, not in the first (possibly concurrent) requests.
+    state.files()
     server = _Server(state)
     host, port = server.server_address[:2]
     base = f"http://{host!s}:{port}"
