@@ -126,7 +126,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             return
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=8,
+                self._pool = ThreadPoolExecutor(max_workers=16,
                                                 thread_name_prefix="warmbuild-prefetch")
             for dep in fresh:
                 if dep.name not in self._prefetched:
