@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import IndexFactory, Runner, pip, run_python, site_packages, snapshot
+from conftest import IndexFactory, Runner, installed, pip, run_python, site_packages, snapshot
 from support.indexserver import IndexServer
 
 
@@ -159,3 +159,6 @@ def test_compile_bytecode_and_quiet(wb: Runner, venv: Path, index: IndexServer) 
     assert all(tag in p.name for p in site.glob("attr/__pycache__/*.pyc"))
     wb("uninstall", "--python", venv, "attrs")
     assert not (site / "attr").exists(), "uninstall removes the bytecode it did not record"
+    # As with pip and uv, the common options may come before the command too.
+    before = wb("-q", "uninstall", "--python", venv, "six")
+    assert before.stderr == "" and "six" not in installed(venv)

@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
     parser.add_argument("--version", action="version", version=f"warmbuild {__version__}")
+    common_args(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("install", help="install packages into the target environment")

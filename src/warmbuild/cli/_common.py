@@ -14,13 +14,21 @@ from ..python import Target, find_interpreter, query_target
 from ..settings import load_build_settings
 
 
-def common_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-v", "--verbose", action="count", default=0,
+def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """Options every command takes, before or after its name (``warmbuild -q install``,
+    as with pip and uv). The top level sets the defaults; a command's copy only overrides
+    them when given."""
+    def default(value: object) -> object:
+        return value if top else argparse.SUPPRESS
+
+    p.add_argument("-v", "--verbose", action="count", default=default(0),
                    help="more detail; tracebacks on errors")
-    p.add_argument("-q", "--quiet", action="count", default=0, help="less output")
-    p.add_argument("--cache-dir", type=Path, help="cache root (default: WARMBUILD_CACHE_DIR, "
-                   "else the platform's user cache dir)")
-    p.add_argument("--no-cache", action="store_true", help="use a throw-away cache")
+    p.add_argument("-q", "--quiet", action="count", default=default(0), help="less output")
+    p.add_argument("--cache-dir", type=Path, default=default(None),
+                   help="cache root (default: WARMBUILD_CACHE_DIR, else the platform's user "
+                   "cache dir)")
+    p.add_argument("--no-cache", action="store_true", default=default(False),
+                   help="use a throw-away cache")
 
 
 def target_args(p: argparse.ArgumentParser) -> None:
