@@ -7,8 +7,13 @@ real backends whose requirements come from the local index (cmake and ninja incl
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -264,3 +269,55 @@ def test_unresolvable_build_requirement(wb: Runner, venv: Path, tmp_path: Path,
     assert "cannot install the build requirements into the build env" in result.stderr
     assert "no-such-build-dep" in result.stderr
     assert installed(venv) == {}
+
+
+_SLOW_BACKEND = '''
+import os, subprocess, sys
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    # Stands for a long compile: a child process of the backend that never ends by itself.
+    child = subprocess.Popen(["sleep", "300"])
+    with open(os.path.join(os.getcwd(), "child.pid"), "w") as f:
+        f.write(str(child.pid))
+    child.wait()
+    sys.exit(1)
+'''
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_interrupted_build_leaves_no_backend_running(wb: Runner, venv: Path, tmp_path: Path,
+                                                     index: IndexServer, how: str) -> None:
+    tree = tmp_path / "slow"
+    (tree / "_backend").mkdir(parents=True)
+    (tree / "_backend" / "slowbackend.py").write_text(_SLOW_BACKEND)
+    (tree / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "slowbackend"\n'
+        'backend-path = ["_backend"]\n\n[project]\nname = "slow"\nversion = "1.0"\n')
+    # Static metadata: the build runs in a worker thread, as when several are prepared.
+    proc = subprocess.Popen([sys.executable, "-m", "warmbuild", "install", "--python",
+                             str(venv), "-i", index.url, str(tree)], env=wb.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid_file = tree / "child.pid"
+    deadline = time.monotonic() + 120
+    while not (pid_file.is_file() and pid_file.read_text()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(getattr(signal, how))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 30
+    while _alive(child):
+        assert time.monotonic() < deadline, "the backend's child outlived warmbuild"
+        time.sleep(0.05)
+    assert installed(venv) == {}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by init) counts as ended.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.is_file() and stat.read_text().split(") ", 1)[1][0] != "Z"

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from conftest import IndexFactory, Runner, installed, run_python, snapshot
@@ -149,3 +153,19 @@ def test_index_requests_overlap_while_resolving(wb: Runner, venv: Path,
     assert all(f"+ {n}==1.0" in result.stderr for n in ["app", *"abcde"])
     assert not any(p.endswith(".whl") for p in server.paths()), "metadata files only"
     assert server.max_in_flight >= 4
+
+
+def test_ctrl_c_while_the_index_is_slow_does_not_wait_for_it(
+        wb: Runner, venv: Path, custom_index: IndexFactory) -> None:
+    # Requests in flight in read-ahead threads must not keep the process alive.
+    server = custom_index([("app", "1.0")], latency=60)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warmbuild", "install", "--python", str(venv), "-i", server.url,
+         "app"], env=wb.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not server.requests and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=50)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert server.in_flight == 1, "the process ended before the index answered"
+    assert installed(venv) == {}

@@ -8,8 +8,12 @@ with ``-v`` it streams to stderr as it comes.
 from __future__ import annotations
 
 import collections
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +29,34 @@ from .source import SourceTree
 Kind = Literal["wheel", "editable", "sdist"]
 ConfigSettings = Mapping[str, str | list[str]]
 _TAIL = 15
+
+# Backends run in process groups of their own, so that everything they started (cmake,
+# ninja, compilers) can be ended together; see stop_backends.
+_running: set[subprocess.Popen[bytes]] = set()
+_running_lock = threading.Lock()
+
+
+def stop_backends() -> None:
+    """End every backend still running, with all it started.
+
+    Called when warmbuild stops early (Ctrl-C, SIGTERM, an error in another thread): a
+    backend left behind would go on writing into the tree's build dir and the build env
+    after warmbuild has released their locks.
+    """
+    with _running_lock:
+        procs = list(_running)
+    for proc in procs:
+        _signal_group(proc, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            _signal_group(proc, signal.SIGKILL)
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signum)
 
 
 @dataclass
@@ -47,13 +79,23 @@ class Hooks:
         env = {**self.environ, **(extra_environ or {})}
         tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
         with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL) as proc:
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                line = raw.decode("utf-8", "replace").rstrip()
-                tail.append(line)
-                if self.stream:
-                    print(line, file=sys.stderr)
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              process_group=0) as proc:
+            with _running_lock:
+                _running.add(proc)
+            try:
+                assert proc.stdout is not None
+                for raw in proc.stdout:
+                    line = raw.decode("utf-8", "replace").rstrip()
+                    tail.append(line)
+                    if self.stream:
+                        print(line, file=sys.stderr)
+            except BaseException:  # Ctrl-C in this thread: the hook's result is not wanted
+                _signal_group(proc, signal.SIGTERM)
+                raise
+            finally:
+                with _running_lock:
+                    _running.discard(proc)
         if proc.returncode != 0:
             raise _HookFailed(list(tail))
 

@@ -10,7 +10,6 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -25,6 +24,7 @@ from packaging.version import Version
 
 from . import diagnose
 from ._log import format_duration, logger, progress, timed
+from ._threads import map_in_threads
 from .build import BuildOptions, SdistBuilder, TreeBuilder, TreeMetadata
 from .buildenv import Syncer
 from .cache import Cache
@@ -291,8 +291,8 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
         return unpack(cache, fetched.path, fetched.sha256)
 
     progress.info("Preparing %d package%s", len(dists), _s(dists))
-    with timed() as elapsed, ThreadPoolExecutor(max_workers=16) as pool:
-        paths = list(pool.map(prepare, dists))
+    with timed() as elapsed:
+        paths = map_in_threads(prepare, dists, workers=16, name="warmbuild-prepare")
     if dists:
         logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),
                    format_duration(elapsed[0]))

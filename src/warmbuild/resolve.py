@@ -11,9 +11,9 @@ version, as pip does. ``Requires-Python`` is a dependency on the virtual ``<pyth
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,7 @@ from packaging.tags import Tag
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from ._threads import DaemonPool
 from .dists import DistFile
 from .installed import InstalledDist
 
@@ -112,7 +113,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         self._constraints = constraints
         self._priority = {tag: i for i, tag in enumerate(policy.tags)}
         self._prefetched: set[NormalizedName] = set()
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: DaemonPool | None = None
         self._pool_lock = threading.Lock()
 
     def prefetch(self, deps: Iterable[Dep]) -> None:
@@ -126,12 +127,11 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             return
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=16,
-                                                thread_name_prefix="warmbuild-prefetch")
+                self._pool = DaemonPool(16, "warmbuild-prefetch")
             for dep in fresh:
                 if dep.name not in self._prefetched:
                     self._prefetched.add(dep.name)
-                    self._pool.submit(self._warm, dep)
+                    self._pool.submit(functools.partial(self._warm, dep))
 
     def _warm(self, dep: Dep) -> None:
         spec = dep.specifier & self._constraints.get(dep.name, SpecifierSet())
@@ -149,7 +149,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
     def close(self) -> None:
         with self._pool_lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool.close()
 
     def identify(self, requirement_or_candidate: Dep | Candidate) -> str:
         return requirement_or_candidate.key

@@ -662,6 +662,12 @@ class IndexServer:
         with self._state.lock:
             return self._state.max_in_flight
 
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered right now."""
+        with self._state.lock:
+            return self._state.in_flight
+
     def statuses(self) -> list[tuple[str, int]]:
         """(path, status) of the responses sent so far, e.g. to see a 304 revalidation."""
         with self._state.lock:

@@ -20,7 +20,7 @@ from typing import Any
 from .. import __version__
 from .._log import logger
 from ..errors import UsageError, WarmbuildError
-from ..hooks import Kind
+from ..hooks import Kind, stop_backends
 from ..install import Plan
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
@@ -44,6 +44,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(args.verbose, args.quiet)
     signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(args)
+    finally:
+        # A build still running in a worker thread must not outlive us.
+        stop_backends()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         result: int = args.func(args)
         return result
