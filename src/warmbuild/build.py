@@ -13,6 +13,7 @@ import email.parser
 import hashlib
 import json
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -30,7 +31,7 @@ from packaging.utils import (
     canonicalize_name,
     parse_sdist_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from ._log import format_duration, logger, progress
 from .buildenv import (
@@ -45,11 +46,12 @@ from .buildenv import (
 )
 from .cache import Cache
 from .envs import stale_build_dirs
-from .errors import BuildError, SourceError
+from .errors import BuildError, InstallError, SourceError
 from .fetch import sha256_of
 from .hooks import ConfigSettings, Hooks, Kind
 from .installed import scan
 from .python import Target
+from .resolve import marker_applies
 from .settings import BuildSettings
 from .source import SourceTree, load_source_tree
 
@@ -174,6 +176,14 @@ class TreeBuilder:
         self._prepared.add(kind)
 
     def metadata(self, kind: Kind) -> TreeMetadata:
+        try:
+            return self._metadata(kind)
+        except BuildError as exc:
+            if exc.message.startswith("invalid metadata"):
+                exc.message = f"{exc.message} (the metadata of {self.tree.path})"
+            raise
+
+    def _metadata(self, kind: Kind) -> TreeMetadata:
         if self.tree.static_project is not None:
             return static_metadata(self.tree.static_project)
         assert kind != "sdist"
@@ -184,7 +194,7 @@ class TreeBuilder:
             dist_info = self.hooks.prepare_metadata(kind, out)
         if dist_info is not None:
             self._metadata_dirs[kind] = dist_info
-            return _parse((dist_info / "METADATA").read_text(encoding="utf-8"))
+            return _parse((dist_info / "METADATA").read_text(encoding="utf-8", errors="replace"))
         wheel = self.build(kind, self._work / f"built-{kind}")
         return _parse(_built_metadata(wheel))
 
@@ -221,8 +231,7 @@ class TreeBuilder:
         missing = []
         for text in requirements:
             req = Requirement(text)
-            if req.marker is not None and not req.marker.evaluate(
-                    {**self.target.markers, "extra": ""}):
+            if not marker_applies(req.marker, self.target.markers, what=f"{text} ({what})"):
                 continue
             dist = installed.get(canonicalize_name(req.name))
             if dist is None or not req.specifier.contains(dist.version, prereleases=True):
@@ -276,10 +285,14 @@ def _digest_files(paths: Sequence[Path]) -> str | None:
 
 def wheel_metadata(wheel: Path) -> str | None:
     """The text of a wheel's ``.dist-info/METADATA``, or ``None`` when it has none."""
-    with zipfile.ZipFile(wheel) as zf:
-        name = next((n for n in zf.namelist()
-                     if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
-        return zf.read(name).decode("utf-8", "replace") if name else None
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            name = next((n for n in zf.namelist()
+                         if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
+            return zf.read(name).decode("utf-8", "replace") if name else None
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InstallError(f"{wheel.name}: not a valid wheel (not a readable zip archive)",
+                           cause=str(exc)) from exc
 
 
 def _built_metadata(wheel: Path) -> str:
@@ -289,11 +302,30 @@ def _built_metadata(wheel: Path) -> str:
     return text
 
 
+_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
 def _parse(text: str) -> TreeMetadata:
     msg = email.parser.HeaderParser().parsestr(text)
-    if not msg["Name"] or not msg["Version"]:
-        raise BuildError("the backend produced metadata without Name or Version")
-    return TreeMetadata(str(msg["Name"]), str(msg["Version"]), text)
+    name, version = str(msg["Name"] or "").strip(), str(msg["Version"] or "").strip()
+    if not name or not version:
+        raise BuildError("invalid metadata: no Name or no Version")
+    if not _NAME.fullmatch(name):
+        raise BuildError(f"invalid metadata: Name {name!r} is not a valid project name")
+    try:
+        Version(version)
+    except InvalidVersion as exc:
+        raise BuildError(f"invalid metadata: Version {version!r} is not a PEP 440 version"
+                         ) from exc
+    return TreeMetadata(name, version, text)
+
+
+def _metadata_version(text: str | None) -> tuple[int, ...]:
+    """``Metadata-Version`` as numbers; unreadable counts as too old to trust."""
+    try:
+        return tuple(int(part) for part in (text or "0").strip().split("."))
+    except ValueError:
+        return (0,)
 
 
 class SdistBuilder:
@@ -318,7 +350,7 @@ class SdistBuilder:
         if pkg_info is not None:
             msg = email.parser.HeaderParser().parsestr(pkg_info)
             dynamic = {d.lower() for d in msg.get_all("Dynamic") or []}
-            if Version(msg["Metadata-Version"] or "0") >= Version("2.2") and not dynamic & {
+            if _metadata_version(msg["Metadata-Version"]) >= (2, 2) and not dynamic & {
                     "requires-dist", "requires-python", "provides-extra"}:
                 return pkg_info
         return _built_metadata(self.wheel(sdist, sha256))
@@ -344,7 +376,12 @@ class SdistBuilder:
             if found:
                 return found[0]
             with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp:
-                tree = load_source_tree(_unpack_sdist(sdist, Path(tmp)))
+                try:
+                    tree = load_source_tree(_unpack_sdist(sdist, Path(tmp)))
+                except SourceError as exc:
+                    # The unpacked tree is a temporary dir; the user knows the sdist.
+                    raise SourceError(f"{sdist.name}: {exc.message.replace(tmp, '<sdist>')}",
+                                      cause=exc.cause, hint=exc.hint) from exc
                 shared = self._shared_env(tree)
                 with TreeBuilder(tree, self.target, self._cache, self._sync, self._options,
                                  shared_env=shared) as builder:

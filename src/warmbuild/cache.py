@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .errors import WarmbuildError
 
 if TYPE_CHECKING:
     import filelock
@@ -28,6 +31,14 @@ BUCKETS = {
     "built-v1": "wheels built from sdists, by sdist sha256, interpreter and settings",
     "envs-v1": "persistent build environments",
 }
+
+
+_BUCKET_NAME = re.compile(r"[a-z]+-v[0-9]+(\.lock)?")
+
+
+def is_bucket_name(name: str) -> bool:
+    """A bucket of this or an older layout (``wheels-v0``), or its lock file."""
+    return _BUCKET_NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -64,7 +75,13 @@ def open_cache(cache_dir: Path | None = None, *, no_cache: bool = False) -> Cach
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         return Cache(root)
     root = (cache_dir or default_cache_root()).expanduser().absolute()
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarmbuildError(f"cannot use {root} as the cache directory: "
+                             f"{exc.strerror or exc}",
+                             hint="point --cache-dir or WARMBUILD_CACHE_DIR at a directory "
+                                  "warmbuild can create and write") from exc
     return Cache(root)
 
 

@@ -16,7 +16,9 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from .errors import UsageError
 from .index import IndexSettings
 
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -112,7 +114,25 @@ def load_settings(flags: Mapping[str, str | Sequence[str] | bool | None], *,
                 values[key] = Setting(value, label)
             else:
                 values[key] = Setting(tuple(value), label)
+    for key in ("index-url", "extra-index-url"):
+        setting = values[key]
+        urls = setting.value if isinstance(setting.value, tuple) else (str(setting.value),)
+        for url in urls:
+            _check_url(url, key, setting.source)
     return Settings(values)
+
+
+def _check_url(url: str, key: str, source: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is what finds a malformed one
+    except ValueError as exc:
+        raise UsageError(f"{key} {url!r} (from {source}) is not a valid URL",
+                         cause=str(exc)) from exc
+    if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file"
+                                                         and not parts.hostname):
+        raise UsageError(f"{key} {url!r} (from {source}) is not an http(s) or file URL",
+                         hint="write e.g. https://pypi.org/simple or file:///path/to/index")
 
 
 def _convert(key: str, raw: str) -> str | tuple[str, ...] | bool:

@@ -135,9 +135,10 @@ def _verify(file: DistFile, digests: dict[str, str],
             required: Sequence[tuple[str, str]]) -> None:
     for algo, expected in file.hashes:
         if algo in digests and digests[algo] != expected:
+            says = "the URL's #fragment says" if file.origin == "direct" else "the index says"
             raise HashMismatchError(
                 f"hash mismatch for {file.filename} from {redact(file.origin or file.url)}",
-                cause=f"the index says {algo}:{expected}\n"
+                cause=f"{says} {algo}:{expected}\n"
                       f"     the file has {algo}:{digests[algo]}",
                 hint="the file changed after the index listed it, or the download was "
                      "corrupted; try again, and tell the index's maintainers if it persists",

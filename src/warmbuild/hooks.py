@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pyproject_hooks
+from packaging.requirements import InvalidRequirement, Requirement
 
 from ._log import logger
 from .errors import BuildError, UsageError
@@ -123,22 +124,53 @@ class Hooks:
                 cause="\n".join(exc.lines) or None,
                 hint=f"the build env is at {self.where}; run with -v for the full log",
             ) from exc
+        except (OSError, ValueError) as exc:
+            # pyproject-hooks reads the hook's answer from a file the backend process
+            # writes last; a backend that exits early (os._exit) leaves none.
+            raise BuildError(
+                f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} ended "
+                "without an answer", cause=f"{type(exc).__name__}: {exc}",
+                hint="the backend process exited before returning; run with -v for its log",
+            ) from exc
+
+    def _bad_answer(self, hook: str, answer: object, expected: str) -> BuildError:
+        return BuildError(f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} "
+                          f"returned {answer!r}, not {expected}",
+                          hint="this is a bug in the build backend (PEP 517)")
 
     def get_requires(self, kind: Kind) -> list[str]:
-        result = self._call(f"get_requires_for_build_{kind}", self.config_settings)
-        return [str(r) for r in result]
+        hook = f"get_requires_for_build_{kind}"
+        result = self._call(hook, self.config_settings)
+        if not isinstance(result, list) or not all(isinstance(r, str) for r in result):
+            raise self._bad_answer(hook, result, "a list of requirement strings")
+        for text in result:
+            try:
+                Requirement(text)
+            except InvalidRequirement as exc:
+                raise BuildError(f"the `{hook}` hook of `{self.tree.backend}` for "
+                                 f"{self.tree.path} asked for {text!r}, which is not a PEP 508 "
+                                 "requirement", cause=str(exc)) from exc
+        return result
 
     def prepare_metadata(self, kind: Literal["wheel", "editable"], out: Path) -> Path | None:
         """The ``.dist-info`` dir, or ``None`` when the backend has no such hook."""
+        hook = f"prepare_metadata_for_build_{kind}"
         try:
-            name = self._call(f"prepare_metadata_for_build_{kind}", str(out),
-                              self.config_settings, _allow_fallback=False)
+            name = self._call(hook, str(out), self.config_settings, _allow_fallback=False)
         except pyproject_hooks.HookMissing:
             return None
-        return out / str(name)
+        found = _written(out, name)
+        if found is None or not (found / "METADATA").is_file():
+            raise self._bad_answer(hook, name, f"a .dist-info directory it wrote in {out}")
+        return found
 
     def build(self, kind: Kind, out: Path, metadata_dir: Path | None = None) -> Path:
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BuildError(f"cannot create the output directory {out}",
+                             cause=exc.strerror) from exc
+        hook = f"build_{kind}"
         if kind == "sdist":
             name = self._call("build_sdist", str(out), self.config_settings)
         else:
@@ -149,7 +181,19 @@ class Hooks:
                 raise BuildError(f"the build backend `{self.tree.backend}` of "
                                  f"{self.tree.path} cannot build {kind} installs "
                                  f"(no build_{kind} hook)") from exc
-        return out / str(name)
+        found = _written(out, name)
+        if found is None or not found.is_file():
+            raise self._bad_answer(hook, name, f"the name of a file it wrote in {out}")
+        return found
+
+
+def _written(out: Path, name: object) -> Path | None:
+    """``out / name`` when ``name`` is a plain file name (PEP 517 hooks return basenames)."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name \
+            or os.sep in name:
+        return None
+    path = out / name
+    return path if path.exists() else None
 
 
 class _HookFailed(Exception):
@@ -163,7 +207,7 @@ def parse_config_settings(items: Sequence[str]) -> dict[str, str | list[str]]:
     settings: dict[str, str | list[str]] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not key:
             raise UsageError(f"-C {item}: expected KEY=VALUE")
         if key in settings:
             old = settings[key]

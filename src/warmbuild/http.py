@@ -57,7 +57,10 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
 
 def redact(url: str) -> str:
     """The URL with any password replaced, for messages and logs."""
-    clean, creds = split_credentials(url)
+    try:
+        clean, creds = split_credentials(url)
+    except ValueError:  # not even parseable: hide whatever sits before an @
+        return re.sub(r"//[^/]*@", "//****@", url)
     if creds is None:
         return url
     parts = urlsplit(clean)
@@ -216,12 +219,18 @@ class HttpClient:
             pool = self._pools.get(key)
             if pool is None:
                 if proxy:
-                    # urllib3 does not turn a proxy URL's user:password into a header.
-                    clean, creds = split_credentials(proxy)
-                    headers = (urllib3.make_headers(proxy_basic_auth=f"{creds[0]}:{creds[1]}")
-                               if creds else None)
-                    pool = urllib3.ProxyManager(clean, num_pools=8, maxsize=16,
-                                                proxy_headers=headers)
+                    try:
+                        # urllib3 does not turn a proxy URL's user:password into a header.
+                        clean, creds = split_credentials(proxy)
+                        headers = (urllib3.make_headers(
+                            proxy_basic_auth=f"{creds[0]}:{creds[1]}") if creds else None)
+                        pool = urllib3.ProxyManager(clean, num_pools=8, maxsize=16,
+                                                    proxy_headers=headers)
+                    except ValueError as exc:
+                        raise NetworkError(
+                            f"the {parts.scheme} proxy {redact(proxy)} is not a valid URL",
+                            cause=str(exc), hint="it comes from the environment "
+                            f"({parts.scheme}_proxy or {parts.scheme.upper()}_PROXY)") from exc
                 else:
                     pool = urllib3.PoolManager(num_pools=8, maxsize=16)
                 self._pools[key] = pool

@@ -72,7 +72,9 @@ class Finder:
                 for index in self._indexes:
                     page = self._project_page(index, key)
                     if page is not None:
-                        files.extend(page)
+                        # A page may list files of other projects (a misconfigured mirror);
+                        # like pip, take only this project's.
+                        files.extend(f for f in page if f.name == key)
                         break
                 self._found[key] = tuple(files)
             return self._found[key]
@@ -231,15 +233,21 @@ def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
                            cause=str(exc)) from exc
     files = []
     for entry in entries:
-        yanked = entry.get("yanked", False)
-        metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
-        hashes = tuple(sorted(entry.get("hashes", {}).items()))
-        dist = make_dist_file(
-            entry["filename"], urldefrag(urljoin(page_url, entry["url"]))[0], origin=origin,
-            requires_python=entry.get("requires-python"),
-            yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
-            hashes=hashes, metadata=metadata,
-        )
+        try:
+            yanked = entry.get("yanked", False)
+            metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
+            hashes = tuple(sorted((str(a), str(d))
+                                  for a, d in entry.get("hashes", {}).items()))
+            dist = make_dist_file(
+                str(entry["filename"]), urldefrag(urljoin(page_url, entry["url"]))[0],
+                origin=origin, requires_python=entry.get("requires-python"),
+                yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
+                hashes=hashes, metadata=metadata,
+            )
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise NetworkError(f"{redact(page_url)}: not a valid simple API JSON page (a "
+                               "malformed file entry)", cause=f"{exc!r} in {entry!r}"[:300]
+                               ) from exc
         if dist is not None:
             files.append(dist)
     return files

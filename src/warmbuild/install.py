@@ -173,6 +173,7 @@ class _Transaction:
     (SIGKILL, power loss of the process) is rolled back by the next warmbuild run."""
 
     def __init__(self, prefix: Path) -> None:
+        self.prefix = prefix
         self.root = Path(tempfile.mkdtemp(prefix=".warmbuild-tx-", dir=prefix))
         self._journal = os.open(self.root / _JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         # Held while this process lives: recovery leaves a live transaction alone.
@@ -247,6 +248,12 @@ class _Transaction:
                 f"cannot uninstall {dist.display_name} {dist.version}: {dist.info_dir} has no "
                 "RECORD file", hint="it was not installed from a wheel; remove it by hand")
         for path in paths:
+            if not path.is_relative_to(self.prefix):
+                # As pip does: a RECORD is the package's word, and it does not reach outside
+                # the environment it was installed into.
+                logger.warning("warning: not removing %s, listed in the RECORD of %s: it is "
+                               "outside %s", path, dist.display_name, self.prefix)
+                continue
             if path.suffix == ".py":
                 cache = path.parent / "__pycache__"
                 if cache.is_dir():

@@ -16,8 +16,7 @@ from typing import Literal
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import resolvelib
-from packaging.markers import Marker
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
@@ -40,7 +39,7 @@ from .installed import scan
 from .metadata import MetadataReader
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
-from .resolve import Dep, Policy, Provider, dep_from_requirement, resolve
+from .resolve import Dep, Policy, Provider, dep_from_requirement, marker_applies, resolve
 from .source import load_source_tree
 from .unpack import unpack
 
@@ -144,7 +143,7 @@ def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cach
     fetcher = Fetcher(client, cache)
     installed = scan(target)
 
-    wanted = [r for r in reqs.requirements if _applies(r.requirement.marker, target)]
+    wanted = [r for r in reqs.requirements if _applies(r, target)]
     trees: dict[str, _Tree] = {}
     wanted = [_tree_requirement(r, trees, request, target, cache, stack) if r.tree else r
               for r in wanted]
@@ -244,8 +243,8 @@ class BuildRequest:
 def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Path]:
     """``warmbuild build``: distributions of a tree, built in its persistent env."""
     tree = load_source_tree(request.path)
-    sync = env_syncer(InstallRequest(index_flags=request.index_flags, offline=request.offline),
-                      cache)
+    sync = env_syncer(InstallRequest(index_flags=request.index_flags, offline=request.offline,
+                                     build=request.build), cache)
     with TreeBuilder(tree, target, cache, sync, request.build) as builder:
         return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]
 
@@ -312,6 +311,15 @@ def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
 
 
 def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool) -> Plan:
+    # As pip does, a requirement (`six>=1`) names its project; the version is not checked.
+    parsed = []
+    for text in names:
+        try:
+            parsed.append(Requirement(text).name)
+        except InvalidRequirement as exc:
+            raise RequirementError(f"uninstall {text!r}: not a project name",
+                                   cause=str(exc)) from exc
+    names = parsed
     installed = scan(target)
     missing = [n for n in names if canonicalize_name(n) not in installed]
     for name in missing:
@@ -330,8 +338,9 @@ def _s(items: Sequence[object]) -> str:
     return "" if len(items) == 1 else "s"
 
 
-def _applies(marker: Marker | None, target: Target) -> bool:
-    return marker is None or marker.evaluate({**target.markers, "extra": ""})
+def _applies(req: UserRequirement, target: Target) -> bool:
+    return marker_applies(req.requirement.marker, target.markers,
+                          what=f"{req.requirement} ({req.source})")
 
 
 def _user_dep(req: UserRequirement, client: HttpClient) -> Dep:
@@ -346,7 +355,7 @@ def _constraints(constraints: Sequence[UserRequirement],
                  target: Target) -> dict[NormalizedName, SpecifierSet]:
     result: dict[NormalizedName, SpecifierSet] = {}
     for c in constraints:
-        if not _applies(c.requirement.marker, target):
+        if not _applies(c, target):
             continue
         if c.requirement.url:
             raise RequirementError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")

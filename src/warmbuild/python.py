@@ -138,7 +138,8 @@ def _from_base(executable: Path, cache: Cache) -> Target | None:
     venv = executable.absolute().parent.parent
     try:
         cfg = dict(line.split("=", 1) for line in
-                   (venv / "pyvenv.cfg").read_text().splitlines() if "=" in line)
+                   (venv / "pyvenv.cfg").read_text(errors="replace").splitlines()
+                   if "=" in line)
     except OSError:
         return None
     cfg = {k.strip(): v.strip() for k, v in cfg.items()}
@@ -163,15 +164,18 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
         if key_file.is_file():
             try:
                 return _target_from_json(json.loads(key_file.read_text()))
-            except (ValueError, KeyError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 pass
     try:
         proc = subprocess.run(
             [str(executable), "-I", "-c", _QUERY],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True, text=True, errors="replace", timeout=60, check=False,
         )
     except OSError as exc:
         raise TargetError(f"{executable}: cannot run this interpreter", cause=str(exc)) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise TargetError(f"{executable}: no answer to warmbuild's query within 60 s",
+                          hint="check that this is a working Python interpreter") from exc
     if proc.returncode != 0:
         last = "\n".join(proc.stderr.strip().splitlines()[-3:])
         raise TargetError(
@@ -181,7 +185,7 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
     try:
         data = json.loads(proc.stdout)
         target = _target_from_json(data)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TargetError(f"{executable}: not a usable Python interpreter (its answer to "
                           "warmbuild's query was not understood)",
                           cause=proc.stdout.strip()[:200] or None,
@@ -224,7 +228,8 @@ def _tags(version: Version, data: dict[str, Any]) -> tuple[Tag, ...]:
 def _target_from_json(data: dict[str, Any]) -> Target:
     version = Version(str(data["version"]))
     paths = data["paths"]
-    assert isinstance(paths, dict)
+    if not isinstance(paths, dict):
+        raise TypeError("paths is not a mapping")
     managed = data["externally_managed"]
     return Target(
         executable=Path(str(data["executable"])),

@@ -88,16 +88,13 @@ def parse_requirement(text: str, *, source: str = "command line",
     if "://" in text.split(";")[0] and " @ " not in text and "@" not in text.split("://")[0]:
         return _from_url(text, source)
     if " @ file:" in text:
-        req = Requirement(text)
+        req = _requirement(text, source)
         local = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
         if local.is_dir():
             return _from_tree(text, source, base_dir, editable=False)
     if path_like and "@" not in text:
         return _from_path(text, source, base_dir)
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        raise RequirementError(f"{source}: invalid requirement {text!r}", cause=str(exc)) from exc
+    req = _requirement(text, source)
     if req.url and not urlsplit(req.url).scheme:
         raise RequirementError(f"{source}: {req.name} @ {req.url}: a direct reference must be "
                                "a URL", hint="write `name @ file:///absolute/path`")
@@ -110,7 +107,14 @@ def _from_url(url: str, source: str) -> UserRequirement:
     if parsed is None:
         raise RequirementError(f"{source}: cannot tell the project name from URL {url}",
                                hint="write it as `name @ URL`")
-    return UserRequirement(Requirement(f"{parsed[0]} @ {url}"), source)
+    return UserRequirement(_requirement(f"{parsed[0]} @ {url}", source), source)
+
+
+def _requirement(text: str, source: str) -> Requirement:
+    try:
+        return Requirement(text)
+    except InvalidRequirement as exc:
+        raise RequirementError(f"{source}: invalid requirement {text!r}", cause=str(exc)) from exc
 
 
 def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
@@ -123,31 +127,41 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
     parsed = parse_filename(path.name)
     if parsed is None or parsed[2] != "wheel":
         raise RequirementError(f"{source}: {path.name} is not a wheel file name")
-    suffix = f"; {marker.strip()}" if marker.strip() else ""
-    return UserRequirement(Requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}"), source)
+    # PEP 508 wants whitespace between a URL and the `;` of its marker.
+    suffix = f" ; {marker.strip()}" if marker.strip() else ""
+    return UserRequirement(_requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}", source),
+                           source)
 
 
 def _from_tree(text: str, source: str, base_dir: Path, *, editable: bool) -> UserRequirement:
     """``PATH``, ``PATH[extra,...]`` or ``name @ file:///PATH``, naming a source tree."""
+    if not text:
+        raise RequirementError(f"{source}: an empty path where a project directory belongs")
     if " @ " in text:
-        req = Requirement(text)
+        req = _requirement(text, source)
         path = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
     else:
         raw, _, extras = text.partition("[")
         path = (base_dir / Path(raw.strip()).expanduser()).resolve()
-        req = Requirement(f"{path.name or 'project'}{'[' + extras if extras else ''} @ "
-                          f"{path.as_uri()}")
+        # Provisional until the tree's metadata says; a directory name need not be a
+        # valid project name.
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name).strip("-._") or "project"
+        req = _requirement(f"{name}{'[' + extras if extras else ''} @ {path.as_uri()}", source)
     if not is_source_tree(path):
-        raise RequirementError(
-            f"{source}: {path} is not a Python project (no pyproject.toml or setup.py)"
-            if path.is_dir() else f"{source}: {path}: no such directory")
+        if path.is_dir():
+            problem = "is not a Python project (no pyproject.toml or setup.py)"
+        elif path.exists():
+            problem = "is a file, not a project directory"
+        else:
+            problem = "no such directory"
+        raise RequirementError(f"{source}: {path}: {problem}")
     return UserRequirement(req, source, tree=path, editable=editable)
 
 
 def read_requirements_file(path: Path, *, constraint: bool = False,
                            _seen: frozenset[Path] = frozenset()) -> RequirementSet:
     """Read a requirements (or, with ``constraint``, constraints) file and what it includes."""
-    path = path.expanduser().absolute()
+    path = path.expanduser().resolve()
     if path in _seen:
         raise RequirementError(f"{path}: included from itself")
     try:
@@ -155,6 +169,9 @@ def read_requirements_file(path: Path, *, constraint: bool = False,
     except OSError as exc:
         raise RequirementError(f"cannot read requirements file {path}",
                                cause=exc.strerror) from exc
+    except UnicodeDecodeError as exc:
+        raise RequirementError(f"cannot read requirements file {path}: it is not UTF-8 text",
+                               cause=str(exc)) from exc
     result = RequirementSet(files=(path,))
     for lineno, line in _logical_lines(text):
         result = result.merge(_parse_line(line, f"{path}:{lineno}", path.parent, constraint,
@@ -182,11 +199,14 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
 def _parse_line(line: str, source: str, base: Path, constraint: bool,
                 seen: frozenset[Path]) -> RequirementSet:
     if not line.startswith("-"):
-        words = line.split(" ")
+        words = re.split(r"[ \t]+", line)
         cut = next((i for i, w in enumerate(words) if w.startswith("--")), len(words))
         req_text, options = " ".join(words[:cut]), " ".join(words[cut:])
         hashes = _hash_options(options, source)
         req = replace(parse_requirement(req_text, source=source, base_dir=base), hashes=hashes)
+        if constraint and req.requirement.extras:
+            raise RequirementError(f"{source}: a constraint cannot have extras ({req_text!r})",
+                                   hint="constrain the project without [extras]")
         return (RequirementSet(constraints=(req,)) if constraint
                 else RequirementSet(requirements=(req,)))
     try:
@@ -195,6 +215,8 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         raise RequirementError(f"{source}: cannot parse {line!r}", cause=str(exc)) from exc
     option, _, inline = tokens[0].partition("=")
     value = inline or (tokens[1] if len(tokens) > 1 else "")
+    if not value and option in _TAKES_VALUE:
+        raise RequirementError(f"{source}: {option} needs a value")
     if option in ("-r", "--requirement", "-c", "--constraint"):
         nested = base / value
         return read_requirements_file(nested, constraint=constraint or option in ("-c",
@@ -225,9 +247,16 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
     raise RequirementError(f"{source}: unknown option {option!r} in requirements file")
 
 
+_TAKES_VALUE = ("-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
+                "--extra-index-url", "-f", "--find-links", "-e", "--editable")
+
+
 def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
     hashes = []
-    tokens = shlex.split(options)
+    try:
+        tokens = shlex.split(options)
+    except ValueError as exc:
+        raise RequirementError(f"{source}: cannot parse {options!r}", cause=str(exc)) from exc
     for i, token in enumerate(tokens):
         if token.startswith("--hash"):
             value = token.partition("=")[2] or (tokens[i + 1] if i + 1 < len(tokens) else "")

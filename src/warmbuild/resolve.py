@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import resolvelib
-from packaging.markers import Marker
+from packaging.markers import Marker, UndefinedComparison
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -27,6 +27,7 @@ from packaging.version import Version
 
 from ._threads import DaemonPool
 from .dists import DistFile
+from .errors import RequirementError
 from .installed import InstalledDist
 
 PYTHON = "<python>"
@@ -190,10 +191,22 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         if len(urls) > 1:
             return []
         (url,) = urls
-        files = [f for f in self._finder(url) if f.name == name]
-        if not files:
-            return []
-        file = files[0]
+        found = list(self._finder(url))
+        filename = url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        if not found:
+            raise RequirementError(
+                f"`{name} @ {url}`: {filename} is not the name of a wheel or an sdist",
+                hint="a direct reference names a .whl, .tar.gz or .zip file (name-version...) "
+                     "or a project directory")
+        file = found[0]
+        if file.name != name:
+            raise RequirementError(f"`{name} @ {url}`: that file is a distribution of "
+                                   f"`{file.name}`, not of `{name}`")
+        if file.kind == "wheel" and not any(t in self._priority for t in file.tags):
+            raise RequirementError(
+                f"{file.filename} is not a supported wheel for the target: none of its tags "
+                f"is among the target's (the first of which is {self.policy.tags[0]})",
+                hint="pick the wheel built for this Python and platform")
         if file.version in bad or not spec.contains(file.version, prereleases=True):
             return []
         return [Candidate(name, file.version, extras, file=file, url=url)]
@@ -262,13 +275,14 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         if requires_python is not None and not candidate.extras:
             deps.append(Dep(canonicalize_name(PYTHON), specifier=requires_python,
                             origin=str(candidate)))
+        env, what = self.policy.markers, f"{candidate} (Requires-Dist)"
         for req in requires:
             if candidate.extras:
-                wanted = any(_marker_ok(req.marker, self.policy.markers, e)
+                wanted = any(marker_applies(req.marker, env, extra=e, what=what)
                              for e in candidate.extras)
-                if not wanted or _marker_ok(req.marker, self.policy.markers, ""):
+                if not wanted or marker_applies(req.marker, env, what=what):
                     continue
-            elif not _marker_ok(req.marker, self.policy.markers, ""):
+            elif not marker_applies(req.marker, env, what=what):
                 continue
             deps.append(dep_from_requirement(req, origin=str(candidate)))
         self.prefetch(deps)
@@ -281,10 +295,16 @@ def dep_from_requirement(req: Requirement, *, origin: str) -> Dep:
                req.specifier, req.url or None, origin)
 
 
-def _marker_ok(marker: Marker | None, env: Mapping[str, str], extra: str) -> bool:
+def marker_applies(marker: Marker | None, env: Mapping[str, str], *, extra: str = "",
+                   what: str) -> bool:
+    """Whether ``marker`` holds for the target; ``what`` names the requirement for errors."""
     if marker is None:
         return True
-    return marker.evaluate({**env, "extra": extra})
+    try:
+        return marker.evaluate({**env, "extra": extra})
+    except UndefinedComparison as exc:
+        raise RequirementError(f"{what}: cannot evaluate the marker `{marker}`",
+                               cause=str(exc)) from exc
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from installer.sources import WheelSource
 from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from .cache import Cache
+from .errors import InstallError
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
@@ -51,7 +52,11 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
             return dest
         tmp = Path(tempfile.mkdtemp(dir=bucket, prefix=".unpack-"))
         try:
-            files = _extract(wheel, tmp)
+            try:
+                files = _extract(wheel, tmp)
+            except zipfile.BadZipFile as exc:
+                raise InstallError(f"{wheel.name}: not a valid wheel (not a readable zip "
+                                   "archive)", cause=str(exc)) from exc
             (tmp / _INDEX).write_text(json.dumps(files))
             if dest.exists():  # left half-made by a process that was killed
                 shutil.rmtree(dest)
@@ -71,7 +76,9 @@ def _extract(wheel: Path, root: Path) -> dict[str, list[Any]]:
             name = info.filename
             parts = PurePosixPath(name).parts
             if name.startswith("/") or ".." in parts:
-                raise ValueError(f"{wheel.name}: unsafe path {name!r} in the archive")
+                raise InstallError(f"{wheel.name}: unsafe path {name!r} in the archive",
+                                   hint="the wheel would write outside the environment; "
+                                        "it was not installed")
             target = root.joinpath(*parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()

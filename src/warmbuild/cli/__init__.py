@@ -32,6 +32,7 @@ from ._common import (
     common_args,
     index_args,
     index_flags,
+    path_arg,
     target_args,
     target_from,
 )
@@ -65,7 +66,7 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except OSError as exc:
         if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
-            raise
+            return _internal_error(args, exc)
         if args.verbose:
             traceback.print_exc()
         print_error(WarmbuildError(
@@ -74,6 +75,18 @@ def _run(args: argparse.Namespace) -> int:
                  "--build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] build-env-dir: "
                  "point the one that holds this path at a writable directory"))
         return 1
+    except Exception as exc:
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    # Every expected failure is a WarmbuildError; this is the net under the ones we missed.
+    if args.verbose:
+        traceback.print_exc()
+    print_error(WarmbuildError(
+        f"internal error in warmbuild: {type(exc).__name__}: {exc}",
+        hint="this is a bug in warmbuild; run again with -v for the traceback and report it"))
+    return 1
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -91,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install", help="install packages into the target environment")
     p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
                    help="PEP 508 requirements, wheel paths or wheel URLs")
-    p.add_argument("-r", "--requirement", action="append", default=[], type=Path)
-    p.add_argument("-c", "--constraint", action="append", default=[], type=Path)
+    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg)
+    p.add_argument("-c", "--constraint", action="append", default=[], type=path_arg)
     p.add_argument("--no-deps", action="store_true", help="install no dependencies")
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="upgrade the named packages (dependencies only if needed)")
@@ -115,10 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_install)
 
     p = sub.add_parser("build", help="build an sdist and/or a wheel of a source tree")
-    p.add_argument("path", nargs="?", default=".", type=Path, metavar="PATH")
+    p.add_argument("path", nargs="?", default=".", type=path_arg, metavar="PATH")
     p.add_argument("--sdist", action="store_true", help="build an sdist")
     p.add_argument("--wheel", action="store_true", help="build a wheel")
-    p.add_argument("-o", "--outdir", type=Path, default=None,
+    p.add_argument("-o", "--outdir", type=path_arg, default=None,
                    help="where to put the files (default: PATH/dist)")
     build_args(p)
     index_args(p)

@@ -14,6 +14,13 @@ from ..python import Target, find_interpreter, query_target
 from ..settings import load_build_settings
 
 
+def path_arg(text: str) -> Path:
+    """A path option's value; an empty one would silently mean the working directory."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
+
+
 def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     """Options every command takes, before or after its name (``warmbuild -q install``,
     as with pip and uv). The top level sets the defaults; a command's copy only overrides
@@ -24,7 +31,7 @@ def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument("-v", "--verbose", action="count", default=default(0),
                    help="more detail; tracebacks on errors")
     p.add_argument("-q", "--quiet", action="count", default=default(0), help="less output")
-    p.add_argument("--cache-dir", type=Path, default=default(None),
+    p.add_argument("--cache-dir", type=path_arg, default=default(None),
                    help="cache root (default: WARMBUILD_CACHE_DIR, else the platform's user "
                    "cache dir)")
     p.add_argument("--no-cache", action="store_true", default=default(False),
@@ -51,7 +58,7 @@ def build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--build-env-dir",
                    help="where build envs live (default: WARMBUILD_BUILD_ENV_DIR, "
                    "[tool.warmbuild] build-env-dir, else the cache)")
-    p.add_argument("--build-constraint", action="append", default=[], type=Path,
+    p.add_argument("--build-constraint", action="append", default=[], type=path_arg,
                    metavar="FILE", help="constraints for build envs (repeatable)")
 
 

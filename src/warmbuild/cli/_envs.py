@@ -22,8 +22,9 @@ from ..envs import (
     prunable,
     remove,
 )
-from ..errors import WarmbuildError
+from ..errors import SourceError, WarmbuildError
 from ..python import find_interpreter, query_target
+from ._common import path_arg
 
 Common = Callable[[argparse.ArgumentParser], None]
 
@@ -36,12 +37,12 @@ def add_parsers(sub: Any, common: Common) -> None:
     common(p)
     p.set_defaults(func=_list)
     p = actions.add_parser("show", help="the manifest of a tree's build env(s)")
-    p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    p.add_argument("path", nargs="?", type=path_arg, default=Path("."))
     p.add_argument("--format", choices=("text", "json"), default="text")
     common(p)
     p.set_defaults(func=_show)
     p = actions.add_parser("remove", help="remove a tree's build env(s); never the tree")
-    p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    p.add_argument("path", nargs="?", type=path_arg, default=Path("."))
     p.add_argument("--force", action="store_true",
                    help="also when an editable install still uses it")
     common(p)
@@ -56,7 +57,7 @@ def add_parsers(sub: Any, common: Common) -> None:
     p.set_defaults(func=_prune)
 
     p = sub.add_parser("doctor", help="explain the state of a tree's builds and build envs")
-    p.add_argument("path", nargs="?", type=Path, default=Path("."))
+    p.add_argument("path", nargs="?", type=path_arg, default=Path("."))
     p.add_argument("--python", metavar="PATH",
                    help="also check editable installs of the tree in this environment "
                    "(default: VIRTUAL_ENV or .venv, when there is one)")
@@ -168,6 +169,10 @@ def _doctor(args: argparse.Namespace) -> int:
         if args.python:
             raise
     envs, findings = doctor(tree, cache, site_dirs)
+    if not tree.is_dir() and not envs:  # a tree that moved away still has envs to explain
+        problem = "not a directory" if tree.exists() else "no such directory"
+        raise SourceError(f"{args.path}: {problem}",
+                          hint="pass the source tree of a Python project")
     print(f"Source tree {tree}")
     if not envs:
         print("  no warmbuild build env yet: the next `warmbuild install` creates one")

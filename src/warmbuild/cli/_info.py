@@ -13,7 +13,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from .._log import logger
-from ..cache import BUCKETS, default_cache_root, open_cache
+from ..cache import BUCKETS, default_cache_root, is_bucket_name, open_cache
 from ..envs import all_envs, remove
 from ..errors import WarmbuildError
 from ..installed import InstalledDist, scan
@@ -97,7 +97,13 @@ def cmd_cache(args: argparse.Namespace) -> int:
         logger.info("No cache at %s", root)
         return 0
     removed = 0
+    foreign = []
     for entry in sorted(root.iterdir()):
+        if not is_bucket_name(entry.name):
+            # Only warmbuild's own buckets go: a mistyped --cache-dir must not empty a
+            # directory of the user's.
+            foreign.append(entry.name)
+            continue
         keep = args.action == "prune" and entry.name in BUCKETS
         if keep:
             removed += _prune_bucket(entry)
@@ -117,6 +123,10 @@ def cmd_cache(args: argparse.Namespace) -> int:
             entry.unlink()
     verb = "Removed" if args.action == "clean" else "Pruned"
     logger.info("%s %d file%s from %s", verb, removed, "" if removed == 1 else "s", root)
+    if foreign:
+        logger.warning("warning: left %d entr%s in %s that warmbuild did not make: %s",
+                       len(foreign), "y" if len(foreign) == 1 else "ies", root,
+                       ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else ""))
     return 0
 
 
