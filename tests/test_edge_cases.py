@@ -128,7 +128,8 @@ def test_invalid_dependency_in_pyproject_is_a_clear_error(wb: Runner, venv: Path
         'requires-python = ">=3.9"',
         'requires-python = ">=3.9"\noptional-dependencies = {test = ["pytest>="]}'))
     result = wb("install", "--python", venv, "-i", index.url, src, expect=1)
-    assert "invalid optional dependency 'pytest>='" in result.stderr
+    assert f"{pyproject}: [project] optional-dependencies.test: 'pytest>=' is not a valid " \
+        "requirement" in result.stderr
     assert "Traceback" not in result.output
 
 

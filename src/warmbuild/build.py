@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import (
     InvalidSdistFilename,
     NormalizedName,
@@ -245,25 +245,17 @@ class TreeBuilder:
 
 
 def static_metadata(project: Mapping[str, Any]) -> TreeMetadata:
-    """Core metadata from a complete ``[project]`` table (PEP 621)."""
+    """Core metadata from a complete ``[project]`` table (PEP 621), which ``source`` has
+    already checked field by field."""
     lines = ["Metadata-Version: 2.1", f"Name: {project['name']}",
              f"Version: {project['version']}"]
     if project.get("requires-python"):
         lines.append(f"Requires-Python: {project['requires-python']}")
-    for dep in project.get("dependencies", []):
-        try:
-            lines.append(f"Requires-Dist: {Requirement(dep)}")
-        except InvalidRequirement as exc:
-            raise SourceError(f"invalid dependency {dep!r} in [project] of pyproject.toml",
-                              cause=str(exc)) from exc
+    lines += [f"Requires-Dist: {Requirement(dep)}" for dep in project.get("dependencies", [])]
     for extra, deps in project.get("optional-dependencies", {}).items():
         lines.append(f"Provides-Extra: {extra}")
         for dep in deps:
-            try:
-                req = Requirement(dep)
-            except InvalidRequirement as exc:
-                raise SourceError(f"invalid optional dependency {dep!r} (extra {extra!r}) in "
-                                  "[project] of pyproject.toml", cause=str(exc)) from exc
+            req = Requirement(dep)
             marker = f'extra == "{extra}"'
             if req.marker is not None:
                 marker = f"({req.marker}) and {marker}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -42,6 +43,128 @@ _HISTORY = 20
 #: anything else; preferring what is installed unless ``upgrade``) and returns
 #: ``{name: version}`` of what the env then holds.
 Syncer = Callable[[Target, Sequence[str], bool], Mapping[str, str]]
+
+
+class Damaged(Exception):
+    """A manifest or registry entry that cannot be trusted: unreadable, not JSON, or a field
+    of the wrong shape. ``salvaged`` holds the fields that did check out, for readers that
+    can use a partial answer (which tree it was; where an editable install may point here).
+    """
+
+    def __init__(self, problem: str, salvaged: Mapping[str, Any] | None = None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.salvaged: dict[str, Any] = dict(salvaged or {})
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A manifest whose every known field has the type warmbuild reads it as."""
+
+    #: All of it, unknown keys too: what a run rewrites and ``env show`` prints.
+    data: Mapping[str, Any]
+    tree: str
+    python: str
+    interpreter: Mapping[str, str]
+    complete: bool
+    shared: bool
+    requested: tuple[str, ...] | None
+    resolved: Mapping[str, str]
+    extras: Mapping[str, tuple[str, ...]]
+    #: ``(prefix, dist)`` of editable installs that were built in this env.
+    editables: tuple[tuple[str, str], ...]
+
+
+def _path(v: object) -> bool:
+    return isinstance(v, str) and "\0" not in v
+
+
+def _strs(v: object) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _str_map(v: object) -> bool:
+    return isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+
+
+def _time(v: object) -> bool:
+    # Bounded so that every later datetime/arithmetic use of it works (no NaN, no year 1e9).
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1e11
+
+
+def _event(v: object) -> bool:
+    return (isinstance(v, dict) and _time(v.get("time")) and isinstance(v.get("event"), str)
+            and _strs(v.get("changes", [])) and isinstance(v.get("reason", ""), str))
+
+
+def _editable(v: object) -> bool:
+    # The prefix and name are globbed for the marker: no relative or pattern-like values.
+    return (isinstance(v, dict) and _path(v.get("prefix")) and str(v["prefix"]).startswith("/")
+            and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(v.get("dist"))) is not None)
+
+
+_FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "version": (str(_MANIFEST_VERSION), lambda v: type(v) is int and v == _MANIFEST_VERSION),
+    "tree": ("a path", _path),
+    "python": ("a path", _path),
+    "interpreter": ("an object of strings", _str_map),
+    "complete": ("true or false", lambda v: isinstance(v, bool)),
+    "shared": ("true or false", lambda v: isinstance(v, bool)),
+    "backend": ("a string", lambda v: v is None or isinstance(v, str)),
+    "declared": ("a list of strings", _strs),
+    "requested": ("a list of strings", _strs),
+    "resolved": ("an object of strings", _str_map),
+    "extras": ("an object of lists of strings",
+               lambda v: isinstance(v, dict) and all(_strs(x) for x in v.values())),
+    "config_settings": ("an object", lambda v: isinstance(v, dict)),
+    "env_vars": ("an object of strings", _str_map),
+    "build_constraints": ("a string", lambda v: v is None or isinstance(v, str)),
+    "created": ("a time", _time),
+    "last_used": ("a time", _time),
+    "history": ("a list of events", lambda v: isinstance(v, list) and all(map(_event, v))),
+    "editables": ("a list of editable installs",
+                  lambda v: isinstance(v, list) and all(map(_editable, v))),
+}
+_REQUIRED = ("version", "tree", "python", "interpreter", "complete")
+_JSON_TYPES = {list: "an array", str: "a string", int: "a number", float: "a number",
+               bool: "a boolean", type(None): "null"}
+
+
+def parse_manifest(raw: bytes) -> Manifest:
+    """The one place a manifest's shape is checked; :class:`Damaged` when it is off."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Damaged("not UTF-8 text") from None
+    except RecursionError:
+        raise Damaged("not JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise Damaged(f"not JSON ({exc})" if raw.strip() else "empty") from None
+    if not isinstance(data, dict):
+        raise Damaged(f"not a JSON object but {_JSON_TYPES.get(type(data), 'something else')}")
+    good = {k: data[k] for k, (_, check) in _FIELDS.items() if k in data and check(data[k])}
+    for key, (expected, _check) in _FIELDS.items():
+        if key in data and key not in good:
+            raise Damaged(f"`{key}` is not {expected}", good)
+        if key in _REQUIRED and key not in data:
+            raise Damaged(f"`{key}` is missing", good)
+    requested = data.get("requested")
+    return Manifest(
+        data, data["tree"], data["python"], data["interpreter"], data["complete"],
+        data.get("shared", False), None if requested is None else tuple(requested),
+        data.get("resolved", {}), {k: tuple(v) for k, v in data.get("extras", {}).items()},
+        tuple((e["prefix"], e["dist"]) for e in data.get("editables", [])))
+
+
+def read_manifest(env_dir: Path) -> Manifest | None:
+    """``None`` when there is no manifest (an env whose creation was cut short)."""
+    try:
+        raw = (env_dir / MANIFEST).read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise Damaged(f"cannot be read ({exc.strerror or exc})") from None
+    return parse_manifest(raw)
 
 
 @dataclass(frozen=True)
@@ -123,13 +246,6 @@ class EnvSession:
     reports: list[EnvReport] = field(default_factory=list)
     _env: BuildEnv | None = None
 
-    def manifest(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads((self.env_dir / MANIFEST).read_text())
-        except (OSError, ValueError):
-            return None
-        return data if data.get("version") == _MANIFEST_VERSION else None
-
     def ensure(self, declared: Sequence[str], *, record: Mapping[str, Any],
                kind: str | None = None, extras: Sequence[str] = ()) -> BuildEnv:
         """An env holding ``declared`` plus what each hook kind's ``get_requires_*`` added.
@@ -138,32 +254,39 @@ class EnvSession:
         switching between ``install .`` and ``install -e .`` does not churn it; ``kind`` and
         ``extras`` replace that kind's entry. ``record`` goes into the manifest.
         """
-        manifest = self.manifest()
-        known: dict[str, list[str]] = dict(manifest.get("extras", {})) if manifest else {}
+        try:
+            manifest, damage = read_manifest(self.env_dir), ""
+        except Damaged as exc:
+            manifest, damage = None, exc.problem
+        known = {k: list(v) for k, v in manifest.extras.items()} if manifest else {}
         if kind is not None:
             known[kind] = sorted(set(extras))
         wanted = sorted(set(declared) | {r for reqs in known.values() for r in reqs})
         identity = interpreter_identity(self.base)
         reason = ""
         if manifest is None:
-            reason = "new" if not self.env_dir.exists() else "unreadable manifest"
-        elif manifest.get("interpreter") != identity:
+            # A damaged manifest is not repaired in place like an interrupted sync: nothing
+            # in it (what was installed, for which interpreter) can be trusted.
+            reason = ("new" if not os.path.lexists(self.env_dir) else
+                      f"damaged manifest ({damage})" if damage else "no manifest")
+        elif manifest.interpreter != identity:
             reason = "interpreter changed"
-        elif not manifest.get("complete"):
+        elif not manifest.complete:
             reason = "an earlier sync was interrupted"
         elif self.refresh:
             reason = "--refresh-build-env"
-        if reason and reason != "an earlier sync was interrupted" and self.env_dir.exists():
-            shutil.rmtree(self.env_dir)
+        if reason and reason != "an earlier sync was interrupted" \
+                and os.path.lexists(self.env_dir):
+            _clear(self.env_dir)
         self.refresh = False
         record = {**record, "declared": sorted(set(declared)), "extras": known}
-        noted = _input_changes(manifest or {}, record) if manifest else ""
-        same_constraints = (manifest or {}).get("build_constraints") == record.get(
-            "build_constraints")
-        if not reason and manifest is not None and manifest.get("requested") == wanted \
+        noted = _input_changes(manifest.data, record) if manifest else ""
+        same_constraints = (manifest.data.get("build_constraints") if manifest else None) \
+            == record.get("build_constraints")
+        if not reason and manifest is not None and manifest.requested == tuple(wanted) \
                 and same_constraints and not self.upgrade:
             env = self._open()
-            self._write(manifest, complete=True, record=record, event=None)
+            self._write(dict(manifest.data), complete=True, record=record, event=None)
             if not self.reports:
                 self.reports.append(EnvReport("reused", self.env_dir, reason=noted))
             return env
@@ -171,8 +294,8 @@ class EnvSession:
         if created:
             self._create()
         env = self._open()
-        before = dict(manifest.get("resolved", {})) if manifest and not created else {}
-        base_manifest = manifest if manifest and not created else {}
+        before = dict(manifest.resolved) if manifest and not created else {}
+        base_manifest = dict(manifest.data) if manifest and not created else {}
         self._write(dict(base_manifest), complete=False, record=record, event=None)
         progress.info("Syncing build env (%d requirements)", len(wanted))
         resolved = dict(self.sync(env.target, wanted, self.upgrade))
@@ -191,13 +314,16 @@ class EnvSession:
 
     def add_editable(self, prefix: Path, dist_name: str) -> None:
         """Remember that ``prefix`` holds an editable install that needs this env."""
-        manifest = self.manifest()
+        try:
+            manifest = read_manifest(self.env_dir)
+        except Damaged:
+            return  # damaged since this run wrote it: the next run recreates the env
         if manifest is None:
             return
         entry = {"prefix": str(prefix), "dist": dist_name}
-        editables = [e for e in manifest.get("editables", []) if e != entry] + [entry]
-        manifest["editables"] = editables
-        atomic_write(self.env_dir / MANIFEST, json.dumps(manifest, indent=1).encode())
+        data = dict(manifest.data)
+        data["editables"] = [e for e in data.get("editables", []) if e != entry] + [entry]
+        atomic_write(self.env_dir / MANIFEST, json.dumps(data, indent=1).encode())
 
     def _create(self) -> None:
         progress.info("Creating build env at %s", self.env_dir)
@@ -217,6 +343,8 @@ class EnvSession:
                 raise BuildError(f"the build env at {self.env_dir} has no interpreter",
                                  hint="run again with --refresh-build-env")
             self._env = BuildEnv(self.env_dir, query_target(python, self.cache))
+            # On every run, not only at creation: an entry lost or damaged since is healed.
+            register(self.cache, self.env_dir)
         return self._env
 
     def _write(self, manifest: dict[str, Any], *, complete: bool, record: Mapping[str, Any],
@@ -241,12 +369,11 @@ def _other_interpreters(env_dir: Path, tree: str) -> str:
     others = []
     for sibling in env_dir.parent.glob("*/" + MANIFEST):
         try:
-            data = json.loads(sibling.read_text())
-        except (OSError, ValueError):
-            continue
-        if data.get("tree") == tree and sibling.parent != env_dir:
-            version = data.get("interpreter", {}).get("version", "?")
-            others.append(f"{data.get('python')} {version}")
+            data = read_manifest(sibling.parent)
+        except Damaged:
+            continue  # `env list` shows it as damaged
+        if data is not None and data.tree == tree and sibling.parent != env_dir:
+            others.append(f"{data.python} {data.interpreter.get('version', '?')}")
     if not others:
         return ""
     return f"new interpreter (the tree's other envs are for {', '.join(sorted(others))})"
@@ -265,28 +392,77 @@ def _input_changes(manifest: Mapping[str, Any], record: Mapping[str, Any]) -> st
     return "; ".join(notes)
 
 
+def _clear(path: Path) -> None:
+    """Remove an env that is to be recreated, whatever stands at its path."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError as exc:
+        raise BuildError(f"cannot remove the build env at {path} to recreate it",
+                         cause=str(exc), hint="remove it by hand") from exc
+
+
+def _registry_key(env_dir: Path) -> str:
+    return hashlib.sha256(str(env_dir).encode()).hexdigest()[:16]
+
+
 def register(cache: Cache, env_dir: Path) -> None:
     """Envs outside the cache (``build-env-dir``) are listed here so ``env list`` finds them."""
     if env_dir.parent == cache.root / "envs-v1":
         return
-    key = hashlib.sha256(str(env_dir).encode()).hexdigest()[:16]
-    atomic_write(cache.bucket("envs-v1") / "registry" / key, str(env_dir).encode())
+    entry = cache.bucket("envs-v1") / "registry" / _registry_key(env_dir)
+    try:
+        if entry.read_bytes() == str(env_dir).encode():
+            return
+    except OSError:
+        pass
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry)  # a damaged entry in the way of atomic_write's rename
+    atomic_write(entry, str(env_dir).encode())
 
 
-def known_envs(cache: Cache) -> list[Path]:
+def read_registry_entry(entry: Path) -> Path:
+    try:
+        text = entry.read_bytes().decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise Damaged("not UTF-8 text") from None
+    except OSError as exc:
+        raise Damaged(f"cannot be read ({exc.strerror or exc})") from None
+    # The name is a hash of the content: a damaged entry can never send `env prune` to
+    # delete a directory that warmbuild did not register.
+    if _registry_key(Path(text)) != entry.name:
+        raise Damaged("does not name the env it was registered for")
+    return Path(text)
+
+
+@dataclass(frozen=True)
+class KnownEnv:
+    path: Path
+    #: Why a registry entry names no env; ``path`` is then the entry itself.
+    problem: str = ""
+
+
+def known_envs(cache: Cache) -> list[KnownEnv]:
     """Every env warmbuild made with this cache: in ``envs-v1`` or registered there."""
     root = cache.bucket("envs-v1")
-    found = [p for p in root.iterdir() if (p / MANIFEST).is_file() or (
-        p.is_dir() and p.name != "registry")]
+    found = {KnownEnv(p) for p in root.iterdir() if p.name != "registry" and os.path.isdir(p)}
     registry = root / "registry"
-    if registry.is_dir():
+    if os.path.isdir(registry):
         for entry in registry.iterdir():
-            path = Path(entry.read_text().strip())
-            if path.is_dir():
-                found.append(path)
+            if entry.name.startswith("."):
+                continue  # atomic_write's temporary file: another run is registering
+            try:
+                path = read_registry_entry(entry)
+            except Damaged as exc:
+                found.add(KnownEnv(entry, f"registry entry {entry}: {exc.problem}"))
+                continue
+            if os.path.isdir(path):
+                found.add(KnownEnv(path))
             else:
                 entry.unlink(missing_ok=True)
-    return sorted(set(found))
+    return sorted(found, key=lambda k: k.path)
 
 
 def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[str, ...]:

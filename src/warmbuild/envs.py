@@ -17,37 +17,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from .buildenv import MANIFEST, interpreter_identity, known_envs
+from .buildenv import MANIFEST, Damaged, interpreter_identity, known_envs, read_manifest
 from .cache import Cache
 from .errors import UsageError, WarmbuildError
 from .install import BUILD_ENV_MARKER
 from .python import query_target
 
-State = Literal["complete", "interrupted", "tree gone", "interpreter gone",
+State = Literal["complete", "interrupted", "damaged", "tree gone", "interpreter gone",
                 "interpreter changed", "unknown"]
 
 
 @dataclass(frozen=True)
 class EnvInfo:
     path: Path
+    #: Empty when there is none, or when it is damaged (nothing in it can be trusted).
     manifest: dict[str, Any]
     state: State
     size: int
     #: Target prefixes whose editable install still uses this env.
     editables: tuple[str, ...]
+    #: What is damaged, naming the file, when ``state`` is "damaged".
+    problem: str = ""
+    #: The tree it was built for; ``None`` for shared envs and when unknown.
+    tree_path: str | None = None
+    last_used: float = 0.0
+    #: A damaged registry entry, which names no env: ``path`` is the entry itself.
+    registry_entry: bool = False
 
     @property
     def tree(self) -> str:
+        # The CLI prints this line for every env: it is where a damaged one says why.
+        if self.problem:
+            return f"{self.tree_path or '?'} (damaged {self.problem})"
         if self.manifest.get("shared"):
             return "(shared by sdist builds)"
-        return str(self.manifest.get("tree", "?"))
-
-    @property
-    def last_used(self) -> float:
-        return float(self.manifest.get("last_used", 0))
+        return self.tree_path or "?"
 
     def as_json(self) -> dict[str, Any]:
-        return {"path": str(self.path), "tree": self.tree, "state": self.state,
+        return {"path": str(self.path),
+                "tree": self.tree_path if self.problem else self.tree,
+                "state": self.state, "problem": self.problem or None,
                 "python": self.manifest.get("python"),
                 "version": self.manifest.get("interpreter", {}).get("version"),
                 "size": self.size, "last_used": self.last_used,
@@ -56,23 +65,43 @@ class EnvInfo:
 
 def inspect(path: Path, cache: Cache | None = None) -> EnvInfo:
     try:
-        manifest = json.loads((path / MANIFEST).read_text())
-    except (OSError, ValueError):
-        manifest = {}
-    state: State = "unknown"
-    if manifest:
-        python = manifest.get("python")
-        if not manifest.get("complete"):
-            state = "interrupted"
-        elif not manifest.get("shared") and not Path(manifest.get("tree", "")).is_dir():
-            state = "tree gone"
-        elif not python or not Path(python).exists() or not (path / "bin" / "python").exists():
-            state = "interpreter gone"
-        elif cache is not None and _identity(Path(python), cache) != manifest.get("interpreter"):
-            state = "interpreter changed"
-        else:
-            state = "complete"
-    return EnvInfo(path, manifest, state, _size(path), tuple(_live_editables(path, manifest)))
+        manifest = read_manifest(path)
+    except Damaged as exc:
+        return _damaged(path, f"manifest {path / MANIFEST}: {exc.problem}", exc.salvaged)
+    if manifest is None:
+        return EnvInfo(path, {}, "unknown", _size(path), ())
+    tree = None if manifest.shared else manifest.tree
+    state: State = "complete"
+    # os.path, not Path: its checks say False where Path's raise (EACCES on a parent).
+    if not manifest.complete:
+        state = "interrupted"
+    elif tree is not None and not os.path.isdir(tree):
+        state = "tree gone"
+    elif not manifest.python or not os.path.exists(manifest.python) \
+            or not os.path.exists(path / "bin" / "python"):
+        state = "interpreter gone"
+    elif cache is not None and _identity(Path(manifest.python), cache) != manifest.interpreter:
+        state = "interpreter changed"
+    return EnvInfo(path, dict(manifest.data), state, _size(path),
+                   tuple(_live_editables(path, manifest.editables)), tree_path=tree,
+                   last_used=float(manifest.data.get("last_used", 0)))
+
+
+def _damaged(path: Path, problem: str, salvaged: dict[str, Any]) -> EnvInfo:
+    # The salvaged fields passed the manifest's own checks: the tree lets `env show TREE`
+    # find the env, and an editable install's marker still proves that it needs the env.
+    editables = [(e["prefix"], e["dist"]) for e in salvaged.get("editables", [])]
+    tree = None if salvaged.get("shared") else salvaged.get("tree")
+    return EnvInfo(path, {}, "damaged", _size(path), tuple(_live_editables(path, editables)),
+                   problem=problem, tree_path=tree, last_used=_mtime(path / MANIFEST, path))
+
+
+def _mtime(*candidates: Path) -> float:
+    """When it was last written: each run rewrites the manifest, so this is its last use."""
+    for path in candidates:
+        with contextlib.suppress(OSError):
+            return os.stat(path).st_mtime
+    return 0.0
 
 
 def _identity(python: Path, cache: Cache) -> dict[str, str] | None:
@@ -84,21 +113,29 @@ def _identity(python: Path, cache: Cache) -> dict[str, str] | None:
 
 
 def all_envs(cache: Cache) -> list[EnvInfo]:
-    return [inspect(p, cache) for p in known_envs(cache)]
+    return [inspect(k.path, cache) if not k.problem else
+            EnvInfo(k.path, {}, "damaged", _size(k.path), (), problem=k.problem,
+                    last_used=_mtime(k.path), registry_entry=True)
+            for k in known_envs(cache)]
 
 
 def envs_of_tree(cache: Cache, tree: Path) -> list[EnvInfo]:
+    """The envs built for ``tree``, or the env at ``tree`` (any env, damaged ones too)."""
     tree = tree.resolve()
-    return [e for e in all_envs(cache) if e.tree == str(tree)]
+    return [e for e in all_envs(cache)
+            if e.tree_path == str(tree) or os.path.realpath(e.path) == str(tree)]
 
 
-def _live_editables(env: Path, manifest: dict[str, Any]) -> Iterable[str]:
-    for entry in manifest.get("editables", []):
-        prefix = Path(entry.get("prefix", ""))
-        name = str(entry.get("dist", "")).replace("-", "_")
-        for marker in prefix.glob(f"lib/python3*/site-packages/{name}-*.dist-info/"
-                                  f"{BUILD_ENV_MARKER}"):
-            if marker.read_text().strip() == str(env):
+def _live_editables(env: Path, entries: Iterable[tuple[str, str]]) -> Iterable[str]:
+    for prefix, dist in entries:
+        pattern = (f"lib/python3*/site-packages/{dist.replace('-', '_')}-*.dist-info/"
+                   f"{BUILD_ENV_MARKER}")
+        for marker in Path(prefix).glob(pattern):
+            try:
+                points_here = marker.read_text(errors="replace").strip() == str(env)
+            except OSError:
+                continue  # an unreadable marker proves nothing
+            if points_here:
                 yield str(prefix)
                 break
 
@@ -135,25 +172,42 @@ def remove(envs: Sequence[EnvInfo], *, force: bool, dry_run: bool = False) -> li
             results.append(Removal(env, False, "an editable install in "
                                    f"{', '.join(env.editables)} uses it (--force to remove)"))
             continue
-        if not dry_run:
+        if dry_run:
+            pass
+        elif env.registry_entry:
+            # No lock: none guards an entry, and one beside it would be read as an entry.
+            _delete(env.path)
+        else:
             import filelock
 
             lock = filelock.FileLock(str(env.path) + ".lock")
             try:
                 with lock.acquire(timeout=10):
-                    shutil.rmtree(env.path, ignore_errors=True)
+                    _delete(env.path)
             except filelock.Timeout:
                 results.append(Removal(env, False, "another warmbuild is using it"))
                 continue
             Path(str(env.path) + ".lock").unlink(missing_ok=True)
+        if not dry_run and os.path.lexists(env.path):
+            results.append(Removal(env, False, "could not remove all of it"))
+            continue
         results.append(Removal(env, True, env.state))
     return results
+
+
+def _delete(path: Path) -> None:
+    # A symlinked env is unlinked, never followed: what it points to is not ours.
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def prunable(envs: Iterable[EnvInfo], older_than: float | None) -> list[EnvInfo]:
     now = time.time()
     return [e for e in envs if e.state in ("tree gone", "interpreter gone", "interrupted",
-                                           "interpreter changed", "unknown")
+                                           "damaged", "interpreter changed", "unknown")
             or (older_than is not None and now - e.last_used > older_than)]
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from ._log import logger
@@ -69,14 +70,19 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
     ]
     for source, base, values in layers:
         for key, value in values.items():
-            if key == "build-constraints" and isinstance(value, str | list):
-                value = [str(base / Path(p).expanduser())
-                         for p in ([value] if isinstance(value, str) else value)]
             if key not in KEYS:
                 close = difflib.get_close_matches(key, KEYS, n=1)
                 logger.warning("warning: unknown warmbuild setting `%s` in %s%s", key, source,
                                f"; did you mean `{close[0]}`?" if close else "")
                 continue
+            # Each layer is checked on its own, so that an error names the file the bad
+            # value is in, not the last layer that set the key.
+            expected = setting_problem(key, value)
+            if expected is not None:
+                raise UsageError(f"warmbuild setting `{key}` (from {source}) must be {expected}")
+            if key == "build-constraints":
+                value = [str(base / Path(p).expanduser())
+                         for p in ([value] if isinstance(value, str) else value)]
             if isinstance(value, dict) and isinstance(merged.get(key), dict):
                 merged[key] = {**merged[key], **value}
             else:
@@ -92,9 +98,13 @@ def _read(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:
         data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: invalid TOML", cause=str(exc)) from exc
-    for part in table or ():
-        data = data.get(part, {}) if isinstance(data, dict) else {}
-    return data if isinstance(data, dict) else {}
+    parts = table or ()
+    for depth, part in enumerate(parts):
+        data = data.get(part, {})
+        if not isinstance(data, dict):
+            raise UsageError(f"{path}: [{'.'.join(parts[:depth + 1])}] must be a table")
+    result: dict[str, Any] = data
+    return result
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -107,36 +117,51 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
     return values
 
 
+def setting_problem(key: str, value: Any) -> str | None:
+    """What setting ``key`` must be when ``value`` is not that, else ``None``.
+
+    Unknown keys are ``None`` here: they are warnings, which the caller gives.
+    """
+    if key in ("no-build-isolation-package", "build-env-vars"):
+        return None if _strings(value) else "a list of strings"
+    if key == "build-constraints":
+        return None if isinstance(value, str) or _strings(value) else "a path or a list of paths"
+    if key == "build-env-dir":
+        return None if isinstance(value, str) else "a path"
+    if key == "extra-build-dependencies":
+        expected = "a table of package = [requirements]"
+        if not isinstance(value, dict) or not all(map(_strings, value.values())):
+            return expected
+        for package, reqs in value.items():
+            for text in reqs:
+                try:
+                    Requirement(text)
+                except InvalidRequirement:
+                    return f"{expected}; {text!r} (for {package}) is not a valid requirement"
+        return None
+    if key == "config-settings-package":
+        ok = isinstance(value, dict) and all(
+            isinstance(v, dict) and all(isinstance(s, str) or _strings(s) for s in v.values())
+            for v in value.values())
+        return None if ok else 'a table of package = {key = "value" or ["values"]}'
+    return None
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 def _validate(merged: Mapping[str, Any], sources: Mapping[str, str], cwd: Path) -> BuildSettings:
-    def bad(key: str, expected: str) -> UsageError:
-        return UsageError(f"warmbuild setting `{key}` (from {sources[key]}) must be {expected}")
-
-    def names(key: str) -> list[str]:
-        value = merged.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise bad(key, "a list of strings")
-        return value
-
-    extra = merged.get("extra-build-dependencies", {})
-    if not isinstance(extra, dict) or not all(isinstance(v, list) for v in extra.values()):
-        raise bad("extra-build-dependencies", "a table of package = [requirements]")
-    config = merged.get("config-settings-package", {})
-    if not isinstance(config, dict) or not all(isinstance(v, dict) for v in config.values()):
-        raise bad("config-settings-package", "a table of package = {key = value}")
+    """``merged`` holds only values ``setting_problem`` accepted, layer by layer."""
     constraints = merged.get("build-constraints", [])
-    if isinstance(constraints, str):
-        constraints = [constraints]
-    env_dir = merged.get("build-env-dir")
-    if env_dir is not None and not isinstance(env_dir, str):
-        raise bad("build-env-dir", "a path")
     return BuildSettings(
         no_build_isolation=frozenset(canonicalize_name(n)
-                                     for n in names("no-build-isolation-package")),
-        extra_build_dependencies={canonicalize_name(k): tuple(map(str, v))
-                                  for k, v in extra.items()},
-        build_constraints=tuple(Path(str(p)).resolve() for p in constraints),
-        config_settings={canonicalize_name(k): {str(a): b for a, b in v.items()}
-                         for k, v in config.items()},
-        env_vars=tuple(names("build-env-vars")),
-        env_dir=env_dir, sources=dict(sources),
+                                     for n in merged.get("no-build-isolation-package", [])),
+        extra_build_dependencies={canonicalize_name(k): tuple(v) for k, v in
+                                  merged.get("extra-build-dependencies", {}).items()},
+        build_constraints=tuple(Path(p).resolve() for p in constraints),
+        config_settings={canonicalize_name(k): dict(v) for k, v in
+                         merged.get("config-settings-package", {}).items()},
+        env_vars=tuple(merged.get("build-env-vars", [])),
+        env_dir=merged.get("build-env-dir"), sources=dict(sources),
     )

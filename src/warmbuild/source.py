@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,13 +11,21 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from .errors import SourceError
+from .settings import setting_problem
 
 #: PEP 517's fallback for a tree without ``[build-system]``: setuptools' legacy backend.
 _LEGACY_REQUIRES = ("setuptools>=40.8.0",)
 _LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
+#: ``[project]`` fields the resolver reads: when one is dynamic, the backend is asked.
+_RESOLUTION_FIELDS = frozenset({"dependencies", "optional-dependencies", "requires-python",
+                                "version"})
+#: A project or extra name (PEP 508, and PEP 685 for extras).
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,8 @@ def is_source_tree(path: Path) -> bool:
 
 
 def load_source_tree(path: Path) -> SourceTree:
+    """The tree at ``path``; every value of its pyproject.toml that warmbuild uses is
+    checked here, so that later stages can trust the shapes."""
     path = path.resolve()
     pyproject = path / "pyproject.toml"
     if not pyproject.is_file():
@@ -54,27 +66,38 @@ def load_source_tree(path: Path) -> SourceTree:
         raise SourceError(f"{pyproject}: invalid TOML", cause=str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise SourceError(f"cannot read {pyproject}", cause=str(exc)) from exc
-    project = data.get("project")
-    name = canonicalize_name(project.get("name") or path.name
-                             if isinstance(project, dict) else path.name)
-    settings = data.get("tool", {}).get("warmbuild", {})
-    build_system = data.get("build-system")
+    project = _table(data, "project", pyproject)
+    name = _project_name(project, pyproject) or canonicalize_name(path.name)
+    settings = _tree_settings(data, pyproject)
+    static = _static(project, pyproject)
+    build_system = _table(data, "build-system", pyproject)
     if build_system is None:
         return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject), _LEGACY_BACKEND,
-                          name=name, static_project=_static(project), settings=settings)
+                          name=name, static_project=static, settings=settings)
     if "requires" not in build_system:
         raise SourceError(f"{pyproject}: [build-system] has no `requires` key",
                           hint='add e.g. requires = ["setuptools>=61"] (PEP 518)')
     requires = build_system["requires"]
-    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+    if not _strings(requires):
         raise SourceError(f"{pyproject}: [build-system] requires must be a list of strings")
     backend = build_system.get("build-backend") or _LEGACY_BACKEND
-    backend_path = build_system.get("backend-path", [])
-    if not isinstance(backend, str) or not isinstance(backend_path, list):
-        raise SourceError(f"{pyproject}: invalid build-backend or backend-path")
+    if not isinstance(backend, str):
+        raise SourceError(f"{pyproject}: [build-system] build-backend must be a string",
+                          hint='e.g. build-backend = "setuptools.build_meta" (PEP 517)')
     return SourceTree(path, _parse_requires(requires, pyproject), backend,
-                      tuple(str(p) for p in backend_path), name=name,
-                      static_project=_static(project), settings=settings)
+                      _backend_path(build_system, path, pyproject), name=name,
+                      static_project=static, settings=settings)
+
+
+def _table(data: Mapping[str, Any], key: str, pyproject: Path) -> dict[str, Any] | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise SourceError(f"{pyproject}: [{key}] must be a table")
+    return value
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _parse_requires(requires: Any, pyproject: Path) -> tuple[Requirement, ...]:
@@ -88,11 +111,109 @@ def _parse_requires(requires: Any, pyproject: Path) -> tuple[Requirement, ...]:
     return tuple(parsed)
 
 
-def _static(project: Any) -> Mapping[str, Any] | None:
-    """The [project] table if resolution can use it as it is (PEP 621 fields not dynamic)."""
-    if not isinstance(project, dict) or "name" not in project or "version" not in project:
+def _backend_path(build_system: Mapping[str, Any], tree: Path,
+                  pyproject: Path) -> tuple[str, ...]:
+    """PEP 517: entries are relative to the tree and, symlinks resolved, stay inside it.
+
+    pyproject-hooks checks the same but only when a hook runs, and with a bare ValueError.
+    """
+    entries = build_system.get("backend-path", [])
+    if not _strings(entries):
+        raise SourceError(f"{pyproject}: [build-system] backend-path must be a list of "
+                          "strings")
+    for entry in entries:
+        if os.path.isabs(entry) or not (tree / entry).resolve().is_relative_to(tree):
+            raise SourceError(
+                f"{pyproject}: [build-system] backend-path entry {entry!r} is outside the "
+                "project directory",
+                hint="backend-path entries are paths relative to the directory of "
+                     "pyproject.toml, inside it (PEP 517)")
+    return tuple(entries)
+
+
+def _tree_settings(data: Mapping[str, Any], pyproject: Path) -> dict[str, Any]:
+    """``[tool.warmbuild]``; unknown keys are left to settings.py, which warns about them
+    when the tree is the working directory."""
+    tool = _table(data, "tool", pyproject) or {}
+    settings = tool.get("warmbuild", {})
+    if not isinstance(settings, dict):
+        raise SourceError(f"{pyproject}: [tool.warmbuild] must be a table")
+    for key, value in settings.items():
+        expected = setting_problem(key, value)
+        if expected is not None:
+            raise SourceError(f"{pyproject}: [tool.warmbuild] {key} must be {expected}")
+    return settings
+
+
+def _project_name(project: Mapping[str, Any] | None, pyproject: Path) -> NormalizedName | None:
+    if project is None or "name" not in project:
         return None
-    dynamic = set(project.get("dynamic", []))
-    if dynamic & {"dependencies", "optional-dependencies", "requires-python", "version"}:
+    name = project["name"]
+    if not isinstance(name, str):
+        raise SourceError(f"{pyproject}: [project] name must be a string")
+    if not _NAME.match(name):
+        raise SourceError(f"{pyproject}: [project] name {name!r} is not a valid project name",
+                          hint="a name has ASCII letters, digits, '.', '-' and '_', and "
+                               "starts and ends with a letter or digit (PEP 508)")
+    return canonicalize_name(name)
+
+
+def _static(project: Mapping[str, Any] | None, pyproject: Path) -> Mapping[str, Any] | None:
+    """The [project] table if resolution can use it as it is (PEP 621 fields not dynamic).
+
+    Only then are its fields checked: a dynamic field is the backend's to compute and
+    to complain about.
+    """
+    if project is None:
         return None
+    dynamic = project.get("dynamic", [])
+    if not _strings(dynamic):
+        raise SourceError(f"{pyproject}: [project] dynamic must be a list of strings")
+    if "name" not in project or "version" not in project or _RESOLUTION_FIELDS & set(dynamic):
+        return None
+    version = project["version"]
+    if not isinstance(version, str):
+        raise SourceError(f"{pyproject}: [project] version must be a string",
+                          hint='quote it: version = "1.0"')
+    try:
+        Version(version)
+    except InvalidVersion as exc:
+        raise SourceError(f"{pyproject}: [project] version {version!r} is not a valid "
+                          "version (PEP 440)") from exc
+    _check_requires_python(project.get("requires-python"), pyproject)
+    _check_requirements(project.get("dependencies", []), "dependencies", pyproject)
+    extras = project.get("optional-dependencies", {})
+    if not isinstance(extras, dict):
+        raise SourceError(f"{pyproject}: [project] optional-dependencies must be a table of "
+                          "extra = [requirements]")
+    for extra, requirements in extras.items():
+        if not _NAME.match(extra):
+            raise SourceError(f"{pyproject}: [project] optional-dependencies: {extra!r} is "
+                              "not a valid extra name (PEP 685)")
+        _check_requirements(requirements, f"optional-dependencies.{extra}", pyproject)
     return project
+
+
+def _check_requires_python(value: Any, pyproject: Path) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise SourceError(f"{pyproject}: [project] requires-python must be a string",
+                          hint='e.g. requires-python = ">=3.9"')
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier as exc:
+        raise SourceError(f"{pyproject}: [project] requires-python {value!r} is not a valid "
+                          "version specifier", cause=str(exc)) from exc
+
+
+def _check_requirements(value: Any, key: str, pyproject: Path) -> None:
+    if not _strings(value):
+        raise SourceError(f"{pyproject}: [project] {key} must be a list of strings",
+                          hint=f'e.g. {key.rpartition(".")[2]} = ["requests>=2"]')
+    for text in value:
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            raise SourceError(f"{pyproject}: [project] {key}: {text!r} is not a valid "
+                              "requirement (PEP 508)", cause=str(exc)) from exc

@@ -113,6 +113,11 @@ def _show(args: argparse.Namespace) -> int:
         print(json.dumps([{**e.as_json(), "manifest": e.manifest} for e in envs], indent=2))
         return 0
     for e in envs:
+        if e.problem:  # nothing in a damaged manifest can be trusted: say only that
+            print(f"{e.path} ({e.state}, {_mb(e.size)})\n  tree:        "
+                  f"{e.tree_path or '?'}\n  problem:     {e.problem}\n  the next build "
+                  "of its tree recreates it; `warmbuild env prune` removes it")
+            continue
         m = e.manifest
         lines = [f"{e.path} ({e.state}, {_mb(e.size)})", f"  tree:        {e.tree}",
                  f"  interpreter: {m.get('python')} ({m.get('interpreter', {}).get('version')})",
