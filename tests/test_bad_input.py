@@ -158,6 +158,9 @@ def test_settings_that_are_not_usable(wb: Runner, venv: Path, tmp_path: Path) ->
               env={"http_proxy": "http://[::1", "WARMBUILD_INDEX_URL": "http://example.com/s"}),
            "proxy", "is not a valid URL")
     failed(wb("doctor", tmp_path / "nowhere", expect=None), "no such directory")
+    src = project(tmp_path, "setuptools-pure")
+    failed(wb("install", "--python", venv, "--build-env-dir", a_file, src, expect=None),
+           f"cannot use the build env dir {a_file}")
 
 
 def test_a_file_that_is_not_a_zip_archive(wb: Runner, venv: Path, tmp_path: Path) -> None:

@@ -479,17 +479,19 @@ def open_env(env_dir: Path, base: Target, sync: Syncer, cache: Cache, *, refresh
     """Lock the env for this run; a second warmbuild on the same tree waits, saying so."""
     import filelock
 
-    env_dir.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(env_dir) + ".lock")
     try:
+        env_dir.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
     except filelock.Timeout:
         logger.warning("Waiting for another warmbuild using the build env at %s", env_dir)
         lock.acquire()
     except OSError as exc:
-        raise BuildError(f"cannot use the build env dir {env_dir.parent}", cause=str(exc),
-                         hint="set --build-env-dir / WARMBUILD_BUILD_ENV_DIR to a writable "
-                              "directory") from exc
+        raise BuildError(f"cannot use the build env dir {env_dir.parent}",
+                         cause=exc.strerror or str(exc),
+                         hint="set --build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] "
+                              "build-env-dir to a directory warmbuild can create and write"
+                         ) from exc
     try:
         yield EnvSession(env_dir, base, sync, cache, refresh=refresh, upgrade=upgrade)
     finally:
