@@ -368,6 +368,9 @@ class Bench:
         log_path = target.with_suffix(".log")
         rc: int | None = None
         error: str | None = None
+        # Flush what earlier runs left in the page cache, untimed: otherwise the kernel
+        # writes one tool's files back on the next tool's clock.
+        os.sync()
         with log_path.open("w+", encoding="utf-8", errors="replace") as out:
             start = time.perf_counter()
             try:

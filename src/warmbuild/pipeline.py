@@ -291,7 +291,7 @@ def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out
 
     progress.info("Preparing %d package%s", len(dists), _s(dists))
     with timed() as elapsed:
-        paths = map_in_threads(prepare, dists, workers=16, name="warmbuild-prepare")
+        paths = map_in_threads(prepare, dists, workers=8, name="warmbuild-prepare")
     if dists:
         logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),
                    format_duration(elapsed[0]))
