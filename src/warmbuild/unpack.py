@@ -11,6 +11,7 @@ cache, as with uv's default link mode: editing one in place edits the cached cop
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import hashlib
 import io
@@ -97,7 +98,7 @@ def _extract(wheel: Path, root: Path) -> dict[str, list[Any]]:
 class _LinkableFile:
     """A read-only stream over an unpacked file that also says where the file is."""
 
-    def __init__(self, path: Path, record_hash: str, size: int) -> None:
+    def __init__(self, path: str, record_hash: str, size: int) -> None:
         self.path = path
         self.record_hash = record_hash
         self.size = size
@@ -105,7 +106,7 @@ class _LinkableFile:
 
     def _open(self) -> BinaryIO:
         if self._file is None:
-            self._file = self.path.open("rb")
+            self._file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
         return self._file
 
     def read(self, size: int = -1) -> bytes:
@@ -148,8 +149,9 @@ class UnpackedWheel(WheelSource):
         return (self.root / self._dist_info / filename).read_text(encoding="utf-8")
 
     def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
+        root = str(self.root)
         for name, (record_hash, size, executable) in self._files.items():
-            stream = _LinkableFile(self.root / name, record_hash, size)
+            stream = _LinkableFile(os.path.join(root, name), record_hash, size)
             try:
                 yield (name, record_hash, str(size)), cast(BinaryIO, stream), executable
             finally:
@@ -206,6 +208,9 @@ class LinkingDestination(SchemeDictionaryDestination):
     _made: set[str] = field(default_factory=set)
 
     def _path_with_destdir(self, scheme: Scheme, path: str) -> Path:
+        return Path(self._target(scheme, path))
+
+    def _target(self, scheme: Scheme, path: str) -> str:
         # installer's own version builds several Path objects per file; on a warm install
         # of thousands of linked files that is most of the time, so this uses strings.
         root = os.path.abspath(self.scheme_dict[scheme])
@@ -214,20 +219,20 @@ class LinkingDestination(SchemeDictionaryDestination):
             raise ValueError(f"Attempting to write {path} outside of the target directory")
         if self.destdir is not None:
             file = os.path.join(self.destdir, file.lstrip(os.sep))
-        return Path(file)
+        return file
 
     def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
                     is_executable: bool) -> RecordEntry:
-        target = self._path_with_destdir(scheme, path)
+        target = self._target(scheme, path)
         # Several wheels are staged at once into one tree: parents may appear concurrently,
         # hence exist_ok; each directory is made once per destination.
         parent = os.path.dirname(target)
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
-        if not self.overwrite_existing and (target.exists() or target.is_symlink()):
+        if not self.overwrite_existing and os.path.lexists(target):
             raise FileExistsError(f"File already exists: {target}")
-        key = str(target)
+        key = target
         mine = self.claims.claim(key, self.rank)
         if isinstance(stream, _LinkableFile):
             entry = RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
@@ -245,11 +250,11 @@ class LinkingDestination(SchemeDictionaryDestination):
             return entry
         digest: list[tuple[str, int]] = []
 
-        def write(tmp: Path) -> None:
-            with tmp.open("wb") as out:
+        def write(tmp: str) -> None:
+            with open(tmp, "wb") as out:
                 digest.append(copyfileobj_with_hashing(stream, out, self.hash_algorithm))
             if is_executable:
-                make_file_executable(tmp)
+                make_file_executable(Path(tmp))
 
         # Written even when a later wheel holds the path: RECORD needs this copy's hash.
         self._replace(target, write, keep=mine)
@@ -265,13 +270,15 @@ class LinkingDestination(SchemeDictionaryDestination):
         with io.BytesIO(data) as stream:
             return self.write_to_fs(Scheme("scripts"), script_name, stream, is_executable=True)
 
-    def _replace(self, target: Path, make: Callable[[Path], object], *,
+    def _replace(self, target: str, make: Callable[[str], object], *,
                  keep: bool = True) -> None:
-        tmp = target.with_name(f".{target.name}.{threading.get_ident()}.warmbuild-tmp")
+        head, name = os.path.split(target)
+        tmp = os.path.join(head, f".{name}.{threading.get_ident()}.warmbuild-tmp")
         try:
             make(tmp)
             with self.claims.lock:  # a later wheel may have claimed the path meanwhile
-                if keep and self.claims.owns(str(target), self.rank):
+                if keep and self.claims.owns(target, self.rank):
                     os.replace(tmp, target)
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
