@@ -236,3 +236,14 @@ def test_uninstall_takes_requirements_as_pip_does(wb: Runner, venv: Path,
     assert installed(venv) == {}
     failed(wb("uninstall", "--python", venv, "bad name!", expect=None), "not a project name")
 
+
+
+def test_a_record_that_is_not_utf8_is_named(wb: Runner, venv: Path) -> None:
+    info = site_packages(venv) / "odd-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: odd\nVersion: 1.0\n")
+    (info / "RECORD").write_bytes(b"odd.py,,\n\xff\xfe,,\n")
+    (site_packages(venv) / "odd.py").write_text("")
+    failed(wb("uninstall", "--python", venv, "odd", expect=None),
+           f"{info / 'RECORD'} is not UTF-8 text")
+    assert (site_packages(venv) / "odd.py").exists() and "odd" in installed(venv)

@@ -18,6 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from .errors import InstallError
 from .python import Target
 
 
@@ -81,9 +82,14 @@ class InstalledDist:
 
     def record_paths(self) -> list[Path] | None:
         """Absolute paths of every file in RECORD, or ``None`` without a RECORD."""
-        text = self.read_text("RECORD")
-        if text is None:
+        try:
+            text = (self.info_dir / "RECORD").read_bytes().decode("utf-8")
+        except OSError:
             return None
+        except UnicodeDecodeError as exc:
+            raise InstallError(f"cannot uninstall {self.display_name} {self.version}: "
+                               f"{self.info_dir / 'RECORD'} is not UTF-8 text",
+                               hint="remove it by hand") from exc
         paths = []
         for row in csv.reader(text.splitlines()):
             if row and row[0]:
