@@ -3,13 +3,14 @@ the target as it was. Each case here was once a traceback or a wrong result."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import Result, Runner, installed, site_packages, snapshot
+from conftest import Result, Runner, create_venv, installed, site_packages, snapshot
 from support.indexserver import IndexServer
 from support.wheels import make_wheel
 from test_build import project
@@ -247,3 +248,69 @@ def test_a_record_that_is_not_utf8_is_named(wb: Runner, venv: Path) -> None:
     failed(wb("uninstall", "--python", venv, "odd", expect=None),
            f"{info / 'RECORD'} is not UTF-8 text")
     assert (site_packages(venv) / "odd.py").exists() and "odd" in installed(venv)
+
+
+@pytest.mark.parametrize("journal", [
+    b'["backup", "a", "b"]\n["plac',       # cut short: the partial last line is ignored
+    b'{"a": 1}\n', b"[]\n", b"\xff\n", None,  # None: the journal is a directory
+    b'["placed", "/tmp/warmbuild-fuzz-victim"]\n',
+])
+def test_a_damaged_or_foreign_journal_is_never_followed(
+        wb: Runner, venv: Path, index: IndexServer, tmp_path: Path,
+        journal: bytes | None) -> None:
+    victim = Path("/tmp/warmbuild-fuzz-victim")
+    victim.mkdir(exist_ok=True)
+    (victim / "keep").write_text("x")
+    tx = venv / ".warmbuild-tx-zzz"
+    tx.mkdir()
+    if journal is None:
+        (tx / "journal").mkdir()
+    else:
+        (tx / "journal").write_bytes(journal)
+    result = wb("install", "--python", venv, "-i", index.url, "six")
+    assert "six" in installed(venv) and (victim / "keep").exists()
+    assert not tx.exists()
+    if journal is not None and journal.startswith(b'["backup", "a"'):
+        return  # a sound journal whose only move never happened: nothing to say
+    assert "cannot trust" in result.stderr and (venv / ".warmbuild-damaged-zzz").exists()
+
+
+@pytest.mark.parametrize("oddity", ["json-list", "cmakecache-dir", "ninja-fifo"])
+def test_odd_files_in_a_build_dir_do_not_hide_a_hook_error(
+        wb: Runner, venv: Path, index: IndexServer, tmp_path: Path, oddity: str) -> None:
+    # After a failed hook, warmbuild scans the tree's build dirs for a hint: that scan must
+    # not crash or block on what it finds there.
+    tree = project(tmp_path, "failing-hook")
+    build = tree / "build"
+    build.mkdir()
+    if oddity == "json-list":
+        (build / ".skbuild-info.json").write_text("[]")
+    elif oddity == "cmakecache-dir":
+        (build / "CMakeCache.txt").mkdir()
+    else:
+        os.mkfifo(build / "build.ninja")
+    # (The backend's own traceback is part of its log, shown as the error's cause.)
+    result = wb("install", "--python", venv, "-i", index.url, tree, expect=1)
+    assert "the `build_wheel` hook failed" in result.stderr
+    assert "internal error" not in result.stderr and "warmbuild/envs.py" not in result.stderr
+    doctor = wb("doctor", tree)
+    assert "Traceback" not in doctor.output and "internal error" not in doctor.output
+
+
+def test_trees_named_by_odd_paths_and_file_urls(wb: Runner, venv: Path, index: IndexServer,
+                                                 tmp_path: Path) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    odd = src.rename(tmp_path / "src" / "at@sign")
+    wb("install", "--python", venv, "-i", index.url, odd)
+    assert "setuptools_pure" in installed(venv)
+    # What `freeze` writes for an editable install reads back.
+    wb("install", "--python", venv, "-i", index.url, "-e", odd)
+    frozen = tmp_path / "frozen.txt"
+    frozen.write_text(wb("freeze", "--python", venv).stdout)
+    assert f"-e {odd.as_uri()}" in frozen.read_text()
+    other = create_venv(tmp_path / "other")
+    wb("install", "--python", other, "-i", index.url, "-r", frozen)
+    info = next(site_packages(other).glob("setuptools_pure-*.dist-info"))
+    assert '"editable": true' in (info / "direct_url.json").read_text()
+    failed(wb("install", "--python", venv, "-i", index.url, odd, "-e", odd, expect=None),
+           "both as an editable install (-e) and as a regular one")

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import Runner, pip
+from conftest import Runner, create_venv, pip
 from support.indexserver import IndexServer
 from test_build import envs, project
 
@@ -52,6 +52,9 @@ def test_remove_never_touches_the_tree_and_respects_editables(
         wb: Runner, venv: Path, tmp_path: Path, index: IndexServer) -> None:
     src = project(tmp_path, "setuptools-pure")
     wb("install", "--python", venv, "-i", index.url, "-e", src)
+    # Recreated at the same path (here for another target), it still serves the editable.
+    wb("install", "--python", create_venv(tmp_path / "other"), "-i", index.url,
+       "--refresh-build-env", src)
     before = sorted(p.name for p in src.iterdir())
     refused = wb("env", "remove", src, expect=1)
     assert "editable install in" in refused.stdout and len(envs(wb)) == 1

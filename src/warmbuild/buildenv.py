@@ -296,6 +296,10 @@ class EnvSession:
         env = self._open()
         before = dict(manifest.resolved) if manifest and not created else {}
         base_manifest = dict(manifest.data) if manifest and not created else {}
+        if manifest is not None and manifest.editables:
+            # Recreated at the same path, the env still serves the editable installs that
+            # point at it: prune and `env remove` must go on knowing.
+            base_manifest["editables"] = manifest.data["editables"]
         self._write(dict(base_manifest), complete=False, record=record, event=None)
         progress.info("Syncing build env (%d requirements)", len(wanted))
         resolved = dict(self.sync(env.target, wanted, self.upgrade))

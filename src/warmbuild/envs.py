@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -233,20 +234,22 @@ def doctor(tree: Path, cache: Cache | None,
     findings: list[Finding] = []
     for site in site_dirs:
         for loader in sorted(site.glob("_*_editable_loader.py")):
-            text = loader.read_text(errors="replace")
+            text = _read(loader)
             if str(tree) not in text:
                 continue
             for match in sorted(set(re.findall(r"['\"](/[^'\"]+/bin/ninja)['\"]", text))):
                 findings.append(Finding(loader, "rebuild command", match,
                                         _verdict(match, live)))
     for cache_file in sorted(tree.rglob("CMakeCache.txt")):
-        for line in cache_file.read_text(errors="replace").splitlines():
+        for line in _read(cache_file).splitlines():
             for key in ("CMAKE_MAKE_PROGRAM", "CMAKE_COMMAND"):
                 if line.startswith(key + ":"):
-                    value = line.split("=", 1)[-1]
-                    findings.append(Finding(cache_file, key, value, _verdict(value, live)))
+                    value = line.split("=", 1)[-1].strip()
+                    if value:
+                        findings.append(Finding(cache_file, key, value,
+                                                _verdict(value, live)))
     for ninja in sorted(tree.rglob("build.ninja")):
-        text = ninja.read_text(errors="replace")
+        text = _read(ninja)
         tools = set(re.findall(r"(/[^\s$:\"']+/bin/(?:cmake|ninja|meson|python3?))", text))
         # Any path into another frontend's temporary env (headers, meson, ...), shown once
         # per env.
@@ -257,13 +260,26 @@ def doctor(tree: Path, cache: Cache | None,
             findings.append(Finding(ninja, "path", match, _verdict(match, live)))
     for info in sorted(tree.rglob(".skbuild-info.json")):
         try:
-            data = json.loads(info.read_text())
+            data = json.loads(_read(info))
         except ValueError:
+            continue
+        if not isinstance(data, dict):
             continue
         for key in ("skbuild_path", "cmake_path"):
             if isinstance(data.get(key), str):
                 findings.append(Finding(info, key, data[key], _verdict(data[key], live)))
     return (envs_of_tree(cache, tree) if cache is not None else []), findings
+
+
+def _read(path: Path) -> str:
+    """A build dir's file as text; "" for anything that is not a readable regular file
+    (a directory or a FIFO by that name must not crash or block the scan)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return ""
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def stale_build_dirs(tree: Path) -> list[Finding]:

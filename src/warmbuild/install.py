@@ -339,8 +339,17 @@ def recover(prefix: Path) -> int:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # another warmbuild is installing into this prefix right now
-            entries = [json.loads(line) for line in journal.read_text().splitlines()
-                       if line.strip()]
+            entries, problem = _read_journal(root, prefix)
+            if problem:
+                # Acting on a journal we cannot trust could move files anywhere: keep it,
+                # out of the way, for a human to look at.
+                kept = root.with_name(root.name.replace(".warmbuild-tx-", ".warmbuild-damaged-"))
+                os.replace(root, kept)
+                logger.warning(
+                    "warning: an interrupted install into %s left a journal warmbuild cannot "
+                    "trust (%s); nothing was rolled back, and its backups are kept in %s: "
+                    "check the environment (e.g. `pip check`)", prefix, problem, kept)
+                continue
             if entries and ["commit"] not in entries:
                 for entry in reversed(entries):
                     if entry[0] == "placed":
@@ -354,6 +363,45 @@ def recover(prefix: Path) -> int:
         finally:
             os.close(fd)
     return found
+
+
+def _read_journal(root: Path, prefix: Path) -> tuple[list[list[str]], str]:
+    """The journal's entries, or what makes it untrustworthy."""
+    try:
+        lines = (root / _JOURNAL).read_bytes().decode("utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], f"unreadable: {exc}"
+    entries: list[list[str]] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            if number == len(lines):  # cut short by the kill, before its move was made
+                break
+            return [], f"line {number} is not JSON"
+        if not _valid_entry(entry, root, prefix):
+            return [], f"line {number} is not a move inside {prefix}"
+        entries.append(entry)
+    return entries, ""
+
+
+def _valid_entry(entry: object, root: Path, prefix: Path) -> bool:
+    if not isinstance(entry, list) or not all(isinstance(e, str) for e in entry):
+        return False
+    match entry:
+        case ["commit"]:
+            return True
+        case ["placed", path]:
+            return _inside(path, prefix)
+        case ["backup", path, backup]:
+            return _inside(path, prefix) and _inside(backup, root)
+    return False
+
+
+def _inside(path: str, directory: Path) -> bool:
+    return os.path.isabs(path) and Path(os.path.normpath(path)).is_relative_to(directory)
 
 
 def _remove_empty_parents(directory: Path) -> None:

@@ -220,6 +220,9 @@ def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], request: In
     assert req.tree is not None
     url = req.tree.as_uri()
     kind: Literal["wheel", "editable"] = "editable" if req.editable else "wheel"
+    if url in trees and trees[url].kind != kind:
+        raise RequirementError(f"{req.tree} is asked for both as an editable install (-e) "
+                               "and as a regular one", hint="keep one of the two")
     if url not in trees:
         tree = load_source_tree(req.tree)
         builder = stack.enter_context(

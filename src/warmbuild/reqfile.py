@@ -81,8 +81,18 @@ def parse_requirement(text: str, *, source: str = "command line",
     """One requirement: PEP 508, a bare wheel URL, a wheel file or a source tree path."""
     text = text.strip()
     base_dir = base_dir or Path.cwd()
+    if text.startswith("file:") and "://" in text and " @ " not in text:
+        # `-e file:///path` (as `pip freeze` writes it), or a bare file URL of a tree.
+        file_path = urllib.request.url2pathname(urlsplit(text).path)
+        if editable or Path(file_path).is_dir():
+            text = file_path
     if editable:
         return _from_tree(text, source, base_dir, editable=True)
+    before_marker = text.split(";")[0].strip()
+    if before_marker.startswith((".", "/", "~")) and (
+            base_dir / Path(before_marker).expanduser()).exists():
+        # An existing path, whatever characters (`@`, spaces) its name has.
+        return _from_path(text, source, base_dir)
     path_like = (text.startswith((".", "/", "~")) or text.endswith(".whl")
                  or os.sep in text.split(";")[0].split("@")[0])
     if "://" in text.split(";")[0] and " @ " not in text and "@" not in text.split("://")[0]:
