@@ -314,3 +314,11 @@ def test_trees_named_by_odd_paths_and_file_urls(wb: Runner, venv: Path, index: I
     assert '"editable": true' in (info / "direct_url.json").read_text()
     failed(wb("install", "--python", venv, "-i", index.url, odd, "-e", odd, expect=None),
            "both as an editable install (-e) and as a regular one")
+
+
+def test_two_direct_references_to_one_project_are_both_named(
+        wb: Runner, venv: Path, tmp_path: Path) -> None:
+    one = make_wheel(tmp_path / "a", "dup", "1.0")
+    two = make_wheel(tmp_path / "b", "dup", "2.0")
+    result = wb("install", "--python", venv, one, two, expect=None)
+    failed(result, one.as_uri(), two.as_uri())

@@ -33,7 +33,7 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
                 return alone
         if len(causes) == 1:
             return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
-    lines = [f"{_who(c.parent)} requires {c.requirement}" for c in causes]
+    lines = list(dict.fromkeys(f"{_who(c.parent)} requires {c.requirement}" for c in causes))
     names = sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
     return ResolutionError(
         f"cannot install a consistent set: the requirements on {', '.join(names)} conflict",
@@ -73,6 +73,8 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
         spec &= constraint
         asked += f" (constrained to {dep.name}{constraint})"
     if dep.url:
+        if len(causes) == 1 and constraint is None:
+            return None  # a direct reference alone always fits: the conflict is elsewhere
         return ResolutionError(f"{dep.name}: {dep.url} does not satisfy {asked}")
     files = list(finder(dep.name))
     where = ", ".join(indexes) or "no index (--no-index) and the find-links locations"
