@@ -322,3 +322,9 @@ def test_two_direct_references_to_one_project_are_both_named(
     two = make_wheel(tmp_path / "b", "dup", "2.0")
     result = wb("install", "--python", venv, one, two, expect=None)
     failed(result, one.as_uri(), two.as_uri())
+
+
+def test_build_names_what_is_wrong_with_its_path(wb: Runner, tmp_path: Path) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    failed(wb("build", src / "pyproject.toml", expect=None), "not a directory")
+    failed(wb("build", tmp_path / "nowhere", expect=None), "no such directory")

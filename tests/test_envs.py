@@ -146,3 +146,18 @@ def test_doctor_finds_a_meson_editable_loader_pointing_into_a_deleted_env(
     wb("install", "--python", venv, "-i", index.url, "-e", src)
     report = wb("doctor", src, "--python", venv).stdout
     assert "rebuild command" in report and "ok: in a warmbuild build env" in report
+
+
+def test_an_env_outlives_the_venv_it_was_first_made_for(wb: Runner, tmp_path: Path,
+                                                        index: IndexServer) -> None:
+    # Its own interpreter links to the base one: deleting that first target venv must not
+    # make it "interpreter gone" (and prunable) while other venvs of that base can use it.
+    src = project(tmp_path, "setuptools-pure")
+    first = create_venv(tmp_path / "first")
+    wb("install", "--python", first, "-i", index.url, src)
+    shutil.rmtree(first)
+    (listed,) = json.loads(wb("env", "list", "--format", "json").stdout)
+    assert listed["state"] == "complete"
+    assert "Removed" not in wb("env", "prune").stdout
+    again = wb("install", "--python", create_venv(tmp_path / "second"), "-i", index.url, src)
+    assert "reused build env" in again.stderr

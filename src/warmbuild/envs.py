@@ -78,10 +78,12 @@ def inspect(path: Path, cache: Cache | None = None) -> EnvInfo:
         state = "interrupted"
     elif tree is not None and not os.path.isdir(tree):
         state = "tree gone"
-    elif not manifest.python or not os.path.exists(manifest.python) \
-            or not os.path.exists(path / "bin" / "python"):
+    elif not os.path.exists(path / "bin" / "python"):
+        # The env's own interpreter (a link to the base one) is what builds need; the
+        # target venv it was made for may be gone while other venvs of that base use it.
         state = "interpreter gone"
-    elif cache is not None and _identity(Path(manifest.python), cache) != manifest.interpreter:
+    elif cache is not None and os.path.exists(manifest.python) \
+            and _identity(Path(manifest.python), cache) != manifest.interpreter:
         state = "interpreter changed"
     return EnvInfo(path, dict(manifest.data), state, _size(path),
                    tuple(_live_editables(path, manifest.editables)), tree_path=tree,

@@ -54,6 +54,11 @@ def load_source_tree(path: Path) -> SourceTree:
     checked here, so that later stages can trust the shapes."""
     path = path.resolve()
     pyproject = path / "pyproject.toml"
+    if not path.is_dir():
+        raise SourceError(f"{path}: " + ("not a directory" if path.exists() else
+                                          "no such directory"),
+                          hint="pass the directory of a Python project (where pyproject.toml "
+                               "or setup.py is)")
     if not pyproject.is_file():
         if (path / "setup.py").is_file():
             return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject),
