@@ -328,3 +328,14 @@ def test_build_names_what_is_wrong_with_its_path(wb: Runner, tmp_path: Path) -> 
     src = project(tmp_path, "setuptools-pure")
     failed(wb("build", src / "pyproject.toml", expect=None), "not a directory")
     failed(wb("build", tmp_path / "nowhere", expect=None), "no such directory")
+
+
+def test_show_and_require_hashes_with_an_editable_tree(wb: Runner, venv: Path,
+                                                       index: IndexServer,
+                                                       tmp_path: Path) -> None:
+    src = project(tmp_path, "setuptools-pure")
+    failed(wb("install", "--python", venv, "-i", index.url, "--require-hashes", src,
+              expect=None), "is a source directory, which has no hash")
+    wb("install", "--python", venv, "-i", index.url, "-e", src)
+    shown = wb("show", "--python", venv, "setuptools-pure").stdout
+    assert f"Editable project location: {src}" in shown

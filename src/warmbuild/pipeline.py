@@ -380,6 +380,13 @@ def _finder_fn(finder: Finder, trees: Mapping[str, _Tree]) -> diagnose.FinderFn:
 
 
 def _check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:
+    trees = [d for d in resolved if d.file is not None and d.file.kind == "tree"]
+    if trees:
+        # As pip says too: a directory has no hash to check.
+        raise RequirementError(
+            "hashes are required (--require-hashes, or a requirement with --hash), but "
+            f"{trees[0].direct_url or trees[0].name} is a source directory, which has no hash",
+            hint="install source trees in a separate command, or build a wheel and pin it")
     missing = [d for d in resolved if d.file is not None and not d.required_hashes]
     if missing:
         lines = "\n".join(

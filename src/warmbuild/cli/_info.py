@@ -7,8 +7,10 @@ import contextlib
 import json
 import os
 import shutil
+import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -78,7 +80,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"Summary: {meta['Summary'] or ''}", f"Home-page: {meta['Home-page'] or ''}",
             f"Author: {meta['Author'] or meta['Author-email'] or ''}",
             f"License: {meta['License'] or meta['License-Expression'] or ''}",
-            f"Location: {dist.site_dir}", f"Installer: {dist.installer}",
+            f"Location: {dist.site_dir}",
+            *([f"Editable project location: {editable}"] if (editable := _editable(dist))
+              else []),
+            f"Installer: {dist.installer}",
             f"Requires: {', '.join(requires)}", f"Required-by: {', '.join(required_by)}",
         ]))
     if blocks:
@@ -86,6 +91,17 @@ def cmd_show(args: argparse.Namespace) -> int:
     for name in missing:
         logger.warning("warning: package(s) not found: %s", name)
     return 1 if missing else 0
+
+
+def _editable(dist: InstalledDist) -> str | None:
+    """The source tree of an editable install (PEP 610), as pip's `show` prints it."""
+    direct = dist.direct_url() or {}
+    info = direct.get("dir_info")
+    url = direct.get("url")
+    if isinstance(info, dict) and info.get("editable") and isinstance(url, str) \
+            and url.startswith("file:"):
+        return urllib.request.url2pathname(urlsplit(url).path)
+    return None
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
