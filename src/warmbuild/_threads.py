@@ -14,10 +14,24 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K")
+
+
+class KeyedLocks(Generic[K]):
+    """One lock per key, made on first use: work on one key (a project page, a metadata
+    file, a download) is done once while threads asking for other keys go on."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[K, threading.Lock] = {}
+
+    def __call__(self, key: K) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
 
 
 class DaemonPool:

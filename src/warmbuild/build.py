@@ -13,7 +13,6 @@ import email.parser
 import hashlib
 import json
 import os
-import re
 import shutil
 import tarfile
 import tempfile
@@ -53,7 +52,7 @@ from .installed import scan
 from .python import Target
 from .resolve import marker_applies
 from .settings import BuildSettings
-from .source import SourceTree, load_source_tree
+from .source import SourceTree, is_valid_name, load_source_tree
 
 #: Environment variables that change what a native build produces; recorded in the manifest.
 BUILD_ENV_VARS = ("CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "CMAKE_ARGS",
@@ -294,15 +293,12 @@ def _built_metadata(wheel: Path) -> str:
     return text
 
 
-_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
-
-
 def _parse(text: str) -> TreeMetadata:
     msg = email.parser.HeaderParser().parsestr(text)
     name, version = str(msg["Name"] or "").strip(), str(msg["Version"] or "").strip()
     if not name or not version:
         raise BuildError("invalid metadata: no Name or no Version")
-    if not _NAME.fullmatch(name):
+    if not is_valid_name(name):
         raise BuildError(f"invalid metadata: Name {name!r} is not a valid project name")
     try:
         Version(version)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import threading
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ._log import progress
+from ._threads import KeyedLocks
 from .cache import Cache, atomic_write
 from .dists import DistFile
 from .errors import HashMismatchError, NetworkError
@@ -37,8 +37,7 @@ class Fetcher:
         self._client = client
         self._cache = cache
         self._bucket = cache.bucket("wheels-v1")
-        self._lock = threading.Lock()
-        self._url_locks: dict[str, threading.Lock] = {}
+        self._url_locks: KeyedLocks[str] = KeyedLocks()
 
     def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Fetched:
         """A local path to ``file``, whose hashes match the index's and ``required``."""
@@ -50,9 +49,7 @@ class Fetcher:
                 _verify(file, _hash_file(path, _algorithms(file, required)), required)
             return Fetched(path, None)
         # A resolver prefetch thread may be downloading this very file: wait, then reuse it.
-        with self._lock:
-            lock = self._url_locks.setdefault(file.url, threading.Lock())
-        with lock:
+        with self._url_locks(file.url):
             return self._fetch_remote(file, required)
 
     def _fetch_remote(self, file: DistFile, required: Sequence[tuple[str, str]]) -> Fetched:

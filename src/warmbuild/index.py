@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from ._threads import KeyedLocks
 from .dists import DistFile, parse_filename
 from .errors import HashMismatchError, NetworkError
 from .http import HttpClient, redact
@@ -59,14 +59,11 @@ class Finder:
         self._find_links = tuple(client.add_credentials(u) for u in settings.find_links)
         self._found: dict[NormalizedName, tuple[DistFile, ...]] = {}
         self._flat: tuple[DistFile, ...] | None = None
-        self._lock = threading.Lock()
-        self._name_locks: dict[NormalizedName, threading.Lock] = {}
+        self._name_locks: KeyedLocks[NormalizedName] = KeyedLocks()
 
     def find(self, name: str) -> tuple[DistFile, ...]:
         key = canonicalize_name(name)
-        with self._lock:
-            lock = self._name_locks.setdefault(key, threading.Lock())
-        with lock:
+        with self._name_locks(key):
             if key not in self._found:
                 files = [f for f in self._flat_files() if f.name == key]
                 for index in self._indexes:

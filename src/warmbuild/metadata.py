@@ -7,13 +7,13 @@ A ``--hash`` is checked before a file is read, let alone built.
 from __future__ import annotations
 
 import email.parser
-import threading
 from collections.abc import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
+from ._threads import KeyedLocks
 from .build import SdistBuilder, wheel_metadata
 from .errors import ResolutionError
 from .fetch import Fetcher
@@ -35,15 +35,12 @@ class MetadataReader:
         self._hashes = hashes
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
-        self._lock = threading.Lock()
-        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
 
     def __call__(self, cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
         # The resolver's prefetch threads ask too: one read per key, the others wait for it.
         key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
-        with self._lock:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
+        with self._locks(key):
             if key not in self._cache:
                 self._cache[key] = parse_metadata(self._read(cand), str(cand))
             return self._cache[key]

@@ -25,7 +25,12 @@ _LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 _RESOLUTION_FIELDS = frozenset({"dependencies", "optional-dependencies", "requires-python",
                                 "version"})
 #: A project or extra name (PEP 508, and PEP 685 for extras).
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+
+
+def is_valid_name(name: str) -> bool:
+    """A valid project or extra name (PEP 508; PEP 685 for extras)."""
+    return _NAME.fullmatch(name) is not None
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ def _project_name(project: Mapping[str, Any] | None, pyproject: Path) -> Normali
     name = project["name"]
     if not isinstance(name, str):
         raise SourceError(f"{pyproject}: [project] name must be a string")
-    if not _NAME.match(name):
+    if not is_valid_name(name):
         raise SourceError(f"{pyproject}: [project] name {name!r} is not a valid project name",
                           hint="a name has ASCII letters, digits, '.', '-' and '_', and "
                                "starts and ends with a letter or digit (PEP 508)")
@@ -192,7 +197,7 @@ def _static(project: Mapping[str, Any] | None, pyproject: Path) -> Mapping[str, 
         raise SourceError(f"{pyproject}: [project] optional-dependencies must be a table of "
                           "extra = [requirements]")
     for extra, requirements in extras.items():
-        if not _NAME.match(extra):
+        if not is_valid_name(extra):
             raise SourceError(f"{pyproject}: [project] optional-dependencies: {extra!r} is "
                               "not a valid extra name (PEP 685)")
         _check_requirements(requirements, f"optional-dependencies.{extra}", pyproject)
