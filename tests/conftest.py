@@ -2,6 +2,18 @@
 
 Every test gets its own cache dir and no pip configuration of the machine
 (``PIP_CONFIG_FILE=/dev/null``), so results do not depend on who runs them.
+
+Two layers. The end-to-end tests drive ``python -m warmbuild`` against real venvs, real
+backends and the local index; they are the honest proof and they are slow. The fast layer
+(``pytest -m "not slow"``, the ``*_unit.py`` files and a few others) calls the pure parts
+in-process. The ``slow`` mark is given by a rule, not by hand: every test that uses one of
+:data:`SLOW_FIXTURES` (directly or through another fixture) is marked ``slow`` at
+collection. Those are the fixtures that run warmbuild or a backend in a subprocess (``wb``,
+``clean_env``, the environment such a subprocess gets), make a real venv (``venv``), or
+serve or download the pinned wheelhouse (``wheelhouse``, ``index``, ``custom_index``). The
+rule goes by fixture name, so a module's own fixture of one of these names (test_support's
+small ``index``) counts too. A test that is slow another way (it makes venvs or starts
+interpreters itself) carries an explicit ``@pytest.mark.slow``.
 """
 
 from __future__ import annotations
@@ -21,6 +33,16 @@ from support.wheelhouse import ensure_wheelhouse
 from support.wheels import make_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
+
+#: A test using any of these fixtures is marked ``slow`` (see the module docstring).
+SLOW_FIXTURES = frozenset({"wb", "clean_env", "venv", "index", "custom_index", "wheelhouse"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        # ``fixturenames`` is the whole closure: fixtures used through other fixtures too.
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
