@@ -61,10 +61,18 @@ def test_killed_sync_is_detected_and_repaired(wb: Runner, venv: Path, tmp_path: 
     proc.wait()
     manifest = json.loads(manifests[0].read_text())
     assert manifest["complete"] is False
+    (listed,) = json.loads(wb("env", "list", "--format", "json").stdout)
+    assert listed["state"] == "interrupted"
     result = wb("install", "--python", venv, "-i", index.url, src)
-    assert "synced build env: an earlier sync was interrupted" in result.stderr or \
-        "synced build env: +" in result.stderr
-    assert json.loads(manifests[0].read_text())["complete"] is True
+    # The next run must notice, say so, and repair the env in place (not start a new one).
+    (line,) = [ln for ln in result.stderr.splitlines() if "build env" in ln and "Built" in ln]
+    assert "synced build env: " in line and "an earlier sync was interrupted" in line, line
+    repaired = json.loads(manifests[0].read_text())
+    assert repaired["complete"] is True
+    *earlier, last = repaired["history"]
+    assert earlier == manifest["history"]
+    assert (last["event"], last["reason"]) == ("synced", "an earlier sync was interrupted")
+    assert envs(wb) == [manifests[0].parent]
     assert "setuptools_pure" in installed(venv)
     again = wb("install", "--python", venv, "-i", index.url, src)
     assert "reused build env" in again.stderr
