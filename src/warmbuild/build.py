@@ -165,13 +165,22 @@ class TreeBuilder:
         """Add what ``get_requires_for_build_<kind>`` asks for; once per kind per run."""
         if kind in self._prepared:
             return
+        hooks = self.hooks
+        if self.env is not None:
+            # Asked in a view without what earlier answers added, as a fresh env would be.
+            hidden = self.session.hidden_by_answers(self.declared)
+            hooks = replace(hooks, environ=self.env.requires_environ(
+                hidden, self._work / "requires-view"))
         with self._stale_hint():
-            extras = self.hooks.get_requires(kind)
+            answer = hooks.get_requires(kind)
         if self.env is None:
-            self._check_satisfied(extras, f"get_requires_for_build_{kind}")
+            self._check_satisfied(answer, f"get_requires_for_build_{kind}")
         else:
-            self.env = self.session.ensure(self.declared, record=self._record(), kind=kind,
-                                           extras=extras)
+            options = self.options
+            self.env = self.session.ensure(
+                self.declared, record=self._record(), kind=kind, answer=answer,
+                replace=options.upgrade_env or options.refresh_env,
+                replacing=self.target.prefix if kind == "editable" else None)
         self._prepared.add(kind)
 
     def metadata(self, kind: Kind) -> TreeMetadata:
