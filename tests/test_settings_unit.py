@@ -3,6 +3,7 @@ settings (config.py), from files under tmp_path and an explicit environment mapp
 
 from __future__ import annotations
 
+import configparser
 import logging
 import os
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from warmbuild._log import logger
-from warmbuild.config import DEFAULT_INDEX, load_settings, pip_config_files
+from warmbuild.config import DEFAULT_INDEX, KEYS, load_settings, pip_config_files
 from warmbuild.errors import UsageError
 from warmbuild.index import IndexSettings
 from warmbuild.settings import load_build_settings, user_config_file
@@ -226,6 +227,19 @@ def pip_home(tmp_path: Path) -> dict[str, str]:
             "XDG_CONFIG_DIRS": str(tmp_path / "no-such-dir")}
 
 
+def _system_pip_conf_sets(section: str) -> bool:
+    # pip (and so warmbuild) always reads /etc/pip.conf, whatever HOME or XDG_* say.
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read("/etc/pip.conf", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return False
+    return parser.has_section(section) and any(
+        k.replace("_", "-").removeprefix("--") in KEYS for k in parser.options(section))
+
+
+@pytest.mark.skipif(_system_pip_conf_sets("install"),
+                    reason="this machine's /etc/pip.conf sets index options in [install]")
 def test_install_section_beats_global_in_any_file(tmp_path: Path) -> None:
     environ = pip_home(tmp_path)
     user = write(tmp_path / "home" / ".pip" / "pip.conf",
@@ -247,14 +261,14 @@ def test_install_section_beats_global_in_any_file(tmp_path: Path) -> None:
 def test_later_files_win_and_empty_values_are_skipped(tmp_path: Path) -> None:
     environ = pip_home(tmp_path)
     write(tmp_path / "home" / ".pip" / "pip.conf",
-          "[global]\nindex-url = https://user.example/simple\n")
+          "[install]\nindex-url = https://user.example/simple\n")
     later = write(tmp_path / "xdg" / "pip" / "pip.conf",
-                  "[global]\n--index-url = https://xdg.example/simple\n")
-    write(tmp_path / "venv" / "pip.conf", "[global]\nindex-url =\n")
+                  "[install]\n--index-url = https://xdg.example/simple\n")
+    write(tmp_path / "venv" / "pip.conf", "[install]\nindex-url =\n")
     setting = load_settings({}, environ=environ,
                             target_prefix=tmp_path / "venv").values["index-url"]
     assert (setting.value, setting.source) == (
-        "https://xdg.example/simple", f"pip config {later} [global]")
+        "https://xdg.example/simple", f"pip config {later} [install]")
 
 
 def test_index_precedence_flag_file_env_pip_env_pip_config(tmp_path: Path) -> None:
