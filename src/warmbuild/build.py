@@ -33,6 +33,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from ._log import format_duration, logger, progress
+from .builddirs import stale_build_dirs
 from .buildenv import (
     BuildEnv,
     EnvReport,
@@ -44,7 +45,6 @@ from .buildenv import (
     target_environ,
 )
 from .cache import Cache
-from .envs import stale_build_dirs
 from .errors import BuildError, InstallError, SourceError
 from .fetch import sha256_of
 from .hooks import ConfigSettings, Hooks, Kind

@@ -1,17 +1,16 @@
-"""Build envs as things a user can see and clean up: list, show, remove, prune, doctor.
+"""Build envs as things a user can see and clean up: list, show, remove, prune.
 
 The runtime side (create, sync, lock) is :mod:`buildenv`; this module only reads manifests
-and removes whole envs, never touching a source tree.
+and removes whole envs, never touching a source tree. What a tree's build dirs recorded
+(`doctor`) is :mod:`builddirs`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
-import stat
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -213,91 +212,3 @@ def prunable(envs: Iterable[EnvInfo], older_than: float | None) -> list[EnvInfo]
                                            "damaged", "interpreter changed", "unknown")
             or (older_than is not None and now - e.last_used > older_than)]
 
-
-# --- doctor ---------------------------------------------------------------------------
-
-_TEMP_ENV = re.compile(r"(pip-build-env-[^/]+|builds-v\d+/\.tmp[^/]+|build-env-[^/]+|"
-                       r"pdm-build-env-[^/]+)")
-
-
-@dataclass(frozen=True)
-class Finding:
-    file: Path
-    what: str
-    path: str
-    verdict: str
-
-
-def doctor(tree: Path, cache: Cache | None,
-           site_dirs: Sequence[Path] = ()) -> tuple[list[EnvInfo], list[Finding]]:
-    """The tree's envs, what its in-tree build dirs recorded about build tools, and what
-    meson-python editable loaders in ``site_dirs`` that build this tree will run."""
-    live = {str(e.path) for e in all_envs(cache)} if cache is not None else set()
-    findings: list[Finding] = []
-    for site in site_dirs:
-        for loader in sorted(site.glob("_*_editable_loader.py")):
-            text = _read(loader)
-            if str(tree) not in text:
-                continue
-            for match in sorted(set(re.findall(r"['\"](/[^'\"]+/bin/ninja)['\"]", text))):
-                findings.append(Finding(loader, "rebuild command", match,
-                                        _verdict(match, live)))
-    for cache_file in sorted(tree.rglob("CMakeCache.txt")):
-        for line in _read(cache_file).splitlines():
-            for key in ("CMAKE_MAKE_PROGRAM", "CMAKE_COMMAND"):
-                if line.startswith(key + ":"):
-                    value = line.split("=", 1)[-1].strip()
-                    if value:
-                        findings.append(Finding(cache_file, key, value,
-                                                _verdict(value, live)))
-    for ninja in sorted(tree.rglob("build.ninja")):
-        text = _read(ninja)
-        tools = set(re.findall(r"(/[^\s$:\"']+/bin/(?:cmake|ninja|meson|python3?))", text))
-        # Any path into another frontend's temporary env (headers, meson, ...), shown once
-        # per env.
-        temp = {m.group(0) for m in re.finditer(r"/[^\s$:\"']*?(?:" + _TEMP_ENV.pattern
-                                                 + r")[^\s$:\"']*", text)}
-        firsts = {_TEMP_ENV.search(p).group(0): p for p in sorted(temp)}  # type: ignore[union-attr]
-        for match in sorted(tools | set(firsts.values()))[:6]:
-            findings.append(Finding(ninja, "path", match, _verdict(match, live)))
-    for info in sorted(tree.rglob(".skbuild-info.json")):
-        try:
-            data = json.loads(_read(info))
-        except ValueError:
-            continue
-        if not isinstance(data, dict):
-            continue
-        for key in ("skbuild_path", "cmake_path"):
-            if isinstance(data.get(key), str):
-                findings.append(Finding(info, key, data[key], _verdict(data[key], live)))
-    return (envs_of_tree(cache, tree) if cache is not None else []), findings
-
-
-def _read(path: Path) -> str:
-    """A build dir's file as text; "" for anything that is not a readable regular file
-    (a directory or a FIFO by that name must not crash or block the scan)."""
-    try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return ""
-        return path.read_text(errors="replace")
-    except OSError:
-        return ""
-
-
-def stale_build_dirs(tree: Path) -> list[Finding]:
-    """Build dirs in ``tree`` that point into a deleted temporary env of another frontend."""
-    _envs, findings = doctor(tree, None)
-    return [f for f in findings if f.verdict.startswith("gone")]
-
-
-def _verdict(path: str, live: set[str]) -> str:
-    owner = next((env for env in live if path.startswith(env + "/")), None)
-    if owner is not None:
-        return "ok: in a warmbuild build env" if Path(path).exists() else \
-            "missing, although its warmbuild env exists: run with --refresh-build-env"
-    if _TEMP_ENV.search(path):
-        return ("gone: a deleted temporary build env of another frontend (pip, uv, build); "
-                "reinstall with warmbuild, or delete the build dir"
-                if not Path(path).exists() else "exists now, but lives in a temporary env "
-                "that another frontend will delete")
-    return "ok: outside any build env" if Path(path).exists() else "missing"

@@ -34,9 +34,11 @@ from .fetch import Fetcher
 from .hooks import Kind
 from .http import HttpClient
 from .index import Finder, make_dist_file, split_hash
-from .install import Plan, apply, locked, make_plan, uninstall_plan
+from .install import apply
 from .installed import scan
+from .journal import locked
 from .metadata import MetadataReader
+from .plan import Plan, make_plan, uninstall_plan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import Dep, Policy, Provider, dep_from_requirement, marker_applies, resolve

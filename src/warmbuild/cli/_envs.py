@@ -10,12 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..builddirs import doctor
 from ..cache import open_cache
 from ..envs import (
     EnvInfo,
     Removal,
     all_envs,
-    doctor,
     envs_of_tree,
     inspect,
     parse_age,
@@ -173,7 +173,8 @@ def _doctor(args: argparse.Namespace) -> int:
     except WarmbuildError:
         if args.python:
             raise
-    envs, findings = doctor(tree, cache, site_dirs)
+    findings = doctor(tree, {str(e.path) for e in all_envs(cache)}, site_dirs)
+    envs = envs_of_tree(cache, tree)
     if not tree.is_dir() and not envs:  # a tree that moved away still has envs to explain
         problem = "not a directory" if tree.exists() else "no such directory"
         raise SourceError(f"{args.path}: {problem}",

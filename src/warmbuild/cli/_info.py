@@ -6,17 +6,15 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import urllib.request
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
 from .._log import logger
-from ..cache import BUCKETS, default_cache_root, is_bucket_name, open_cache
-from ..envs import all_envs, remove
+from ..cache import default_cache_root
+from ..cacheclean import clean
 from ..errors import WarmbuildError
 from ..installed import InstalledDist, scan
 from ..pipeline import InstallRequest, effective_settings
@@ -112,31 +110,10 @@ def cmd_cache(args: argparse.Namespace) -> int:
     if not root.is_dir():
         logger.info("No cache at %s", root)
         return 0
-    removed = 0
-    foreign = []
-    for entry in sorted(root.iterdir()):
-        if not is_bucket_name(entry.name):
-            # Only warmbuild's own buckets go: a mistyped --cache-dir must not empty a
-            # directory of the user's.
-            foreign.append(entry.name)
-            continue
-        keep = args.action == "prune" and entry.name in BUCKETS
-        if keep:
-            removed += _prune_bucket(entry)
-            continue
-        if entry.name == "envs-v1" and not args.force:
-            # Build envs that editable installs still use survive a clean, as with prune.
-            kept = [r for r in remove(all_envs(open_cache(root)), force=False)
-                    if not r.removed]
-            for r in kept:
-                logger.warning("Kept %s: %s", r.env.path, r.why)
-            if kept:
-                continue
-        removed += sum(1 for _ in entry.rglob("*")) if entry.is_dir() else 1
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    cleaned = clean(root, prune=args.action == "prune", force=args.force)
+    for kept in cleaned.kept:
+        logger.warning("Kept %s: %s", kept.env.path, kept.why)
+    removed, foreign = cleaned.removed, cleaned.foreign
     verb = "Removed" if args.action == "clean" else "Pruned"
     logger.info("%s %d file%s from %s", verb, removed, "" if removed == 1 else "s", root)
     if foreign:
@@ -144,16 +121,6 @@ def cmd_cache(args: argparse.Namespace) -> int:
                        len(foreign), "y" if len(foreign) == 1 else "ies", root,
                        ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else ""))
     return 0
-
-
-def _prune_bucket(bucket: Path) -> int:
-    # Interrupted downloads and writes leave temporary files behind; nothing else is stale.
-    removed = 0
-    for path in bucket.rglob("*"):
-        if path.is_file() and (path.name.startswith(".download-") or path.name.endswith(".tmp")):
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
 
 
 def cmd_config(args: argparse.Namespace) -> int:
