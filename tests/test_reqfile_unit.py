@@ -148,8 +148,9 @@ def test_options_comments_continuations_and_variables(
     assert reqs.extra_index_urls == ("https://extra.example/simple",)
     # A relative find-links directory is taken relative to the file that names it.
     assert reqs.find_links == (str(links), "https://links.example/")
-    assert (reqs.pre, reqs.only_binary, reqs.no_index, reqs.require_hashes) == (
-        True, True, False, False)
+    assert (reqs.pre, reqs.no_index, reqs.require_hashes) == (True, False, False)
+    assert (reqs.formats, reqs.prefer_binary) == ((("--only-binary", ":all:"),), True)
+    assert reqs.trusted_hosts == ("mirror.example",)
     assert [(r.name, str(r.requirement.specifier), r.source) for r in reqs.requirements] == [
         ("alpha", "==1.0", f"{path}:10"), ("beta", ">=2", f"{path}:12")]
     assert reqs.requirements[1].requirement.marker == Marker("python_version < '4'")
@@ -157,9 +158,11 @@ def test_options_comments_continuations_and_variables(
 
 
 def test_no_index_require_hashes_and_per_package_only_binary(tmp_path: Path) -> None:
-    path = write(tmp_path / "r.txt", "--no-index\n--require-hashes\n--only-binary=numpy\n")
+    path = write(tmp_path / "r.txt", "--no-index\n--require-hashes\n--only-binary=numpy\n"
+                                     "--no-binary scipy,:none:\n")
     reqs = read_requirements_file(path)
-    assert (reqs.no_index, reqs.require_hashes, reqs.only_binary) == (True, True, False)
+    assert (reqs.no_index, reqs.require_hashes) == (True, True)
+    assert reqs.formats == (("--only-binary", "numpy"), ("--no-binary", "scipy,:none:"))
     assert reqs.requirements == ()
 
 

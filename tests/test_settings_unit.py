@@ -213,11 +213,18 @@ def test_pip_config_files_in_pips_order(tmp_path: Path) -> None:
     assert pip_config_files({**environ, "PIP_CONFIG_FILE": os.devnull}, prefix) == []
 
 
-def test_defaults_without_any_configuration() -> None:
-    settings = load_settings({}, environ={"PIP_CONFIG_FILE": os.devnull})
+def test_defaults_without_any_configuration(tmp_path: Path) -> None:
+    settings = load_settings({}, environ={"PIP_CONFIG_FILE": os.devnull,
+                                          "WARMBUILD_CONFIG_FILE": str(tmp_path / "none")},
+                             cwd=tmp_path)
     assert {k: (s.value, s.source) for k, s in settings.values.items()} == {
         "index-url": (DEFAULT_INDEX, "default"), "extra-index-url": ((), "default"),
-        "find-links": ((), "default"), "no-index": (False, "default")}
+        "find-links": ((), "default"), "no-index": (False, "default"),
+        "index-strategy": ("first-index", "default"), "trusted-host": ((), "default"),
+        "cert": (None, "default"), "client-cert": (None, "default"),
+        "keyring-provider": ("disabled", "default"), "exclude-newer": (None, "default"),
+        "constraint": ((), "default"), "no-cache-dir": (False, "default"),
+        "only-binary": ((), "default"), "no-binary": ((), "default")}
     assert settings.index_settings() == IndexSettings()
 
 
@@ -252,10 +259,11 @@ def test_install_section_beats_global_in_any_file(tmp_path: Path) -> None:
     index_url = settings.values["index-url"]
     assert (index_url.value, index_url.source) == (
         "https://install.example/simple", f"pip config {user} [install]")
+    # Extra indexes from pip's files get pip's merge unless a strategy is set.
     assert settings.index_settings() == IndexSettings(
         index_url="https://install.example/simple",
         extra_index_urls=("https://e1.example/simple", "https://e2.example/simple"),
-        no_index=True)
+        no_index=True, strategy="unsafe-best-match")
 
 
 def test_later_files_win_and_empty_values_are_skipped(tmp_path: Path) -> None:
