@@ -12,12 +12,14 @@ import hashlib
 import html
 import json
 import os
+import ssl
 import tarfile
 import threading
 import time
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -236,6 +238,13 @@ class _Server(ThreadingHTTPServer):
         self.state = state
         super().__init__(("127.0.0.1", 0), _Handler)
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # TLS is set up here, in the connection's own thread: a client that rejects the
+        # certificate must not stall the accepting loop.
+        if self.state.tls is not None:
+            request = self.state.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that drop a connection mid-response (retry and timeout tests do) are
         # expected here; a traceback on stderr would only be noise.
@@ -264,6 +273,8 @@ class _State:
     in_flight: int = 0
     #: The most requests that were being answered at one time.
     max_in_flight: int = 0
+    #: Serve HTTPS with this server context (its certificate, and client certificates).
+    tls: ssl.SSLContext | None = None
 
     def files(self) -> dict[str, _DistFile]:
         """filename -> file; the first directory wins for duplicate names."""
@@ -562,6 +573,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "hashes": {"sha256": f.sha256},
                 "requires-python": f.requires_python,
                 "size": f.size,
+                # PEP 700 (api-version 1.1): the file's mtime stands in for its upload time.
+                "upload-time": datetime.fromtimestamp(f.mtime, UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%fZ"),
                 # PEP 691 wants a non-empty string for a reason; an empty reason is just
                 # "yanked".
                 "yanked": False if reason is None else (reason or True),
@@ -684,8 +698,10 @@ def serve_index(
     auth: tuple[str, str] | None = None,
     max_age: int = 600,
     latency: float = 0.0,
+    tls: ssl.SSLContext | None = None,
 ) -> IndexServer:
-    """Start an index over ``dirs`` (files are rescanned on every request)."""
+    """Start an index over ``dirs`` (files are rescanned on every request); ``tls``: serve
+    HTTPS at ``https://127.0.0.1:PORT`` with that server context."""
     requests: list[tuple[str, str]] = []
     state = _State(
         dirs=[Path(d) for d in dirs],
@@ -697,12 +713,13 @@ def serve_index(
         max_age=max_age,
         requests=requests,
         latency=latency,
+        tls=tls,
     )
     # Hash and read every file once now, not in the first (possibly concurrent) requests.
     state.files()
     server = _Server(state)
     host, port = server.server_address[:2]
-    base = f"http://{host!s}:{port}"
+    base = f"{'https' if tls else 'http'}://{host!s}:{port}"
     state.files_url = f"{base}/files"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
