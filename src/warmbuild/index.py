@@ -74,6 +74,9 @@ class Finder:
         self._name_locks: KeyedLocks[NormalizedName] = KeyedLocks()
         #: Per project: how many index files --exclude-newer left out.
         self._excluded: dict[NormalizedName, int] = {}
+        #: Per project: the error its pages gave, so a resolver thread that asks again after
+        #: a prefetch thread failed does not wait through the same retries once more.
+        self._failed: dict[NormalizedName, NetworkError] = {}
 
     @property
     def index_order(self) -> tuple[str, ...]:
@@ -83,9 +86,15 @@ class Finder:
     def find(self, name: str) -> tuple[DistFile, ...]:
         key = canonicalize_name(name)
         with self._name_locks(key):
+            if key in self._failed:
+                raise self._failed[key]
             if key not in self._found:
                 files = [f for f in self._flat_files() if f.name == key]
-                self._found[key] = (*files, *self._index_files(key))
+                try:
+                    self._found[key] = (*files, *self._index_files(key))
+                except NetworkError as exc:
+                    self._failed[key] = exc
+                    raise
             return self._found[key]
 
     def _index_files(self, key: NormalizedName) -> list[DistFile]:

@@ -86,11 +86,17 @@ class NetworkSettings:
         """The one-paragraph error for a failed TLS handshake, naming the setting to use."""
         host = urlsplit(url).hostname or url
         text = str(reason)
-        if "certificate required" in text or "CERTIFICATE_REQUIRED" in text:
+        if not any(s in text for s in ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed",
+                                       "Hostname mismatch", "doesn't match")):
+            # Not our verdict on the server: most often the server wants a client
+            # certificate (TLS 1.3 says so only after the handshake, or by hanging up).
             return NetworkError(
-                f"{host} asks for a client certificate and refused the connection",
-                cause=text, hint="pass it with --client-cert FILE (or PIP_CLIENT_CERT, pip's "
-                "`client-cert`): one PEM file with the certificate and its key")
+                f"the TLS handshake with {host} failed", cause=text,
+                hint="if the server asks for a client certificate, pass it with --client-cert "
+                     "FILE (or PIP_CLIENT_CERT, pip's `client-cert`): one PEM file with the "
+                     "certificate and its key" if self.client_cert is None else
+                     f"check that the server accepts the client certificate {self.client_cert} "
+                     f"(from {self.client_cert_source})")
         trusted = (f"{self.cert} (from {self.cert_source})" if self.cert
                    else "the system trust store")
         return NetworkError(

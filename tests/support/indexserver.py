@@ -241,6 +241,8 @@ class _Server(ThreadingHTTPServer):
     def finish_request(self, request: Any, client_address: Any) -> None:
         # TLS is set up here, in the connection's own thread: a client that rejects the
         # certificate must not stall the accepting loop.
+        with self.state.lock:
+            self.state.connections += 1
         if self.state.tls is not None:
             request = self.state.tls.wrap_socket(request, server_side=True)
         super().finish_request(request, client_address)
@@ -275,6 +277,8 @@ class _State:
     max_in_flight: int = 0
     #: Serve HTTPS with this server context (its certificate, and client certificates).
     tls: ssl.SSLContext | None = None
+    #: Connections accepted (a TLS handshake that fails still counts).
+    connections: int = 0
 
     def files(self) -> dict[str, _DistFile]:
         """filename -> file; the first directory wins for duplicate names."""
@@ -681,6 +685,12 @@ class IndexServer:
         """Requests being answered right now."""
         with self._state.lock:
             return self._state.in_flight
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far, including those whose TLS handshake failed."""
+        with self._state.lock:
+            return self._state.connections
 
     def statuses(self) -> list[tuple[str, int]]:
         """(path, status) of the responses sent so far, e.g. to see a 304 revalidation."""
