@@ -66,8 +66,8 @@ def test_per_package_only_binary_no_binary_and_prefer_binary(
     assert _plan(wb, venv, "-i", mixed.url, "-r", reqs) == {"demo": "1.0 whl install"}
     failed = wb("install", "--python", venv, "--dry-run", "-i", mixed.url, "demo==2.0",
                 "--only-binary", "demo", expect=1)
-    assert "`demo` 2.0 has no wheel, only a source distribution, and --only-binary forbids " \
-           "building it" in failed.stderr
+    assert "`demo` 2.0 has no wheel, only a source distribution, and --only-binary demo " \
+           "forbids building it" in failed.stderr
 
 
 def test_no_cache_dir_from_pip_and_the_flag(wb: Runner, venv: Path, tmp_path: Path,

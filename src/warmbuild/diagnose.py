@@ -122,14 +122,19 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
     sdists = [f for f in files if f.kind == "sdist" and allows(f.name, "sdist")]
     supported = set(policy.tags)
     if not wheels and not sdists:
+        # Name the value that decided: the project's own, else :all:.
+        formats = policy.formats
         if any(f.kind == "wheel" for f in files):
+            which = name if name in formats.no_binary else ":all:"
             return ResolutionError(
-                f"`{name}` {version} has no source distribution, and --no-binary forbids "
-                "its wheels", hint=f"drop `{name}` from --no-binary, or pin another version")
+                f"`{name}` {version} has no source distribution, and --no-binary {which} "
+                "forbids its wheels", hint=f"drop `{which}` from --no-binary, or pin another "
+                                           "version")
+        which = name if name in formats.only_binary else ":all:"
         return ResolutionError(
             f"`{name}` {version} has no wheel, only a source distribution, and "
-            "--only-binary forbids building it",
-            hint=f"drop `{name}` from --only-binary, or pin a version that ships a wheel")
+            f"--only-binary {which} forbids building it",
+            hint=f"drop `{which}` from --only-binary, or pin a version that ships a wheel")
     compatible = [f for f in wheels if f.tags & supported] + sdists
     if not compatible:
         offered = sorted({str(t) for f in wheels for t in f.tags})
