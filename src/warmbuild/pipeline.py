@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urldefrag
 
+import resolvelib
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -24,9 +26,9 @@ from .cache import Cache
 from .config import Settings, load_settings
 from .context import RunContext, constraints_of, plural
 from .coremeta import CoreMetadata
-from .depreader import DependencyReader
+from .depreader import DependencyReader, parse_dependencies
 from .dists import DistFile, ResolvedDist
-from .errors import RequirementError, TargetError
+from .errors import RequirementError, TargetError, WarmbuildError
 from .hooks import Kind
 from .http import HttpClient
 from .install import apply
@@ -35,7 +37,16 @@ from .journal import locked
 from .plan import Plan, make_plan, uninstall_plan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
-from .resolve import Dep, Policy, Resolution, dep_from_requirement, marker_applies
+from .resolve import (
+    Candidate,
+    Dep,
+    Policy,
+    Provider,
+    Resolution,
+    dep_from_requirement,
+    marker_applies,
+)
+from .resolve import resolve as run_resolver
 from .source import load_source_tree
 
 
@@ -118,17 +129,21 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
 def install(request: InstallRequest, target: Target, cache: Cache) -> InstallResult:
     check_writable(target, break_system_packages=request.break_system_packages)
     reqs = gather(request)
-    settings = effective_settings(request, reqs, target)
-    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
-                     revalidate=request.upgrade or bool(request.upgrade_packages))
     with contextlib.ExitStack() as stack:
-        stack.callback(ctx.close)
         # Read what is installed only once no other warmbuild is changing it.
         stack.enter_context(locked(target.prefix))
+        installed = scan(target)
+        done = _already_satisfied(request, reqs, target, installed)
+        if done is not None:
+            return done
+        settings = effective_settings(request, reqs, target)
+        ctx = RunContext(cache, settings.index_settings(), request.build,
+                         offline=request.offline,
+                         revalidate=request.upgrade or bool(request.upgrade_packages))
+        stack.callback(ctx.close)
         trees: dict[str, _Tree] = {}
         wanted = [_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
                   for r in reqs.requirements if _applies(r, target)]
-        installed = scan(target)
         resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed)
         plan = make_plan(resolved, installed, reinstall=request.reinstall)
         if request.dry_run or not plan.actions:
@@ -141,19 +156,56 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         return InstallResult(plan, resolved, False)
 
 
-def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
-             trees: Mapping[str, _Tree], target: Target, ctx: RunContext,
-             installed: Mapping[NormalizedName, InstalledDist]) -> tuple[ResolvedDist, ...]:
+def _policy(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
+            target: Target) -> Policy:
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
     upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
-    policy = Policy(
+    return Policy(
         tags=target.tags, python_version=target.version, markers=target.markers,
         pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
         reinstall=request.reinstall, no_deps=request.no_deps,
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
         only_binary=request.only_binary or reqs.only_binary,
     )
+
+
+def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Target,
+                       installed: Mapping[NormalizedName, InstalledDist]
+                       ) -> InstallResult | None:
+    """The result when what is installed satisfies every requirement and all they depend
+    on, decided from the installed metadata alone: no index, no network (pip and uv answer
+    "already satisfied" the same way). ``None`` when the index must be asked."""
+    if request.upgrade or request.upgrade_packages or request.reinstall or any(
+            r.tree or r.requirement.url for r in reqs.requirements):
+        return None
+    wanted = [r for r in reqs.requirements if _applies(r, target)]
+
+    def installed_only(cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+        assert cand.installed is not None, "nothing else is offered"
+        return parse_dependencies(cand.installed.metadata_text(), str(cand))
+
+    provider = Provider(_policy(request, reqs, wanted, target), lambda _: [], installed_only,
+                        installed, constraints_of(reqs.constraints, target))
+    try:
+        resolution = run_resolver(provider, [dep_from_requirement(r.requirement,
+                                                                  origin=r.source)
+                                             for r in wanted])
+    except (resolvelib.ResolutionError, resolvelib.InconsistentCandidate, WarmbuildError):
+        return None  # something is missing or conflicts: the index decides
+    resolved = _resolved(resolution, frozenset(r.name for r in wanted), {}, {})
+    plan = make_plan(resolved, installed)
+    if plan.actions:
+        return None
+    return InstallResult(plan, resolved, request.dry_run)
+
+
+def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
+             trees: Mapping[str, _Tree], target: Target, ctx: RunContext,
+             installed: Mapping[NormalizedName, InstalledDist]) -> tuple[ResolvedDist, ...]:
+    hashes = {r.name: r.hashes for r in wanted if r.hashes}
+    names = frozenset(r.name for r in wanted)
+    policy = _policy(request, reqs, wanted, target)
     reader = DependencyReader(ctx.finder, ctx.fetcher,
                               {u: t.metadata.text for u, t in trees.items()},
                               ctx.sdists(target), hashes)
