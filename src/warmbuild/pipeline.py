@@ -29,9 +29,10 @@ from .coremeta import CoreMetadata
 from .depreader import DependencyReader, parse_dependencies
 from .dists import DistFile, ResolvedDist
 from .errors import RequirementError, TargetError, WarmbuildError
+from .fingerprint import skip_reason
 from .hooks import Kind
 from .http import HttpClient
-from .install import apply
+from .install import FINGERPRINT_FILE, apply
 from .installed import InstalledDist, scan
 from .journal import locked
 from .plan import Plan, make_plan, uninstall_plan
@@ -133,14 +134,15 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         # Read what is installed only once no other warmbuild is changing it.
         stack.enter_context(locked(target.prefix))
         installed = scan(target)
-        done = _already_satisfied(request, reqs, target, installed)
-        if done is not None:
-            return done
         settings = effective_settings(request, reqs, target)
         ctx = RunContext(cache, settings.index_settings(), request.build,
                          offline=request.offline,
                          revalidate=request.upgrade or bool(request.upgrade_packages))
         stack.callback(ctx.close)
+        reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
+        done = _already_satisfied(request, reqs, target, installed)
+        if done is not None:
+            return done
         trees: dict[str, _Tree] = {}
         wanted = [_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
                   for r in reqs.requirements if _applies(r, target)]
@@ -168,6 +170,33 @@ def _policy(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[User
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
         only_binary=request.only_binary or reqs.only_binary,
     )
+
+
+def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, target: Target,
+                              ctx: RunContext,
+                              installed: Mapping[NormalizedName, InstalledDist]
+                              ) -> RequirementSet:
+    """``-e`` trees whose editable install is unchanged (same fingerprint), pinned to what is
+    installed, so that no hook runs: uv rebuilds every time."""
+    if request.upgrade or request.reinstall or request.build.refresh_env \
+            or request.build.upgrade_env:
+        return reqs
+    editables = {str((d.direct_url() or {}).get("url")): d for d in installed.values()
+                 if d.editable and d.read_text(FINGERPRINT_FILE)}
+    kept = []
+    for req in reqs.requirements:
+        dist = editables.get(req.tree.as_uri()) if req.tree and req.editable else None
+        if dist is not None and req.tree is not None:
+            builder = TreeBuilder(load_source_tree(req.tree), target, ctx)
+            if builder.fingerprint() == (dist.read_text(FINGERPRINT_FILE) or "").strip():
+                logger.info("Kept the editable install of %s %s: its tree is unchanged "
+                            "(%s)", dist.display_name, dist.version,
+                            skip_reason(builder.tree, builder.options.config_settings))
+                pin = Requirement(f"{dist.name}=={dist.version}")
+                pin.extras = req.requirement.extras
+                req = replace(req, requirement=pin, tree=None, editable=False)
+        kept.append(req)
+    return replace(reqs, requirements=tuple(kept))
 
 
 def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Target,
@@ -245,11 +274,25 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, _Tree],
 
     wheels = ctx.prepare([a.new for a in plan.actions if a.new is not None],
                          ctx.sdists(target), build_tree)
+    plan = _with_fingerprints(plan, trees)
     progress.info("Installing %d package%s", len(plan.actions), plural(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
     logger.info("Installed %d package%s in %s", len(plan.actions), plural(plan.actions),
                 format_duration(elapsed[0]))
+
+
+def _with_fingerprints(plan: Plan, trees: Mapping[str, _Tree]) -> Plan:
+    """Editable installs record their fingerprint, taken after their build (the build env as
+    it now is), for the next ``install -e`` to compare."""
+    actions = []
+    for action in plan.actions:
+        new = action.new
+        tree = trees.get(new.direct_url or "") if new is not None else None
+        if new is not None and new.editable and tree is not None:
+            action = replace(action, new=replace(new, fingerprint=tree.builder.fingerprint()))
+        actions.append(action)
+    return replace(plan, actions=tuple(actions))
 
 
 def _editable_env(tree: _Tree | None) -> str | None:
