@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from ._log import progress
@@ -77,7 +78,7 @@ class Fetcher:
         try:
             with os.fdopen(fd, "wb") as out:
                 hashing = _HashingWriter(out, algorithms)
-                self._client.download(file.url, hashing)  # type: ignore[arg-type]
+                self._client.download(file.url, hashing)
             digests = hashing.hexdigests()
             _verify(file, digests, required)
             sha = digests["sha256"]
@@ -93,14 +94,22 @@ class Fetcher:
 
 
 class _HashingWriter:
-    def __init__(self, out: object, algorithms: set[str]) -> None:
+    """A download's :class:`~warmbuild.http.Sink`: the file, hashed as it is written."""
+
+    def __init__(self, out: BinaryIO, algorithms: set[str]) -> None:
         self._out = out
+        self._algorithms = algorithms
         self._hashers = {a: hashlib.new(a) for a in algorithms}
 
     def write(self, data: bytes) -> int:
         for hasher in self._hashers.values():
             hasher.update(data)
-        return self._out.write(data)  # type: ignore[attr-defined, no-any-return]
+        return self._out.write(data)
+
+    def restart(self) -> None:
+        self._out.seek(0)
+        self._out.truncate()
+        self._hashers = {a: hashlib.new(a) for a in self._algorithms}
 
     def hexdigests(self) -> dict[str, str]:
         return {a: h.hexdigest() for a, h in self._hashers.items()}
