@@ -33,6 +33,7 @@ from ._common import (
     index_args,
     index_flags,
     path_arg,
+    release,
     target_args,
     target_from,
 )
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # A build still running in a worker thread must not outlive us.
         stop_backends()
+        release()
 
 
 def _run(args: argparse.Namespace) -> int:
