@@ -2,8 +2,12 @@
 
 Layout of ``wheels-v1``: ``<sha[:2]>/<sha>/<filename>`` holds the file; ``urls/<key>`` maps a
 URL whose index published no hash to the sha256 it had, so a warm run never re-downloads.
-An unpacked-wheel bucket for installing by hard links (uv's approach) can sit beside this,
-keyed by the same sha256.
+The unpacked wheels in ``archive-v1`` (:mod:`unpack`) are keyed by the same sha256.
+
+A cached file is checked against the hash it is stored under whenever it is read: sdists
+every time, wheels when their unpacked copy is missing or damaged (otherwise that copy,
+checked on its own, is what gets installed). A file that fails is discarded and
+downloaded again; offline, the error names it.
 """
 
 from __future__ import annotations
@@ -18,12 +22,13 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from ._log import progress
+from ._log import logger, progress
 from ._threads import KeyedLocks
 from .cache import Cache, atomic_write
 from .dists import DistFile
-from .errors import HashMismatchError, NetworkError
+from .errors import CacheError, HashMismatchError, NetworkError
 from .http import HttpClient, redact
+from .unpack import is_unpacked
 
 
 @dataclass(frozen=True)
@@ -58,11 +63,39 @@ class Fetcher:
         if sha is not None:
             cached = self._bucket / sha[:2] / sha / file.filename
             if cached.is_file():
-                digests = ({"sha256": sha} if all(a == "sha256" for a, _ in required)
-                           else _hash_file(cached, _algorithms(file, required)))
-                _verify(file, digests, required)
-                return Fetched(cached, sha)
+                found = self._cached(file, cached, sha, required)
+                if found is not None:
+                    return found
         return self._download(file, required)
+
+    def _cached(self, file: DistFile, cached: Path, sha: str,
+                required: Sequence[tuple[str, str]]) -> Fetched | None:
+        """The cached file, checked against the hash it is stored under; ``None`` when it is
+        damaged and was discarded."""
+        if file.kind == "wheel" and all(a == "sha256" for a, _ in required) \
+                and is_unpacked(self._cache, sha):
+            # What gets installed is the unpacked copy, itself checked against its sealed
+            # index; the file is read (so hashed) only when that copy must be made again.
+            digests = {"sha256": sha}
+        else:
+            digests = _hash_file(cached, _algorithms(file, required))
+            if digests["sha256"] != sha:
+                self._discard(file, cached, f"its sha256 is {digests['sha256']}, but it was "
+                                            f"stored as {sha}")
+                return None
+        _verify(file, digests, required)
+        return Fetched(cached, sha)
+
+    def _discard(self, file: DistFile, cached: Path, problem: str) -> None:
+        if self._client.offline:
+            raise CacheError(
+                f"the cached {file.filename} is damaged, and --offline forbids downloading "
+                "it again", cause=f"{cached}: {problem}",
+                hint="run without --offline to replace it, or clear the cache with "
+                     "`warmbuild cache clean`")
+        logger.warning("warning: the cached %s was damaged (%s: %s); downloading it again",
+                       file.filename, cached, problem)
+        cached.unlink(missing_ok=True)
 
     def _known_sha(self, url: str) -> str | None:
         try:

@@ -59,8 +59,10 @@ def load(meta_path: Path) -> Cached | Damaged | None:
         return Damaged(body_path, f"unreadable ({exc.strerror})")
     expected = meta.get("sha256")
     if expected is not None and hashlib.sha256(body).hexdigest() != expected:
-        return Damaged(body_path, f"{len(body)} bytes that do not have the sha256 recorded "
-                                  f"when it was stored ({meta.get('size')} bytes)")
+        size = meta.get("size")
+        return Damaged(body_path, f"{len(body)} bytes, but {size} were stored"
+                       if size != len(body) else "not the bytes that were stored (the "
+                       "sha256 recorded with them differs)")
     return Cached(meta, body)
 
 

@@ -1,0 +1,62 @@
+"""Cache entries that carry their own checksum, checked in-process: sealed documents, file
+stamps, and cached HTTP answers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from warmbuild import httpcache, sealed
+
+
+def test_a_sealed_document_reads_back_whole_and_not_when_damaged() -> None:
+    raw = sealed.dump({"files": {"a/b.py": ["sha256=x", 3, False]}})
+    assert sealed.load(raw) == {"files": {"a/b.py": ["sha256=x", 3, False]}}
+    assert sealed.load(raw[:-1]) is None, "truncated"
+    assert sealed.load(b"\0" * len(raw)) is None, "zeroed"
+    assert sealed.load(raw.replace(b"x", b"y")) is None, "edited"
+    assert sealed.load(b'{"files": {}}') is None, "unsealed (an older layout)"
+
+
+def test_stamps_show_a_deleted_truncated_or_rewritten_file(tmp_path: Path) -> None:
+    for name in ("a.py", "b.py", "c.py"):
+        (tmp_path / name).write_text("print('hello')\n")
+    recorded = json.loads(json.dumps(sealed.stamps(tmp_path, ["a.py", "b.py", "c.py"])))
+    assert sealed.changed(tmp_path, recorded) is None
+    (tmp_path / "c.py").write_text("print('HELLO')\n")  # same size, in place
+    st = (tmp_path / "c.py").stat()
+    os.utime(tmp_path / "c.py", ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert sealed.changed(tmp_path, recorded) == "c.py was modified after it was unpacked"
+    (tmp_path / "b.py").write_bytes(b"")
+    assert sealed.changed(tmp_path, recorded) == "b.py has 0 bytes, not 15"
+    (tmp_path / "a.py").unlink()
+    assert sealed.changed(tmp_path, recorded) == "a.py is missing"
+
+
+def test_a_cached_answer_is_checked_against_its_hash(tmp_path: Path) -> None:
+    meta_path = httpcache.entry_path(tmp_path, "ab" * 32)
+    assert httpcache.load(meta_path) is None
+    httpcache.store(meta_path, {"url": "u", "status": 200, "stored": 1.0}, b"<html>page</html>")
+    loaded = httpcache.load(meta_path)
+    assert isinstance(loaded, httpcache.Cached) and loaded.body == b"<html>page</html>"
+    body = meta_path.with_suffix(".body")
+    body.write_bytes(b"<html>pa")
+    damaged = httpcache.load(meta_path)
+    assert isinstance(damaged, httpcache.Damaged) and damaged.path == body
+    assert damaged.problem == "8 bytes, but 17 were stored"
+    body.write_bytes(b"<html>PAGE</html>")
+    damaged = httpcache.load(meta_path)
+    assert isinstance(damaged, httpcache.Damaged) and "sha256" in damaged.problem
+    meta_path.write_bytes(meta_path.read_bytes()[:10])
+    damaged = httpcache.load(meta_path)
+    assert isinstance(damaged, httpcache.Damaged) and damaged.path == meta_path
+
+
+def test_an_answer_cached_before_hashes_were_recorded_is_still_read(tmp_path: Path) -> None:
+    meta_path = httpcache.entry_path(tmp_path, "cd" * 32)
+    meta_path.parent.mkdir(parents=True)
+    meta_path.write_text(json.dumps({"url": "u", "status": 200, "stored": 1.0}))
+    meta_path.with_suffix(".body").write_bytes(b"old")
+    loaded = httpcache.load(meta_path)
+    assert isinstance(loaded, httpcache.Cached) and loaded.body == b"old"
