@@ -6,7 +6,10 @@ clear it. Messages about the target name the target, not the cache."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -153,3 +156,72 @@ def test_a_zeroed_cache_heals_online_and_is_named_offline(wb: Runner, tmp_path: 
     assert _demo(offline_again) == "1.0", "the healed cache serves an offline install"
 
 
+# --------------------------------------------------------------------------- the right place
+
+Mount = Callable[..., None]
+
+
+@pytest.fixture
+def mount(tmp_path: Path) -> Iterator[Mount]:
+    """``mount(path, "ro")``: bind ``path`` read-only; ``mount(path, "tmpfs", size)``: a small
+    file system there. Root only (root ignores permission bits), else the test is skipped."""
+    mounted: list[Path] = []
+
+    def make(path: Path, kind: str, size: str = "") -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        steps = ([["mount", "--bind", str(path), str(path)],
+                  ["mount", "-o", "remount,ro,bind", str(path)]] if kind == "ro"
+                 else [["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]])
+        for step in steps:
+            if os.geteuid() != 0 or subprocess.run(step, capture_output=True).returncode:
+                pytest.skip("needs root and mounts")
+            if step is steps[0]:
+                mounted.append(path)
+
+    yield make
+    for path in reversed(mounted):
+        subprocess.run(["umount", str(path)], check=False)
+
+
+def test_a_read_only_environment_is_named_without_a_cache_hint(
+        wb: Runner, tmp_path: Path, cached: _Cache, mount: Mount) -> None:
+    venv = create_venv(tmp_path / "ro-venv")
+    mount(venv, "ro")
+    error = _error(_install(wb, cached, venv, expect=1))
+    assert error[0] == f"error: cannot write to the environment at {venv}: Read-only file " \
+        "system"
+    assert "--python" in error[-1]
+    assert "--cache-dir" not in "\n".join(error) and str(cached.root) not in "\n".join(error)
+
+
+def test_a_full_disk_in_the_environment_names_the_environment_not_the_cache(
+        wb: Runner, tmp_path: Path, custom_index: IndexFactory, mount: Mount) -> None:
+    server = custom_index([("big", "1.0", {"files": {"big/blob.bin": os.urandom(600_000)}})])
+    cache = Path(wb.env["WARMBUILD_CACHE_DIR"])
+    disk = tmp_path / "disk"
+    mount(disk, "tmpfs", "1m")
+    venv = create_venv(disk / "venv")
+    (disk / "filler").write_bytes(os.urandom(600_000))
+    result = wb("install", "--python", venv, "-i", server.url, "big", expect=1)
+    error = _error(result.stderr)
+    assert error[0] == f"error: installing into {venv} failed at big 1.0; the environment " \
+        "was left as it was"
+    assert "No space left on device" in error[1] and str(venv) in error[1]
+    assert "free space on the device that holds the environment" in error[-1]
+    assert str(cache) not in result.stderr and "--cache-dir" not in result.stderr
+    assert installed(venv) == {}
+
+
+def test_a_full_disk_under_the_cache_names_the_cache(
+        wb: Runner, venv: Path, tmp_path: Path, custom_index: IndexFactory,
+        mount: Mount) -> None:
+    server = custom_index([("big", "1.0", {"files": {"big/blob.bin": os.urandom(600_000)}})])
+    cache = tmp_path / "small-cache"
+    mount(cache, "tmpfs", "256k")
+    result = wb("install", "--python", venv, "-i", server.url, "big", "--cache-dir", cache,
+                expect=1)
+    error = _error(result.stderr)
+    assert error[0] == f"error: cannot store big-1.0-py3-none-any.whl in the cache at " \
+        f"{cache}: No space left on device"
+    assert "--cache-dir" in error[-1] and installed(venv) == {}
+    assert not list(cache.rglob(".download-*"))

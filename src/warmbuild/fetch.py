@@ -28,6 +28,7 @@ from .cache import Cache, atomic_write
 from .dists import DistFile
 from .errors import CacheError, HashMismatchError, NetworkError
 from .http import HttpClient, redact
+from .oserrors import WRITE_ERRNOS, is_full
 from .unpack import is_unpacked
 
 
@@ -118,6 +119,16 @@ class Fetcher:
             final = self._bucket / sha[:2] / sha / file.filename
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno not in WRITE_ERRNOS:
+                raise
+            # A write into the file has no file name of its own to report.
+            raise CacheError(
+                f"cannot store {file.filename} in the cache at {self._cache.root}: "
+                f"{exc.strerror}", hint=("free space on its device, or point" if is_full(exc)
+                                         else "point") + " --cache-dir or WARMBUILD_CACHE_DIR "
+                "at a writable directory") from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
