@@ -1,13 +1,19 @@
 """Cache entries that carry their own checksum, checked in-process: sealed documents, file
-stamps, and cached HTTP answers."""
+stamps, cached HTTP answers and unpacked wheels."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
 
+import pytest
+
+from support.wheels import make_wheel
 from warmbuild import httpcache, sealed
+from warmbuild.cache import Cache
+from warmbuild.unpack import UnpackedWheel, damage, is_unpacked, unpack
 
 
 def test_a_sealed_document_reads_back_whole_and_not_when_damaged() -> None:
@@ -60,3 +66,38 @@ def test_an_answer_cached_before_hashes_were_recorded_is_still_read(tmp_path: Pa
     meta_path.with_suffix(".body").write_bytes(b"old")
     loaded = httpcache.load(meta_path)
     assert isinstance(loaded, httpcache.Cached) and loaded.body == b"old"
+
+
+def _unpacked(tmp_path: Path) -> tuple[Cache, Path, str]:
+    wheel = make_wheel(tmp_path / "wheels", "demo", "1.0")
+    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    cache = Cache(tmp_path / "cache")
+    return cache, wheel, sha
+
+
+def test_an_unpacked_wheel_is_checked_before_use_and_repaired(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cache, wheel, sha = _unpacked(tmp_path)
+    assert not is_unpacked(cache, sha)
+    dest = unpack(cache, wheel, sha)
+    assert is_unpacked(cache, sha) and damage(dest) is None
+    (dest / "demo" / "__init__.py").write_bytes(b"")
+    assert damage(dest) == "demo/__init__.py has 0 bytes, not 20"
+    assert not is_unpacked(cache, sha)
+    assert unpack(cache, wheel, sha) == dest
+    assert "the unpacked copy of demo-1.0-py3-none-any.whl in the cache was damaged" \
+        in caplog.text
+    assert (dest / "demo" / "__init__.py").read_text() == '__version__ = "1.0"\n'
+    assert UnpackedWheel(dest).dist_info_dir == "demo-1.0.dist-info"
+
+
+def test_a_wheel_unpacked_by_an_earlier_warmbuild_is_unpacked_again_quietly(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cache, wheel, sha = _unpacked(tmp_path)
+    dest = unpack(cache, wheel, sha)
+    index = dest / ".warmbuild-files.json"
+    files = sealed.load(index.read_bytes())["files"]
+    index.write_text(json.dumps(files))  # the layout before the index was sealed
+    assert damage(dest) == "unpacked by an earlier warmbuild"
+    unpack(cache, wheel, sha)
+    assert damage(dest) is None and "damaged" not in caplog.text

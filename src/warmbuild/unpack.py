@@ -20,6 +20,7 @@ import contextlib
 import errno
 import hashlib
 import io
+import json
 import os
 import shutil
 import tempfile
@@ -58,7 +59,7 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
         problem = damage(dest)
         if problem is None:
             return dest
-        if problem is not _ABSENT:
+        if problem not in (_ABSENT, _OLDER):
             logger.warning("warning: the unpacked copy of %s in the cache was damaged (%s: "
                            "%s); unpacking it again", wheel.name, dest, problem)
         tmp = Path(tempfile.mkdtemp(dir=bucket, prefix=".unpack-"))
@@ -79,8 +80,10 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
     return dest
 
 
-#: What :func:`damage` says of a directory that was never unpacked.
+#: What :func:`damage` says of a directory that was never unpacked, or was unpacked by an
+#: earlier warmbuild, whose index was plain JSON without stamps: both are (re)made quietly.
 _ABSENT = "not unpacked"
+_OLDER = "unpacked by an earlier warmbuild"
 
 
 def damage(dest: Path) -> str | None:
@@ -94,8 +97,17 @@ def damage(dest: Path) -> str | None:
         return f"{_INDEX} is unreadable ({exc.strerror})"
     index = sealed.load(raw)
     if not isinstance(index, dict) or not isinstance(index.get("stamps"), dict):
-        return f"{_INDEX} is not as written (truncated or overwritten)"
+        return _OLDER if _is_json(raw) else \
+            f"{_INDEX} is not as written (truncated or overwritten)"
     return sealed.changed(dest, index["stamps"])
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def is_unpacked(cache: Cache, sha256: str) -> bool:
