@@ -1,4 +1,5 @@
-"""What a candidate depends on: installed METADATA, a PEP 658 file, PKG-INFO, or the wheel.
+"""The resolver's dependency reader: what a candidate depends on, from installed METADATA,
+a PEP 658 file, an sdist's PKG-INFO, or the wheel itself.
 
 The resolver asks only when it needs a candidate's dependencies; each answer is read once.
 A ``--hash`` is checked before a file is read, let alone built.
@@ -14,14 +15,15 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
-from .build import SdistBuilder, wheel_metadata
+from .coremeta import wheel_metadata
 from .errors import ResolutionError
 from .fetch import Fetcher
 from .index import Finder
 from .resolve import Candidate
+from .sdist import SdistBuilder
 
 
-class MetadataReader:
+class DependencyReader:
     """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
 
     def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
@@ -42,7 +44,7 @@ class MetadataReader:
         key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
         with self._locks(key):
             if key not in self._cache:
-                self._cache[key] = parse_metadata(self._read(cand), str(cand))
+                self._cache[key] = parse_dependencies(self._read(cand), str(cand))
             return self._cache[key]
 
     def _read(self, cand: Candidate) -> str:
@@ -64,7 +66,7 @@ class MetadataReader:
         return text
 
 
-def parse_metadata(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
     msg = email.parser.HeaderParser().parsestr(text)
     reqs = []
     for line in msg.get_all("Requires-Dist") or []:
