@@ -13,7 +13,8 @@ import pytest
 from support.wheels import make_wheel
 from warmbuild import httpcache, sealed
 from warmbuild.cache import Cache
-from warmbuild.unpack import UnpackedWheel, damage, is_unpacked, unpack
+from warmbuild.errors import CacheError
+from warmbuild.unpack import UnpackedWheel, damage, has_index, unpack
 
 
 def test_a_sealed_document_reads_back_whole_and_not_when_damaged() -> None:
@@ -78,12 +79,12 @@ def _unpacked(tmp_path: Path) -> tuple[Cache, Path, str]:
 def test_an_unpacked_wheel_is_checked_before_use_and_repaired(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     cache, wheel, sha = _unpacked(tmp_path)
-    assert not is_unpacked(cache, sha)
+    assert not has_index(cache, sha)
     dest = unpack(cache, wheel, sha)
-    assert is_unpacked(cache, sha) and damage(dest) is None
+    assert has_index(cache, sha) and damage(dest) is None
     (dest / "demo" / "__init__.py").write_bytes(b"")
     assert damage(dest) == "demo/__init__.py has 0 bytes, not 20"
-    assert not is_unpacked(cache, sha)
+    assert has_index(cache, sha), "the index is intact: the fetcher need not hash the wheel"
     assert unpack(cache, wheel, sha) == dest
     assert "the unpacked copy of demo-1.0-py3-none-any.whl in the cache was damaged" \
         in caplog.text
@@ -101,3 +102,15 @@ def test_a_wheel_unpacked_by_an_earlier_warmbuild_is_unpacked_again_quietly(
     assert damage(dest) == "unpacked by an earlier warmbuild"
     unpack(cache, wheel, sha)
     assert damage(dest) is None and "damaged" not in caplog.text
+
+
+def test_a_copy_whose_wheel_is_damaged_too_names_the_wheel(tmp_path: Path) -> None:
+    cache, wheel, sha = _unpacked(tmp_path)
+    dest = unpack(cache, wheel, sha)
+    (dest / "demo" / "__init__.py").unlink()
+    wheel.write_bytes(b"\0" * wheel.stat().st_size)
+    with pytest.raises(CacheError) as raised:
+        unpack(cache, wheel, sha)
+    assert raised.value.message == "the cached demo-1.0-py3-none-any.whl is damaged too, so " \
+        "its unpacked copy cannot be made again"
+    assert str(wheel) in (raised.value.cause or "") and not wheel.exists()

@@ -5,8 +5,9 @@ URL whose index published no hash to the sha256 it had, so a warm run never re-d
 The unpacked wheels in ``archive-v1`` (:mod:`unpack`) are keyed by the same sha256.
 
 A cached file is checked against the hash it is stored under whenever it is read: sdists
-every time, wheels when their unpacked copy is missing or damaged (otherwise that copy,
-checked on its own, is what gets installed). A file that fails is discarded and
+every time, wheels here when their unpacked copy is missing or its index damaged, and by
+:func:`unpack.unpack` before it repairs a copy whose files are damaged (otherwise the
+copy, checked on its own, is what gets installed). A file that fails is discarded and
 downloaded again; offline, the error names it.
 """
 
@@ -29,7 +30,7 @@ from .dists import DistFile
 from .errors import CacheError, HashMismatchError, NetworkError
 from .http import HttpClient, redact
 from .oserrors import WRITE_ERRNOS, is_full
-from .unpack import is_unpacked
+from .unpack import has_index
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,9 @@ class Fetcher:
         """The cached file, checked against the hash it is stored under; ``None`` when it is
         damaged and was discarded."""
         if file.kind == "wheel" and all(a == "sha256" for a, _ in required) \
-                and is_unpacked(self._cache, sha):
-            # What gets installed is the unpacked copy, itself checked against its sealed
-            # index; the file is read (so hashed) only when that copy must be made again.
+                and has_index(self._cache, sha):
+            # What gets installed is the unpacked copy, checked file by file when used; the
+            # wheel is read (and then hashed) only when that copy must be made again.
             digests = {"sha256": sha}
         else:
             digests = _hash_file(cached, _algorithms(file, required))
