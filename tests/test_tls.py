@@ -86,7 +86,7 @@ def test_install_over_https_and_a_wrong_bundle(tls_wb: Runner, venv: Path, tmp_p
                    env={"PIP_CERT": str(other.ca)})
     assert f"could not be verified against {other.ca} (from pip environment PIP_CERT)" in out
     out = _dry_run(tls_wb, venv, "-i", https_index.url, "--cert", tmp_path / "missing.pem",
-                   "--no-cache", expect=1)
+                   "--reinstall", "--no-cache", expect=1)
     assert f"cannot read the CA bundle {tmp_path / 'missing.pem'} (from command line)" in out
 
 
