@@ -1,7 +1,8 @@
 """Unpacked wheels in the cache, installed by hard links (uv's approach).
 
-A wheel is extracted once into ``archive-v1/<sha256>/``, with the hash and size of every
-file computed while extracting (so the RECORD we write is our own, not the wheel's word).
+A wheel is extracted once into ``archive-v1/<sha256>/``, checked by :mod:`wheelcheck` on
+the way, with the hash and size of every file computed while extracting (so the RECORD we
+write is our own, not the wheel's word).
 Installing it then links each file into place instead of decompressing and hashing it
 again; a file that cannot be linked (another filesystem) is copied. Scripts whose shebang
 must be rewritten are written, never linked. Installed files share their inode with the
@@ -10,20 +11,17 @@ cache, as with uv's default link mode: editing one in place edits the cached cop
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
-import hashlib
 import io
 import json
 import os
 import shutil
 import tempfile
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from installer.destinations import SchemeDictionaryDestination
@@ -32,34 +30,36 @@ from installer.scripts import Script
 from installer.sources import WheelSource
 from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
+from . import wheelcheck
 from .cache import Cache
-from .errors import InstallError
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
 
 _INDEX = ".warmbuild-files.json"
-_CHUNK = 1 << 20
+#: Marks an entry whose wheel passed :mod:`wheelcheck`, under the rules of version
+#: ``_RULES``; an entry of older rules is unpacked (and checked) again.
+_CHECKED = ".warmbuild-checked"
+_RULES = 1
 
 
 def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
-    """The directory holding ``wheel`` unpacked; extracted on first use, then reused."""
+    """The directory holding ``wheel`` unpacked and checked; extracted on first use, then
+    reused without checking again."""
     bucket = cache.bucket("archive-v1")
     dest = bucket / sha256
-    if (dest / _INDEX).is_file():
+    if (dest / _CHECKED).is_file():
         return dest
     with cache.lock(dest):
-        if (dest / _INDEX).is_file():
+        if (dest / _CHECKED).is_file():
             return dest
         tmp = Path(tempfile.mkdtemp(dir=bucket, prefix=".unpack-"))
         try:
-            try:
-                files = _extract(wheel, tmp)
-            except zipfile.BadZipFile as exc:
-                raise InstallError(f"{wheel.name}: not a valid wheel (not a readable zip "
-                                   "archive)", cause=str(exc)) from exc
-            (tmp / _INDEX).write_text(json.dumps(files))
-            if dest.exists():  # left half-made by a process that was killed
+            _unpack(wheel, tmp)
+            # Written last: an entry without it was left half-made by a process that was
+            # killed, or unpacked before wheels were checked; either way it is made again.
+            (tmp / _CHECKED).write_text(f"{_RULES}\n")
+            if dest.exists():
                 shutil.rmtree(dest)
             os.replace(tmp, dest)
         except BaseException:
@@ -68,31 +68,17 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
     return dest
 
 
-def _extract(wheel: Path, root: Path) -> dict[str, list[Any]]:
-    files: dict[str, list[Any]] = {}
-    with zipfile.ZipFile(wheel) as zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            name = info.filename
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts:
-                raise InstallError(f"{wheel.name}: unsafe path {name!r} in the archive",
-                                   hint="the wheel would write outside the environment; "
-                                        "it was not installed")
-            target = root.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            with zf.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-            mode = info.external_attr >> 16
-            executable = bool(mode & 0o111)
-            target.chmod(0o755 if executable else 0o644)
-            encoded = base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
-            files[name] = [f"sha256={encoded}", info.file_size, executable]
-    return files
+def unpack_into(wheel: Path, root: Path) -> Path:
+    """``wheel`` unpacked and checked into the new directory ``root``: for wheels that are
+    not kept in the cache (local files, fresh builds), so that they pass the same checks."""
+    root.mkdir(parents=True)
+    _unpack(wheel, root)
+    return root
+
+
+def _unpack(wheel: Path, root: Path) -> None:
+    checked = wheelcheck.extract(wheel, root)
+    (root / _INDEX).write_text(json.dumps(checked.files))
 
 
 class _LinkableFile:
