@@ -35,6 +35,7 @@ from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
 from .unpack import Claims, LinkingDestination, UnpackedWheel, unpack_into
+from .wheelcheck import invalid
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
@@ -168,13 +169,16 @@ class _Transaction:
             script_kind="posix", destdir=str(stage_dir), overwrite_existing=True,
             claims=self.claims, rank=rank,
         )
+        # The name the wheel came under: its file, or the index's name for a cached one.
+        filename = (action.new.file.filename if action.new.file is not None and
+                    action.new.file.kind == "wheel" and wheel.is_dir() else wheel.name)
         if not wheel.is_dir():
             # A wheel used in place (a local file, a fresh build) is unpacked and checked
             # here, by the same rules as one unpacked into the cache, before any of it
             # is staged.
             wheel = unpack_into(wheel, self.root / "wheels" / str(rank))
         source = UnpackedWheel(wheel)
-        _check_is(source, action.new, wheel)
+        _check_is(source, action.new, Path(filename))
         try:
             installer_install(source, destination, _extra_metadata(action.new))
         except Exception as exc:
@@ -268,11 +272,8 @@ def _check_is(source: UnpackedWheel, dist: ResolvedDist, wheel: Path) -> None:
     if canonicalize_name(source.distribution) == dist.name and \
             Version(source.version) == dist.version:
         return
-    raise InstallError(
-        f"the wheel for {dist.name} {dist.version} holds {source.distribution} "
-        f"{source.version} ({source.dist_info_dir} in {wheel}); nothing was installed",
-        hint="the index or the build serves a file under another project's name or "
-             "version: get a good copy, or tell its publisher")
+    raise invalid(wheel, f"it holds {source.distribution} {source.version} "
+                         f"({source.dist_info_dir}), not {dist.name} {dist.version}")
 
 
 def _occupied(path: Path) -> bool:

@@ -98,6 +98,20 @@ def extract(wheel: Path, root: Path) -> CheckedWheel:
     return CheckedWheel(name, version, dist_info, files)
 
 
+def read_metadata(wheel: Path) -> str:
+    """The METADATA text of a wheel not yet unpacked (for resolution), under the same rules
+    for its archive and layout as :func:`extract`."""
+    name, version = _from_filename(wheel)
+    try:
+        zf = zipfile.ZipFile(wheel)
+    except _ZIP_ERRORS as exc:
+        raise invalid(wheel, "it is not a readable zip archive", cause=str(exc)) from exc
+    with zf:
+        members = _check_members(wheel, zf.infolist(), 255)
+        dist_info = _check_layout(wheel, [m.filename for m in members], name, version)
+        return _read_text(wheel, zf, f"{dist_info}/METADATA")
+
+
 def invalid(wheel: Path, what: str, *, cause: str | None = None) -> InstallError:
     """The one error for a wheel that breaks a rule: which wheel, what, and what to do."""
     return InstallError(f"{wheel.name} is not a valid wheel: {what}; nothing was installed",
