@@ -127,7 +127,7 @@ class _Transaction:
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
         self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=prefix))
-        self._journal = Journal(self.root)
+        self._journal = Journal(self.root, prefix)
         self._backups: list[tuple[Path, Path]] = []
         self._placed: list[Path] = []
         self._emptied: set[Path] = set()
