@@ -13,153 +13,76 @@ from __future__ import annotations
 import base64
 import hashlib
 import stat
-import struct
-import warnings
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
-NAME, VERSION = "hostile", "1.0"
-FILENAME = f"{NAME}-{VERSION}-py3-none-any.whl"
-INFO = f"{NAME}-{VERSION}.dist-info"
-DATA = f"{NAME}-{VERSION}.data"
-VICTIM = "victim"
-_DATE = (2020, 1, 1, 0, 0, 0)
-
-
-@dataclass(frozen=True)
-class Member:
-    name: str
-    data: bytes = b""
-    #: ``st_mode`` of the member (a symlink: ``S_IFLNK``), kept in the external attributes.
-    mode: int = stat.S_IFREG | 0o644
-    compress: int = zipfile.ZIP_DEFLATED
-
-
-def record_hash(data: bytes) -> str:
-    digest = hashlib.sha256(data).digest()
-    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def metadata(name: str = NAME, version: str = VERSION) -> bytes:
-    return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n".encode()
-
-
-def base(info: str = INFO, meta: bytes | None = None) -> list[Member]:
-    """A valid wheel's members, without RECORD."""
-    return [
-        Member(f"{NAME}/__init__.py", b"VALUE = 1\n"),
-        Member(f"{info}/METADATA", metadata() if meta is None else meta),
-        Member(f"{info}/WHEEL", b"Wheel-Version: 1.0\nGenerator: hostile\n"
-                                b"Root-Is-Purelib: true\nTag: py3-none-any\n"),
-    ]
-
-
-def record(members: Sequence[Member], info: str = INFO) -> Member:
-    """A right RECORD for ``members``."""
-    rows = [f"{m.name},{record_hash(m.data)},{len(m.data)}" for m in members
-            if not m.name.endswith("/")]
-    return Member(f"{info}/RECORD", ("\n".join([*rows, f"{info}/RECORD,,"]) + "\n").encode())
-
-
-def write(dest: Path, members: Sequence[Member], filename: str = FILENAME) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / filename
-    with warnings.catch_warnings(), zipfile.ZipFile(path, "w") as zf:
-        warnings.simplefilter("ignore")  # "Duplicate name": one case means it
-        for member in members:
-            info = zipfile.ZipInfo(member.name, date_time=_DATE)
-            info.compress_type = member.compress
-            info.external_attr = member.mode << 16
-            zf.writestr(info, member.data)
-    return path
-
-
-def wheel(dest: Path, extra: Sequence[Member] = (), *, info: str = INFO) -> Path:
-    """A valid wheel with ``extra`` members, all listed in a right RECORD."""
-    members = [*base(info), *extra]
-    return write(dest, [*members, record(members, info)])
-
-
-def _with_record(dest: Path, members: Sequence[Member], rows: Sequence[str]) -> Path:
-    """``members`` with a RECORD of exactly ``rows``."""
-    text = "\n".join([*rows, f"{INFO}/RECORD,,"]) + "\n"
-    return write(dest, [*members, Member(f"{INFO}/RECORD", text.encode())])
-
-
-def _rows(members: Sequence[Member]) -> list[str]:
-    return [f"{m.name},{record_hash(m.data)},{len(m.data)}" for m in members]
-
-
-def _patch(path: Path, member: str, *, flags: int = 0, method: int | None = None) -> Path:
-    """Set bits of a member's general-purpose flags, or its compression method, in both
-    its local header and its central directory record (zipfile cannot write these)."""
-    data = bytearray(path.read_bytes())
-    with zipfile.ZipFile(path) as zf:
-        local, start_dir = zf.getinfo(member).header_offset, zf.start_dir
-    offsets = [local + 6]
-    pos = start_dir
-    while data[pos:pos + 4] == b"PK\x01\x02":
-        n, m, k = struct.unpack("<HHH", data[pos + 28:pos + 34])
-        if data[pos + 46:pos + 46 + n] == member.encode():
-            offsets.append(pos + 8)
-        pos += 46 + n + m + k
-    assert len(offsets) == 2, offsets
-    for at in offsets:  # flags at +0, method at +2 from these offsets
-        old_flags, old_method = struct.unpack("<HH", data[at:at + 4])
-        data[at:at + 4] = struct.pack("<HH", old_flags | flags,
-                                      old_method if method is None else method)
-    path.write_bytes(bytes(data))
-    return path
-
+from .zipcraft import (
+    DATA,
+    FILENAME,
+    INFO,
+    NAME,
+    VERSION,
+    VICTIM,
+    Member,
+    base,
+    metadata,
+    patch,
+    record,
+    record_hash,
+    rows,
+    wheel,
+    with_record,
+    write,
+)
 
 # ------------------------------------------------------------------ RECORD (issue 10 item 3)
 
 def record_hash_wrong(dest: Path) -> Path:
     members = base()
-    rows = _rows(members)
-    rows[0] = f"{members[0].name},{record_hash(b'something else')},{len(members[0].data)}"
-    return _with_record(dest, members, rows)
+    lines = rows(members)
+    lines[0] = f"{members[0].name},{record_hash(b'something else')},{len(members[0].data)}"
+    return with_record(dest, members, lines)
 
 
 def record_size_wrong(dest: Path) -> Path:
     members = base()
-    rows = _rows(members)
-    rows[0] = f"{members[0].name},{record_hash(members[0].data)},999"
-    return _with_record(dest, members, rows)
+    lines = rows(members)
+    lines[0] = f"{members[0].name},{record_hash(members[0].data)},999"
+    return with_record(dest, members, lines)
 
 
 def file_not_in_record(dest: Path) -> Path:
     members = base()
-    return _with_record(dest, [*members, Member(f"{NAME}/sneaked.py", b"x = 1\n")],
-                        _rows(members))
+    return with_record(dest, [*members, Member(f"{NAME}/sneaked.py", b"x = 1\n")],
+                        rows(members))
 
 
 def record_lists_absent_file(dest: Path) -> Path:
     members = base()
-    return _with_record(dest, members, [*_rows(members), f"{NAME}/gone.py,"
+    return with_record(dest, members, [*rows(members), f"{NAME}/gone.py,"
                                         f"{record_hash(b'')},0"])
 
 
 def record_unhashed(dest: Path) -> Path:
     members = base()
-    rows = _rows(members)
-    rows[0] = f"{members[0].name},,"
-    return _with_record(dest, members, rows)
+    lines = rows(members)
+    lines[0] = f"{members[0].name},,"
+    return with_record(dest, members, lines)
 
 
 def record_md5(dest: Path) -> Path:
     members = base()
-    rows = _rows(members)
+    lines = rows(members)
     digest = base64.urlsafe_b64encode(hashlib.md5(members[0].data).digest()).decode()
-    rows[0] = f"{members[0].name},md5={digest.rstrip('=')},{len(members[0].data)}"
-    return _with_record(dest, members, rows)
+    lines[0] = f"{members[0].name},md5={digest.rstrip('=')},{len(members[0].data)}"
+    return with_record(dest, members, lines)
 
 
 def record_malformed_line(dest: Path) -> Path:
     members = base()
-    return _with_record(dest, members, [*_rows(members), "a,b,c,d"])
+    return with_record(dest, members, [*rows(members), "a,b,c,d"])
 
 
 def record_absent(dest: Path) -> Path:
@@ -305,7 +228,7 @@ def name_too_long(dest: Path) -> Path:
 # ------------------------------------------------------------------ archive encoding
 
 def encrypted(dest: Path) -> Path:
-    return _patch(wheel(dest), f"{NAME}/__init__.py", flags=0x1)
+    return patch(wheel(dest), f"{NAME}/__init__.py", flags=0x1)
 
 
 def compression_bzip2(dest: Path) -> Path:
@@ -316,7 +239,7 @@ def compression_bzip2(dest: Path) -> Path:
 
 def compression_zstd(dest: Path) -> Path:
     """Method 93 (zstd), which Python 3.11's zipfile cannot read."""
-    return _patch(wheel(dest), f"{NAME}/__init__.py", method=93)
+    return patch(wheel(dest), f"{NAME}/__init__.py", method=93)
 
 
 def bad_crc(dest: Path) -> Path:
@@ -365,13 +288,13 @@ def dist_info_spelled_otherwise(dest: Path) -> Path:
 
 def record_without_sizes(dest: Path) -> Path:
     members = base()
-    return _with_record(dest, members, [f"{m.name},{record_hash(m.data)}," for m in members])
+    return with_record(dest, members, [f"{m.name},{record_hash(m.data)}," for m in members])
 
 
 def record_hex_digests(dest: Path) -> Path:
     """Hex digests, as uv_build before 0.8.13 wrote them; the hash is still checked."""
     members = base()
-    return _with_record(dest, members, [f"{m.name},sha256={hashlib.sha256(m.data).hexdigest()},"
+    return with_record(dest, members, [f"{m.name},sha256={hashlib.sha256(m.data).hexdigest()},"
                                         f"{len(m.data)}" for m in members])
 
 
