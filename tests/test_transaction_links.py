@@ -13,7 +13,7 @@ import pytest
 
 from conftest import Runner, create_venv, installed, snapshot
 from support.indexserver import IndexServer
-from test_transaction import contents
+from test_transaction import contents, journal_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,14 +34,13 @@ def _killed_while_placing(wb: Runner, venv: Path, python: Path, index: IndexServ
             stderr=subprocess.DEVNULL)
         caught = False
         while proc.poll() is None:
-            journals = list(venv.glob(".warmbuild-tx-*/journal"))
-            if journals and '"placed"' in journals[0].read_text():
+            if '"placed"' in journal_text(venv):
                 proc.send_signal(signal.SIGKILL)
                 caught = True
                 break
         proc.wait()
-        left = list(venv.glob(".warmbuild-tx-*/journal"))
-        if caught and left and '"commit"' not in left[0].read_text():
+        left = journal_text(venv)
+        if caught and left and '"commit"' not in left:
             return before
     pytest.fail("no attempt was killed while moving files")
 
