@@ -220,12 +220,6 @@ def test_markers_are_evaluated_for_the_target() -> None:
     assert chosen(run(index, "app")) == {"app": "1.0", "linuxonly": "1.0"}
 
 
-@pytest.mark.xfail(
-    raises=resolvelib.InconsistentCandidate, strict=True,
-    reason="bug: Provider.find_matches offers the target's <python> whatever the Requires-Python "
-           "specifiers say, so a version whose metadata excludes the target is an internal error "
-           "(InconsistentCandidate) instead of a backtrack; seen with -f wheels, whose listing has "
-           "no Requires-Python")
 def test_requires_python_from_metadata_backtracks_to_an_older_version() -> None:
     # As pip does: the newest version whose Requires-Python admits the target.
     index = FakeIndex()

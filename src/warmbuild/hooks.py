@@ -24,6 +24,7 @@ import pyproject_hooks
 from packaging.requirements import InvalidRequirement, Requirement
 
 from ._log import logger
+from .builddirs import stale_build_dirs
 from .errors import BuildError, UsageError
 from .source import SourceTree
 
@@ -101,6 +102,8 @@ class Hooks:
             raise _HookFailed(list(tail))
 
     def _call(self, hook: str, *args: Any, **kwargs: Any) -> Any:
+        """The one seam where pyproject-hooks' exceptions become warmbuild errors (except
+        HookMissing, which callers that have a fallback turn into their own answer)."""
         caller = self._caller()
         logger.debug("Calling %s of %s in %s", hook, self.tree.backend, self.where)
         try:
@@ -110,19 +113,26 @@ class Hooks:
             for warning in caught:
                 logger.debug("%s: %s", hook, warning.message)
             return result
-        except pyproject_hooks.BackendUnavailable as exc:
+        except (pyproject_hooks.BackendUnavailable, pyproject_hooks.BackendInvalid) as exc:
             raise BuildError(
                 f"cannot import the build backend `{self.tree.backend}` for {self.tree.path}",
-                cause=(exc.traceback.strip().splitlines() or [str(exc)])[-1],
-                hint=f"it is looked up in the build env at {self.where}; check "
-                     "[build-system] build-backend and requires in pyproject.toml",
+                cause=(getattr(exc, "traceback", "").strip().splitlines() or [str(exc)])[-1],
+                hint=self._hint(f"it is looked up in the build env at {self.where}; check "
+                                "[build-system] build-backend and requires in pyproject.toml"),
+            ) from exc
+        except pyproject_hooks.UnsupportedOperation as exc:
+            raise BuildError(
+                f"the build backend `{self.tree.backend}` of {self.tree.path} cannot do "
+                f"`{hook}` here", cause=str(exc) or None,
+                hint="build the other distribution kind, or see the backend's documentation",
             ) from exc
         except _HookFailed as exc:
             raise BuildError(
                 f"failed to build `{self.tree.name} @ {self.tree.path}`: the `{hook}` hook "
                 "failed",
                 cause="\n".join(exc.lines) or None,
-                hint=f"the build env is at {self.where}; run with -v for the full log",
+                hint=self._hint(f"the build env is at {self.where}; run with -v for the full "
+                                "log"),
             ) from exc
         except (OSError, ValueError) as exc:
             # pyproject-hooks reads the hook's answer from a file the backend process
@@ -130,8 +140,19 @@ class Hooks:
             raise BuildError(
                 f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} ended "
                 "without an answer", cause=f"{type(exc).__name__}: {exc}",
-                hint="the backend process exited before returning; run with -v for its log",
+                hint=self._hint("the backend process exited before returning; run with -v "
+                                "for its log"),
             ) from exc
+
+    def _hint(self, default: str) -> str:
+        """A hook that fails in a tree whose build dir another frontend's deleted env left
+        behind: say so, whichever hook it was."""
+        stale = stale_build_dirs(self.tree.path)
+        if not stale:
+            return default
+        return (f"{stale[0].file} records {stale[0].path}, in a deleted temporary build env "
+                f"of another frontend: delete {stale[0].file.parent} and run again "
+                f"(`warmbuild doctor {self.tree.path}` explains)")
 
     def _bad_answer(self, hook: str, answer: object, expected: str) -> BuildError:
         return BuildError(f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} "

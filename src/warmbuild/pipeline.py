@@ -1,19 +1,18 @@
 """The stages wired together: requirements -> resolve -> plan -> fetch -> install.
 
 This is the one module that knows every stage; the CLI calls it and nothing imports it.
+Each command makes one :class:`~.context.RunContext` (HTTP client, index, cache) that every
+stage and every builder of the run shares.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
-from urllib.parse import unquote, urldefrag, urlsplit
+from urllib.parse import urldefrag
 
 import resolvelib
 from packaging.requirements import InvalidRequirement, Requirement
@@ -21,29 +20,35 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from . import diagnose
 from ._log import format_duration, logger, progress, timed
-from ._threads import map_in_threads
-from .build import BuildOptions, SdistBuilder, TreeBuilder, TreeMetadata
-from .buildenv import Syncer
+from .build import BuildOptions, TreeBuilder
 from .cache import Cache
 from .config import Settings, load_settings
+from .context import RunContext, constraints_of, plural
+from .coremeta import CoreMetadata
+from .depreader import DependencyReader, parse_dependencies
 from .dists import DistFile, ResolvedDist
-from .errors import BuildError, RequirementError, ResolutionError, TargetError, WarmbuildError
-from .fetch import Fetcher
+from .errors import RequirementError, TargetError, WarmbuildError
+from .fingerprint import skip_reason
 from .hooks import Kind
 from .http import HttpClient
-from .index import Finder, make_dist_file, split_hash
-from .install import apply
-from .installed import scan
+from .install import FINGERPRINT_FILE, apply
+from .installed import InstalledDist, scan
 from .journal import locked
-from .metadata import MetadataReader
 from .plan import Plan, make_plan, uninstall_plan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
-from .resolve import Dep, Policy, Provider, dep_from_requirement, marker_applies, resolve
+from .resolve import (
+    Candidate,
+    Dep,
+    Policy,
+    Provider,
+    Resolution,
+    dep_from_requirement,
+    marker_applies,
+)
+from .resolve import resolve as run_resolver
 from .source import load_source_tree
-from .unpack import unpack
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,6 @@ class InstallRequest:
     #: ``-e PATH`` source trees, installed in editable mode.
     editables: tuple[str, ...] = ()
     build: BuildOptions = field(default_factory=BuildOptions)
-    #: Remove whatever the resolution does not hold (how build envs are synced).
-    exact: bool = False
-    #: Phase lines at debug level (build env syncs inside a run).
-    quiet: bool = False
     #: ``--only-binary :all:``: never build an sdist.
     only_binary: bool = False
 
@@ -77,7 +78,7 @@ class InstallRequest:
 @dataclass(frozen=True)
 class _Tree:
     builder: TreeBuilder
-    metadata: TreeMetadata
+    metadata: CoreMetadata
     kind: Literal["wheel", "editable"]
 
     def dist_file(self, url: str) -> DistFile:
@@ -101,7 +102,7 @@ def gather(request: InstallRequest) -> RequirementSet:
         reqs = reqs.merge(read_requirements_file(path))
     for path in request.constraint_files:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
-    if not reqs.requirements and not request.exact:
+    if not reqs.requirements:
         raise RequirementError("nothing to install",
                                hint="name packages, or pass -r requirements.txt")
     return reqs
@@ -132,81 +133,166 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     with contextlib.ExitStack() as stack:
         # Read what is installed only once no other warmbuild is changing it.
         stack.enter_context(locked(target.prefix))
-        return _install(request, reqs, target, cache, stack)
+        installed = scan(target)
+        settings = effective_settings(request, reqs, target)
+        ctx = RunContext(cache, settings.index_settings(), request.build,
+                         offline=request.offline,
+                         revalidate=request.upgrade or bool(request.upgrade_packages))
+        stack.callback(ctx.close)
+        reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
+        done = _already_satisfied(request, reqs, target, installed)
+        if done is not None:
+            return done
+        trees: dict[str, _Tree] = {}
+        wanted = [_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
+                  for r in reqs.requirements if _applies(r, target)]
+        resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed)
+        plan = make_plan(resolved, installed, reinstall=request.reinstall)
+        if request.dry_run or not plan.actions:
+            return InstallResult(plan, resolved, request.dry_run)
+        _carry_out(plan, request, trees, target, ctx)
+        for dist in resolved:
+            tree = trees.get(dist.direct_url or "")
+            if dist.build_env and tree is not None and tree.builder.session is not None:
+                tree.builder.session.add_editable(target.prefix, dist.name)
+        return InstallResult(plan, resolved, False)
 
 
-def _install(request: InstallRequest, reqs: RequirementSet, target: Target, cache: Cache,
-             stack: contextlib.ExitStack) -> InstallResult:
-    level = logging.DEBUG if request.quiet else logging.INFO
-    settings = effective_settings(request, reqs, target)
-    client = HttpClient(cache, offline=request.offline,
-                        revalidate=request.upgrade or bool(request.upgrade_packages))
-    finder = Finder(settings.index_settings(), client)
-    fetcher = Fetcher(client, cache)
-    installed = scan(target)
-
-    wanted = [r for r in reqs.requirements if _applies(r, target)]
-    trees: dict[str, _Tree] = {}
-    wanted = [_tree_requirement(r, trees, request, target, cache, stack) if r.tree else r
-              for r in wanted]
-    deps = [_user_dep(r, client) for r in wanted]
-    require_hashes = request.require_hashes or reqs.require_hashes or any(
-        r.hashes for r in wanted)
+def _policy(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
+            target: Target) -> Policy:
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
     upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
-    policy = Policy(
+    return Policy(
         tags=target.tags, python_version=target.version, markers=target.markers,
         pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
         reinstall=request.reinstall, no_deps=request.no_deps,
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
         only_binary=request.only_binary or reqs.only_binary,
     )
-    sdists = SdistBuilder(target, cache, env_syncer(request, cache), request.build)
-    reader = MetadataReader(finder, fetcher, {u: t.metadata.text for u, t in trees.items()},
-                             sdists, hashes)
-    constraints = _constraints(reqs.constraints, target)
-    find = _finder_fn(finder, trees)
-    provider = Provider(policy, find, reader, installed, constraints)
+
+
+def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, target: Target,
+                              ctx: RunContext,
+                              installed: Mapping[NormalizedName, InstalledDist]
+                              ) -> RequirementSet:
+    """``-e`` trees whose editable install is unchanged (same fingerprint), pinned to what is
+    installed, so that no hook runs: uv rebuilds every time."""
+    if request.upgrade or request.reinstall or request.build.refresh_env \
+            or request.build.upgrade_env:
+        return reqs
+    editables = {str((d.direct_url() or {}).get("url")): d for d in installed.values()
+                 if d.editable and d.read_text(FINGERPRINT_FILE)}
+    kept = []
+    for req in reqs.requirements:
+        dist = editables.get(req.tree.as_uri()) if req.tree and req.editable else None
+        if dist is not None and req.tree is not None:
+            builder = TreeBuilder(load_source_tree(req.tree), target, ctx)
+            if builder.fingerprint() == (dist.read_text(FINGERPRINT_FILE) or "").strip():
+                logger.info("Kept the editable install of %s %s: its tree is unchanged "
+                            "(%s)", dist.display_name, dist.version,
+                            skip_reason(builder.tree, builder.options.config_settings))
+                pin = Requirement(f"{dist.name}=={dist.version}")
+                pin.extras = req.requirement.extras
+                req = replace(req, requirement=pin, tree=None, editable=False)
+        kept.append(req)
+    return replace(reqs, requirements=tuple(kept))
+
+
+def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Target,
+                       installed: Mapping[NormalizedName, InstalledDist]
+                       ) -> InstallResult | None:
+    """The result when what is installed satisfies every requirement and all they depend
+    on, decided from the installed metadata alone: no index, no network (pip and uv answer
+    "already satisfied" the same way). ``None`` when the index must be asked."""
+    if request.upgrade or request.upgrade_packages or request.reinstall or any(
+            r.tree or r.requirement.url for r in reqs.requirements):
+        return None
+    wanted = [r for r in reqs.requirements if _applies(r, target)]
+
+    def installed_only(cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+        assert cand.installed is not None, "nothing else is offered"
+        return parse_dependencies(cand.installed.metadata_text(), str(cand))
+
+    provider = Provider(_policy(request, reqs, wanted, target), lambda _: [], installed_only,
+                        installed, constraints_of(reqs.constraints, target))
+    try:
+        resolution = run_resolver(provider, [dep_from_requirement(r.requirement,
+                                                                  origin=r.source)
+                                             for r in wanted])
+    except (resolvelib.ResolutionError, resolvelib.InconsistentCandidate, WarmbuildError):
+        return None  # something is missing or conflicts: the index decides
+    resolved = _resolved(resolution, frozenset(r.name for r in wanted), {}, {})
+    plan = make_plan(resolved, installed)
+    if plan.actions:
+        return None
+    return InstallResult(plan, resolved, request.dry_run)
+
+
+def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
+             trees: Mapping[str, _Tree], target: Target, ctx: RunContext,
+             installed: Mapping[NormalizedName, InstalledDist]) -> tuple[ResolvedDist, ...]:
+    hashes = {r.name: r.hashes for r in wanted if r.hashes}
+    names = frozenset(r.name for r in wanted)
+    policy = _policy(request, reqs, wanted, target)
+    reader = DependencyReader(ctx.finder, ctx.fetcher,
+                              {u: t.metadata.text for u, t in trees.items()},
+                              ctx.sdists(target), hashes)
     progress.info("Resolving dependencies")
     with timed() as elapsed:
-        try:
-            resolution = resolve(provider, deps)
-        except resolvelib.ResolutionImpossible as exc:
-            raise diagnose.explain(exc.causes, find, policy,
-                                   finder.settings.indexes, constraints) from exc
-        except resolvelib.ResolutionTooDeep as exc:
-            raise ResolutionError("resolution gave up after too many steps",
-                                  hint="pin some versions to narrow the search") from exc
-    resolved = tuple(
+        resolution = ctx.resolve(
+            [_user_dep(r, ctx.client) for r in wanted], policy, installed,
+            constraints_of(reqs.constraints, target), reader,
+            ctx.find({u: t.dist_file(u) for u, t in trees.items()}))
+    resolved = _resolved(resolution, names, hashes, trees)
+    logger.info("Resolved %d package%s in %s", len(resolved), plural(resolved),
+                format_duration(elapsed[0]))
+    if request.require_hashes or reqs.require_hashes or hashes:
+        _check_all_hashed(resolved)
+    return resolved
+
+
+def _resolved(resolution: Resolution, names: frozenset[NormalizedName],
+              hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]],
+              trees: Mapping[str, _Tree]) -> tuple[ResolvedDist, ...]:
+    return tuple(
         ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
                      direct_url=urldefrag(c.url)[0] if c.url else None,
                      required_hashes=hashes.get(c.name, ()),
-                     editable=c.url in trees and trees[c.url].kind == "editable",
+                     editable=c.url is not None and c.url in trees
+                     and trees[c.url].kind == "editable",
                      build_env=_editable_env(trees.get(c.url or "")))
         for c in resolution.candidates)
-    logger.log(level, "Resolved %d package%s in %s", len(resolved), _s(resolved),
-               format_duration(elapsed[0]))
-    if require_hashes:
-        _check_all_hashed(resolved)
-    plan = make_plan(resolved, installed, reinstall=request.reinstall,
-                     remove_others=request.exact)
-    if request.dry_run or not plan.actions:
-        return InstallResult(plan, resolved, request.dry_run)
-    out = Path(tempfile.mkdtemp(prefix="warmbuild-wheels-"))
-    stack.callback(shutil.rmtree, out, ignore_errors=True)
-    wheels = fetch_all(fetcher, cache, [a.new for a in plan.actions if a.new is not None],
-                       out, trees, sdists, level)
-    progress.info("Installing %d package%s", len(plan.actions), _s(plan.actions))
+
+
+def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, _Tree],
+               target: Target, ctx: RunContext) -> None:
+    def build_tree(dist: ResolvedDist, out: Path) -> Path:
+        assert dist.file is not None
+        tree = trees[dist.file.url]
+        return tree.builder.build(tree.kind, out)
+
+    wheels = ctx.prepare([a.new for a in plan.actions if a.new is not None],
+                         ctx.sdists(target), build_tree)
+    plan = _with_fingerprints(plan, trees)
+    progress.info("Installing %d package%s", len(plan.actions), plural(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
-    logger.log(level, "Installed %d package%s in %s", len(plan.actions), _s(plan.actions),
-               format_duration(elapsed[0]))
-    for dist in resolved:
-        tree = trees.get(dist.direct_url or "")
-        if dist.build_env and tree is not None:
-            tree.builder.session.add_editable(target.prefix, dist.name)
-    return InstallResult(plan, resolved, False)
+    logger.info("Installed %d package%s in %s", len(plan.actions), plural(plan.actions),
+                format_duration(elapsed[0]))
+
+
+def _with_fingerprints(plan: Plan, trees: Mapping[str, _Tree]) -> Plan:
+    """Editable installs record their fingerprint, taken after their build (the build env as
+    it now is), for the next ``install -e`` to compare."""
+    actions = []
+    for action in plan.actions:
+        new = action.new
+        tree = trees.get(new.direct_url or "") if new is not None else None
+        if new is not None and new.editable and tree is not None:
+            action = replace(action, new=replace(new, fingerprint=tree.builder.fingerprint()))
+        actions.append(action)
+    return replace(plan, actions=tuple(actions))
 
 
 def _editable_env(tree: _Tree | None) -> str | None:
@@ -215,9 +301,8 @@ def _editable_env(tree: _Tree | None) -> str | None:
     return str(tree.builder.env.path)
 
 
-def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], request: InstallRequest,
-                      target: Target, cache: Cache,
-                      stack: contextlib.ExitStack) -> UserRequirement:
+def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], target: Target,
+                      ctx: RunContext, stack: contextlib.ExitStack) -> UserRequirement:
     """Open the tree's build env, read its metadata, and name the requirement by it."""
     assert req.tree is not None
     url = req.tree.as_uri()
@@ -226,9 +311,7 @@ def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], request: In
         raise RequirementError(f"{req.tree} is asked for both as an editable install (-e) "
                                "and as a regular one", hint="keep one of the two")
     if url not in trees:
-        tree = load_source_tree(req.tree)
-        builder = stack.enter_context(
-            TreeBuilder(tree, target, cache, env_syncer(request, cache), request.build))
+        builder = stack.enter_context(TreeBuilder(load_source_tree(req.tree), target, ctx))
         trees[url] = _Tree(builder, builder.metadata(kind), kind)
     metadata = trees[url].metadata
     extras = f"[{','.join(sorted(req.requirement.extras))}]" if req.requirement.extras else ""
@@ -248,64 +331,13 @@ class BuildRequest:
 def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Path]:
     """``warmbuild build``: distributions of a tree, built in its persistent env."""
     tree = load_source_tree(request.path)
-    sync = env_syncer(InstallRequest(index_flags=request.index_flags, offline=request.offline,
-                                     build=request.build), cache)
-    with TreeBuilder(tree, target, cache, sync, request.build) as builder:
-        return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]
-
-
-def env_syncer(request: InstallRequest, cache: Cache) -> Syncer:
-    """How build envs get their requirements: this installer, same indexes, exact sync."""
-
-    def sync(env: Target, requirements: Sequence[str], upgrade: bool) -> dict[str, str]:
-        # Build requirements must come as wheels: building them from sdists would need
-        # build envs of their own, and cycles (setuptools builds setuptools) among them.
-        sub = InstallRequest(requirements=tuple(requirements), index_flags=request.index_flags,
-                             constraint_files=request.build.settings.build_constraints,
-                             offline=request.offline, upgrade=upgrade, exact=True, quiet=True,
-                             upgrade_packages=tuple(Requirement(r).name for r in requirements)
-                             if upgrade else (),
-                             only_binary=True)
-        try:
-            result = install(sub, env, cache)
-        except WarmbuildError as exc:
-            raise BuildError(f"cannot install the build requirements into the build env at "
-                             f"{env.prefix}: {exc.message}", cause=exc.cause,
-                             hint=exc.hint) from exc
-        return {d.name: str(d.version) for d in result.resolved}
-
-    return sync
-
-
-def fetch_all(fetcher: Fetcher, cache: Cache, dists: Sequence[ResolvedDist], out: Path,
-              trees: Mapping[str, _Tree] | None = None, sdists: SdistBuilder | None = None,
-              level: int = logging.INFO) -> dict[NormalizedName, Path]:
-    """Each dist as an unpacked wheel in the cache, a local wheel file, or a fresh build
-    (into ``out``)."""
-
-    def prepare(dist: ResolvedDist) -> Path:
-        if dist.file is not None and dist.file.kind == "tree" and trees:
-            tree = trees[dist.file.url]
-            return tree.builder.build(tree.kind, out / dist.name)
-        fetched = fetcher.fetch(_file(dist), dist.required_hashes)
-        if _file(dist).kind == "sdist" and sdists is not None:
-            return sdists.wheel(fetched.path, fetched.sha256)
-        if fetched.sha256 is None:
-            return fetched.path
-        return unpack(cache, fetched.path, fetched.sha256)
-
-    progress.info("Preparing %d package%s", len(dists), _s(dists))
-    with timed() as elapsed:
-        paths = map_in_threads(prepare, dists, workers=8, name="warmbuild-prepare")
-    if dists:
-        logger.log(level, "Prepared %d package%s in %s", len(dists), _s(dists),
-                   format_duration(elapsed[0]))
-    return {d.name: p for d, p in zip(dists, paths, strict=True)}
-
-
-def _file(dist: ResolvedDist) -> DistFile:
-    assert dist.file is not None, "only dists with a file are fetched"
-    return dist.file
+    settings = load_settings(request.index_flags, target_prefix=target.prefix)
+    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline)
+    try:
+        with TreeBuilder(tree, target, ctx) as builder:
+            return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]
+    finally:
+        ctx.close()
 
 
 def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
@@ -324,23 +356,18 @@ def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool) -> Plan:
         except InvalidRequirement as exc:
             raise RequirementError(f"uninstall {text!r}: not a project name",
                                    cause=str(exc)) from exc
-    names = parsed
     installed = scan(target)
-    missing = [n for n in names if canonicalize_name(n) not in installed]
-    for name in missing:
-        logger.warning("warning: %s is not installed in %s", name, target.prefix)
-    plan = uninstall_plan(installed[canonicalize_name(n)] for n in dict.fromkeys(names)
+    for name in parsed:
+        if canonicalize_name(name) not in installed:
+            logger.warning("warning: %s is not installed in %s", name, target.prefix)
+    plan = uninstall_plan(installed[canonicalize_name(n)] for n in dict.fromkeys(parsed)
                           if canonicalize_name(n) in installed)
     if plan.actions and not dry_run:
         with timed() as elapsed:
             apply(plan, target, {})
-        logger.info("Uninstalled %d package%s in %s", len(plan.actions), _s(plan.actions),
+        logger.info("Uninstalled %d package%s in %s", len(plan.actions), plural(plan.actions),
                     format_duration(elapsed[0]))
     return plan
-
-
-def _s(items: Sequence[object]) -> str:
-    return "" if len(items) == 1 else "s"
 
 
 def _applies(req: UserRequirement, target: Target) -> bool:
@@ -354,31 +381,6 @@ def _user_dep(req: UserRequirement, client: HttpClient) -> Dep:
         return Dep(dep.name, dep.extras, dep.specifier, client.add_credentials(dep.url),
                    req.source)
     return dep
-
-
-def _constraints(constraints: Sequence[UserRequirement],
-                 target: Target) -> dict[NormalizedName, SpecifierSet]:
-    result: dict[NormalizedName, SpecifierSet] = {}
-    for c in constraints:
-        if not _applies(c, target):
-            continue
-        if c.requirement.url:
-            raise RequirementError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")
-        result[c.name] = result.get(c.name, SpecifierSet()) & c.requirement.specifier
-    return result
-
-
-def _finder_fn(finder: Finder, trees: Mapping[str, _Tree]) -> diagnose.FinderFn:
-    def find(name_or_url: str) -> Sequence[DistFile]:
-        if "://" not in name_or_url:
-            return finder.find(name_or_url)
-        if name_or_url in trees:
-            return [trees[name_or_url].dist_file(name_or_url)]
-        url, hashes = split_hash(name_or_url)
-        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-        file = make_dist_file(filename, url, origin="direct", hashes=hashes)
-        return [file] if file is not None else []
-    return find
 
 
 def _check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:

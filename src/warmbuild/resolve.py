@@ -100,11 +100,11 @@ class Policy:
 
 
 Finder = Callable[[str], Sequence[DistFile]]
-MetadataReader = Callable[[Candidate], tuple[tuple[Requirement, ...], SpecifierSet | None]]
+DependencyFn = Callable[[Candidate], tuple[tuple[Requirement, ...], SpecifierSet | None]]
 
 
 class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
-    def __init__(self, policy: Policy, finder: Finder, metadata: MetadataReader,
+    def __init__(self, policy: Policy, finder: Finder, metadata: DependencyFn,
                  installed: Mapping[NormalizedName, InstalledDist],
                  constraints: Mapping[NormalizedName, SpecifierSet]) -> None:
         self.policy = policy
@@ -174,8 +174,13 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         deps = list(requirements[identifier])
         bad = {c.version for c in incompatibilities[identifier]}
         if identifier == PYTHON:
+            # A Requires-Python from metadata (not the index listing) that excludes the
+            # target: no candidate, so the resolver backtracks to another version.
             version = self.policy.python_version
-            return [] if version in bad else [Candidate(canonicalize_name(PYTHON), version)]
+            if version in bad or not all(d.specifier.contains(version, prereleases=True)
+                                         for d in deps):
+                return []
+            return [Candidate(canonicalize_name(PYTHON), version)]
         name, extras = deps[0].name, deps[0].extras
         spec = SpecifierSet()
         for dep in deps:

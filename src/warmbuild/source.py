@@ -54,24 +54,27 @@ def is_source_tree(path: Path) -> bool:
     return path.is_dir() and ((path / "pyproject.toml").is_file() or (path / "setup.py").is_file())
 
 
-def load_source_tree(path: Path) -> SourceTree:
+def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
     """The tree at ``path``; every value of its pyproject.toml that warmbuild uses is
-    checked here, so that later stages can trust the shapes."""
+    checked here, so that later stages can trust the shapes. ``shown_as`` names the tree in
+    errors instead of its path (an sdist unpacked into a temporary directory)."""
     path = path.resolve()
-    pyproject = path / "pyproject.toml"
+    real = path / "pyproject.toml"
+    # Only messages use it; files are read from `real`.
+    pyproject = Path(shown_as) / "pyproject.toml" if shown_as else real
     if not path.is_dir():
         raise SourceError(f"{path}: " + ("not a directory" if path.exists() else
                                           "no such directory"),
                           hint="pass the directory of a Python project (where pyproject.toml "
                                "or setup.py is)")
-    if not pyproject.is_file():
+    if not real.is_file():
         if (path / "setup.py").is_file():
             return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject),
                               _LEGACY_BACKEND, name=canonicalize_name(path.name))
-        raise SourceError(f"{path} is not a Python project: it has neither pyproject.toml "
-                          "nor setup.py")
+        raise SourceError(f"{shown_as or path} is not a Python project: it has neither "
+                          "pyproject.toml nor setup.py")
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        data = tomllib.loads(real.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SourceError(f"{pyproject}: invalid TOML", cause=str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:

@@ -16,11 +16,28 @@ from .key import default_root, env_path, interpreter_identity
 from .manifest import MANIFEST, Damaged, Manifest, parse_manifest, read_manifest
 from .plan import EnvInputs, EnvPlan, plan_env
 from .registry import KnownEnv, known_envs, read_registry_entry, register
-from .session import EnvReport, EnvSession, Syncer, open_env
+from .session import EnvInstaller, EnvReport, EnvSession, open_env
 
 __all__ = [
-    "MANIFEST", "BuildEnv", "Damaged", "EnvInputs", "EnvPlan", "EnvReport", "EnvSession",
-    "KnownEnv", "Manifest", "Syncer", "default_root", "env_path", "interpreter_identity",
-    "known_envs", "open_env", "parse_manifest", "plan_env", "read_manifest",
-    "read_registry_entry", "register", "target_environ",
+    "MANIFEST",
+    "BuildEnv",
+    "Damaged",
+    "EnvInputs",
+    "EnvInstaller",
+    "EnvPlan",
+    "EnvReport",
+    "EnvSession",
+    "KnownEnv",
+    "Manifest",
+    "default_root",
+    "env_path",
+    "interpreter_identity",
+    "known_envs",
+    "open_env",
+    "parse_manifest",
+    "plan_env",
+    "read_manifest",
+    "read_registry_entry",
+    "register",
+    "target_environ",
 ]

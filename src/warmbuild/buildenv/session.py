@@ -11,11 +11,11 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -32,10 +32,14 @@ from .registry import register
 
 _HISTORY = 20
 
-#: ``sync(env_target, requirements, upgrade)`` installs exactly ``requirements`` (removing
-#: anything else; preferring what is installed unless ``upgrade``) and returns
-#: ``{name: version}`` of what the env then holds.
-Syncer = Callable[[Target, Sequence[str], bool], Mapping[str, str]]
+
+
+class EnvInstaller(Protocol):
+    def install_exact(self, env: Target, requirements: Sequence[str], *,
+                      upgrade: bool) -> Mapping[str, str]:
+        """Install exactly ``requirements`` into ``env`` (removing anything else; preferring
+        what is installed unless ``upgrade``); ``{name: version}`` of what it then holds."""
+        ...
 
 _DONE = {"create": "created", "recreate": "recreated", "sync": "synced"}
 
@@ -62,7 +66,7 @@ class EnvSession:
 
     env_dir: Path
     base: Target
-    sync: Syncer
+    installer: EnvInstaller
     cache: Cache
     refresh: bool = False
     upgrade: bool = False
@@ -136,7 +140,8 @@ class EnvSession:
             data["editables"] = manifest.data["editables"]
         self._write(dict(data), complete=False, record=record, event=None)
         progress.info("Syncing build env (%d requirements)", len(plan.wanted))
-        resolved = dict(self.sync(env.target, plan.wanted, plan.upgrade))
+        resolved = dict(self.installer.install_exact(env.target, plan.wanted,
+                                                     upgrade=plan.upgrade))
         self.upgrade = False
         action = _DONE[plan.action]
         reason = plan.reason
@@ -235,7 +240,8 @@ def _clear(path: Path) -> None:
 
 
 @contextmanager
-def open_env(env_dir: Path, base: Target, sync: Syncer, cache: Cache, *, refresh: bool = False,
+def open_env(env_dir: Path, base: Target, installer: EnvInstaller, cache: Cache, *,
+             refresh: bool = False,
              upgrade: bool = False) -> Iterator[EnvSession]:
     """Lock the env for this run; a second warmbuild on the same tree waits, saying so."""
     import filelock
@@ -254,6 +260,6 @@ def open_env(env_dir: Path, base: Target, sync: Syncer, cache: Cache, *, refresh
                               "build-env-dir to a directory warmbuild can create and write"
                          ) from exc
     try:
-        yield EnvSession(env_dir, base, sync, cache, refresh=refresh, upgrade=upgrade)
+        yield EnvSession(env_dir, base, installer, cache, refresh=refresh, upgrade=upgrade)
     finally:
         lock.release()

@@ -1,4 +1,5 @@
-"""What a candidate depends on: installed METADATA, a PEP 658 file, PKG-INFO, or the wheel.
+"""The resolver's dependency reader: what a candidate depends on, from installed METADATA,
+a PEP 658 file, an sdist's PKG-INFO, or the wheel itself.
 
 The resolver asks only when it needs a candidate's dependencies; each answer is read once.
 A ``--hash`` is checked before a file is read, let alone built.
@@ -14,15 +15,15 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
-from .build import SdistBuilder
 from .errors import ResolutionError
 from .fetch import Fetcher
 from .index import Finder
 from .resolve import Candidate
+from .sdist import SdistBuilder
 from .wheelcheck import read_metadata
 
 
-class MetadataReader:
+class DependencyReader:
     """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
 
     def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
@@ -43,7 +44,7 @@ class MetadataReader:
         key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
         with self._locks(key):
             if key not in self._cache:
-                self._cache[key] = parse_metadata(self._read(cand), str(cand))
+                self._cache[key] = parse_dependencies(self._read(cand), str(cand))
             return self._cache[key]
 
     def _read(self, cand: Candidate) -> str:
@@ -64,7 +65,7 @@ class MetadataReader:
         return read_metadata(self._fetcher.fetch(cand.file, required).path)
 
 
-def parse_metadata(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
     msg = email.parser.HeaderParser().parsestr(text)
     reqs = []
     for line in msg.get_all("Requires-Dist") or []:

@@ -1,0 +1,145 @@
+"""Wheels for dependencies that ship only an sdist: unpacked, built out of tree, cached.
+
+Each sdist is unpacked into a temporary tree and built in a persistent env shared by every
+sdist with the same ``build-system.requires`` for the same interpreter (PDM shares envs like
+this within a run; ours are kept). The wheel is cached in ``built-v1`` by the sdist's
+sha256, the target's interpreter and the config settings, so each is built once.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import hashlib
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+)
+
+from .build import BuildContext, TreeBuilder, digest_files
+from .buildenv import default_root, interpreter_identity
+from .coremeta import built_metadata, metadata_version
+from .errors import BuildError
+from .fetch import sha256_of
+from .python import Target
+from .source import SourceTree, load_source_tree
+
+
+class SdistBuilder:
+    """Wheels for ``target`` from sdists, built in shared envs through ``ctx``."""
+
+    def __init__(self, target: Target, ctx: BuildContext) -> None:
+        self.target = target
+        self._ctx = ctx
+        self._cache = ctx.cache
+        self._options = ctx.options
+
+    def metadata(self, sdist: Path, sha256: str | None) -> str:
+        """PEP 643 PKG-INFO when it declares its dependencies static, else a built wheel's."""
+        pkg_info = _sdist_pkg_info(sdist)
+        if pkg_info is not None:
+            msg = email.parser.HeaderParser().parsestr(pkg_info)
+            dynamic = {d.lower() for d in msg.get_all("Dynamic") or []}
+            if metadata_version(msg["Metadata-Version"]) >= (2, 2) and not dynamic & {
+                    "requires-dist", "requires-python", "provides-extra"}:
+                return pkg_info
+        return built_metadata(self.wheel(sdist, sha256))
+
+    def wheel(self, sdist: Path, sha256: str | None) -> Path:
+        """``sha256``: the sdist's, when the fetcher already knows it."""
+        sha256 = sha256 or sha256_of(sdist)
+        name = _sdist_name(sdist)
+        settings = self._options.settings
+        key = hashlib.sha256(json.dumps(
+            [interpreter_identity(self.target), str(self.target.tags[0]),
+             {**settings.config_settings.get(name, {}), **self._options.config_settings},
+             settings.extra_build_dependencies.get(name, ()),
+             digest_files(settings.build_constraints)],
+            sort_keys=True).encode()).hexdigest()[:16]
+        dest = self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
+        if dest.is_dir():
+            found = sorted(dest.glob("*.whl"))
+            if found:
+                return found[0]
+        with self._cache.lock(dest):
+            found = sorted(dest.glob("*.whl")) if dest.is_dir() else []
+            if found:
+                return found[0]
+            with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp:
+                # The unpacked tree is a temporary dir; the user knows the sdist.
+                unpacked = _unpack_sdist(sdist, Path(tmp))
+                tree = load_source_tree(unpacked, shown_as=f"{sdist.name}:{unpacked.name}")
+                with TreeBuilder(tree, self.target, self._ctx,
+                                 shared_env=self._shared_env(tree)) as builder:
+                    built = builder.build("wheel", Path(tmp) / "out")
+                dest.mkdir(parents=True, exist_ok=True)
+                # Copied under a temporary name, then renamed: readers that do not take
+                # the lock never see half a wheel.
+                final = dest / built.name
+                partial = dest / f".{built.name}.partial"
+                shutil.copyfile(built, partial)
+                os.replace(partial, final)
+                return final
+
+    def _shared_env(self, tree: SourceTree) -> Path:
+        configured = self._options.env_dir
+        root = default_root(self._cache, tree.path, configured)
+        extra = self._options.settings.extra_build_dependencies.get(tree.name, ())
+        key = json.dumps([sorted(str(r) for r in tree.requires), sorted(extra), tree.backend,
+                          interpreter_identity(self.target)], sort_keys=True)
+        return root / f"shared-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def _sdist_name(sdist: Path) -> NormalizedName:
+    try:
+        return canonicalize_name(parse_sdist_filename(sdist.name)[0])
+    except InvalidSdistFilename:
+        return canonicalize_name(sdist.name.split("-")[0])
+
+
+def _sdist_pkg_info(sdist: Path) -> str | None:
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as zf:
+                names = [n for n in zf.namelist() if n.count("/") == 1
+                         and n.endswith("/PKG-INFO")]
+                return zf.read(names[0]).decode("utf-8") if names else None
+        with tarfile.open(sdist) as tf:
+            member = next((m for m in tf.getmembers() if m.name.count("/") == 1
+                           and m.name.endswith("/PKG-INFO")), None)
+            handle = tf.extractfile(member) if member else None
+            return handle.read().decode("utf-8") if handle else None
+    except (OSError, tarfile.TarError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise BuildError(f"{sdist.name}: not a readable source distribution",
+                         cause=str(exc)) from exc
+
+
+def _unpack_sdist(sdist: Path, into: Path) -> Path:
+    """The sdist's single top-level directory, unpacked (with tarfile's safe ``data`` filter)."""
+    out = into / "src"
+    try:
+        if sdist.name.endswith(".zip"):
+            with zipfile.ZipFile(sdist) as zf:
+                for name in zf.namelist():
+                    if name.startswith("/") or ".." in Path(name).parts:
+                        raise BuildError(f"{sdist.name}: unsafe path {name!r}")
+                zf.extractall(out)
+        else:
+            with tarfile.open(sdist) as tf:
+                tf.extractall(out, filter="data")
+    except (OSError, tarfile.TarError, zipfile.BadZipFile) as exc:
+        raise BuildError(f"{sdist.name}: cannot unpack the source distribution",
+                         cause=str(exc)) from exc
+    entries = [p for p in out.iterdir() if p.is_dir()]
+    if len(entries) != 1:
+        raise BuildError(f"{sdist.name}: expected one top-level directory in the sdist")
+    return entries[0]
