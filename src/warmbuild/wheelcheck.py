@@ -220,8 +220,10 @@ def _check_data_member(wheel: Path, member: str) -> None:
     if any(p.endswith(".dist-info") for p in parts[2:]):
         raise invalid(wheel, f"its member {member!r} writes into a .dist-info directory",
                       cause="a wheel's files may not change another distribution's metadata")
-    if parts[1] == "scripts" and _RESERVED_SCRIPT.fullmatch(parts[-1]):
-        raise invalid(wheel, f"its script {member!r} would replace the environment's "
+    # Scripts, and data files that land in the venv's scripts dir (``data`` is the prefix).
+    in_scripts = parts[1] == "scripts" or (parts[1] == "data" and parts[2:-1] == ["bin"])
+    if in_scripts and _RESERVED_SCRIPT.fullmatch(parts[-1]):
+        raise invalid(wheel, f"its member {member!r} would replace the environment's "
                              "interpreter")
 
 

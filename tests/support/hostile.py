@@ -181,6 +181,12 @@ def script_named_python(dest: Path) -> Path:
                                mode=stat.S_IFREG | 0o755)])
 
 
+def data_into_bin_python(dest: Path) -> Path:
+    """The ``data`` scheme is the prefix, so ``data/bin/python`` is the interpreter."""
+    return wheel(dest, [Member(f"{DATA}/data/bin/python3", b"#!/bin/sh\n",
+                               mode=stat.S_IFREG | 0o755)])
+
+
 def entry_point_named_python(dest: Path) -> Path:
     return wheel(dest, [Member(f"{INFO}/entry_points.txt",
                                b"[console_scripts]\npython = hostile:main\n")])
@@ -333,6 +339,7 @@ REJECTED: dict[Case, str] = {
     data_dir_of_another_project: ".data directory 'victim-1.0.data' is not for hostile",
     data_unknown_scheme: "is not under a known .data scheme",
     script_named_python: "would replace the environment's interpreter",
+    data_into_bin_python: "'hostile-1.0.data/data/bin/python3' would replace",
     entry_point_named_python: "entry point 'python'",
     path_traversal: "'../../evil.py' is not a plain relative path",
     absolute_path: "'/tmp/evil.py' is not a plain relative path",
