@@ -18,8 +18,8 @@ import warmbuild
 from warmbuild._log import logger, progress
 from warmbuild.cli import main
 
-COMMANDS = ("install", "build", "uninstall", "list", "freeze", "show", "cache", "env", "doctor",
-            "config")
+COMMANDS = ("install", "build", "uninstall", "list", "freeze", "show", "check", "tree", "cache",
+            "env", "doctor", "config")
 
 
 @pytest.fixture(autouse=True)
@@ -87,8 +87,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ([], "warmbuild", "warmbuild: error: the following arguments are required: COMMAND"),
     (["install", "-r", ""], "warmbuild install",
      "warmbuild install: error: argument -r/--requirement: an empty path"),
-    (["uninstall"], "warmbuild uninstall",
-     "warmbuild uninstall: error: the following arguments are required: NAME"),
+    (["install", "--extra", "dev", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --extra"),
+    (["install", "--extra-index", "https://x.example/simple", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --extra-index"),
 ])
 def test_bad_usage_exits_2_with_usage_and_one_error_line(
         capsys: pytest.CaptureFixture[str], argv: list[str], usage: str, message: str) -> None:
