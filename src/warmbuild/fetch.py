@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ._log import progress
+from ._log import Task, progress, task
 from ._threads import KeyedLocks
 from .cache import Cache, atomic_write
 from .dists import DistFile
@@ -75,9 +75,10 @@ class Fetcher:
         fd, tmp_name = tempfile.mkstemp(dir=self._bucket, prefix=".download-")
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                hashing = _HashingWriter(out, algorithms)
-                self._client.download(file.url, hashing)  # type: ignore[arg-type]
+            with os.fdopen(fd, "wb") as out, task("bytes", file.filename) as shown:
+                hashing = _HashingWriter(out, algorithms, shown)
+                self._client.download(file.url, hashing,  # type: ignore[arg-type]
+                                      shown.set_total)
             digests = hashing.hexdigests()
             _verify(file, digests, required)
             sha = digests["sha256"]
@@ -93,13 +94,15 @@ class Fetcher:
 
 
 class _HashingWriter:
-    def __init__(self, out: object, algorithms: set[str]) -> None:
+    def __init__(self, out: object, algorithms: set[str], shown: Task) -> None:
         self._out = out
         self._hashers = {a: hashlib.new(a) for a in algorithms}
+        self._shown = shown
 
     def write(self, data: bytes) -> int:
         for hasher in self._hashers.values():
             hasher.update(data)
+        self._shown.advance(len(data))
         return self._out.write(data)  # type: ignore[attr-defined, no-any-return]
 
     def hexdigests(self) -> dict[str, str]:

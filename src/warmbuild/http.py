@@ -17,7 +17,7 @@ import re
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,14 +138,19 @@ class HttpClient:
             }).encode())
         return Response(url, resp.status, content_type, body)
 
-    def download(self, url: str, out: BinaryIO) -> None:
-        """Stream ``url`` into ``out``; the caller hashes and checks what was written."""
+    def download(self, url: str, out: BinaryIO,
+                 length: Callable[[int | None], None] | None = None) -> None:
+        """Stream ``url`` into ``out``; the caller hashes and checks what was written.
+        ``length`` is told the size the server announced (for a progress bar)."""
         if self.offline:
             raise NetworkError(f"{redact(url)} is not in the cache and --offline forbids "
                                "fetching it")
         with self._request(url, {}) as resp:
             if resp.status == 404:
                 raise NetworkError(f"{redact(url)}: not found (HTTP 404)")
+            if length is not None:
+                announced = resp.headers.get("Content-Length", "")
+                length(int(announced) if announced.isdigit() else None)
             for chunk in resp.stream(_CHUNK):
                 out.write(chunk)
 
