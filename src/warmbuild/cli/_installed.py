@@ -11,7 +11,7 @@ import argparse
 import csv
 import json
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import zip_longest
 from pathlib import PurePath
 from typing import Any
@@ -197,7 +197,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
-def _show_lines(dist: InstalledDist, others: Any, *, files: bool) -> list[str]:
+def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist], *,
+                files: bool) -> list[str]:
     meta = dist.metadata()
     required_by = sorted(_display(o) for o in others
                          if any(canonicalize_name(r.name) == dist.name for r in o.requires()))
