@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name
@@ -10,7 +13,10 @@ from packaging.version import Version
 from warmbuild.check import Dist, check
 from warmbuild.deptree import graph, render, roots
 from warmbuild.dists import DistFile
+from warmbuild.installed import InstalledDist
 from warmbuild.outdated import newest
+from warmbuild.plan import uninstall_names
+from warmbuild.reqfile import parse_requirement
 
 LINUX_311 = {"python_version": "3.11", "python_full_version": "3.11.7", "sys_platform": "linux",
              "platform_system": "Linux", "os_name": "posix", "implementation_name": "cpython",
@@ -115,3 +121,18 @@ def test_newest_is_the_version_pip_list_outdated_names() -> None:
     both = newest([sdist("lib", "2.0"), wheel("lib", "2.0")], tags, py)
     assert both is not None and both.kind == "wheel", "a wheel is named before an sdist"
     assert newest([wheel("lib", "3.0", "cp312-cp312-win_amd64")], tags, py) is None
+
+
+def test_uninstall_names_finds_a_tree_by_what_was_installed_from_it(tmp_path: Path) -> None:
+    tree = tmp_path / "src" / "my-tree"
+    (tree).mkdir(parents=True)
+    (tree / "pyproject.toml").write_text("[project]\nname = 'real-name'\nversion = '1'\n")
+    info = tmp_path / "site" / "real_name-1.dist-info"
+    info.mkdir(parents=True)
+    (info / "direct_url.json").write_text(json.dumps(
+        {"url": tree.as_uri(), "dir_info": {"editable": True}}))
+    installed = {canonicalize_name("real-name"): InstalledDist(
+        canonicalize_name("real-name"), "real_name", Version("1"), info)}
+    reqs = [parse_requirement("six>=1"), parse_requirement(str(tree), editable=True),
+            parse_requirement("other")]
+    assert uninstall_names(reqs, installed) == ["six", "real_name", "other"]

@@ -9,7 +9,7 @@ sdist (the ``Type`` column).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -46,3 +46,14 @@ def newest(files: Iterable[DistFile], tags: Sequence[Tag], python_version: Versi
         return None
     file = best[2]
     return Latest(file.name, file.version, "wheel" if file.kind == "wheel" else "sdist")
+
+
+def newest_of(found: Mapping[NormalizedName, Iterable[DistFile]], tags: Sequence[Tag],
+              python_version: Version, *, pre: bool = False) -> dict[NormalizedName, Latest]:
+    """:func:`newest` for each project; those with no usable file are left out."""
+    latest = {}
+    for name, files in found.items():
+        best = newest(files, tags, python_version, pre=pre)
+        if best is not None:
+            latest[name] = best
+    return latest
