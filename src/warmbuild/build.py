@@ -26,7 +26,7 @@ from typing import Any, Protocol
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ._log import format_duration, logger, progress
+from ._log import format_duration, logger, task
 from .buildenv import (
     BuildEnv,
     EnvReport,
@@ -40,7 +40,7 @@ from .cache import Cache
 from .coremeta import CoreMetadata, built_metadata, parse_core_metadata, static_metadata
 from .errors import BuildError
 from .fingerprint import fingerprint, skip_reason
-from .hooks import ConfigSettings, Hooks, Kind
+from .hooks import BuildLog, ConfigSettings, Hooks, Kind
 from .installed import scan
 from .python import Target
 from .resolve import marker_applies
@@ -138,10 +138,13 @@ class TreeBuilder:
     def _open(self) -> Hooks:
         if not self.options.isolation:
             self._check_satisfied(self.declared, "build-system.requires")
+            # No env to keep the logs in: they go to the cache, one directory per tree.
+            key = hashlib.sha256(str(self.tree.path).encode()).hexdigest()[:12]
+            logs = self._ctx.cache.bucket("logs-v1") / f"{self.tree.name}-{key}"
             return Hooks(self.tree, self.target.executable, target_environ(self.target),
                          self.options.config_settings,
                          where=f"{self.target.prefix} (no isolation)",
-                         stream=self.options.verbose)
+                         stream=self.options.verbose, log=BuildLog(logs, self.tree.name))
         path = self.env_dir()
         assert path is not None
         self.session = self._stack.enter_context(open_env(
@@ -150,7 +153,8 @@ class TreeBuilder:
         self.env = self.session.ensure(self.declared, record=self._record())
         return Hooks(self.tree, self.env.python, self.env.environ(),
                      self.options.config_settings, where=str(self.env.path),
-                     stream=self.options.verbose)
+                     stream=self.options.verbose,
+                     log=BuildLog(self.env.path / "logs", self.tree.name))
 
     def env_dir(self) -> Path | None:
         """Where the tree's env is (``None`` without isolation); nothing is created."""
@@ -225,9 +229,9 @@ class TreeBuilder:
         if kind in self._built:
             return self._built[kind]
         self._prepare(kind)
-        progress.info("Building %s (%s)", self.tree.name, kind)
         start = time.perf_counter()
-        built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        with task("build", self.tree.name):
+            built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
         logger.info("Built %s in %s (%s)", built.name, format_duration(
             time.perf_counter() - start), self.report)
         self._built[kind] = built

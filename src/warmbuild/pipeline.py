@@ -21,6 +21,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ._log import format_duration, logger, progress, timed
+from ._threads import map_in_threads
 from .build import BuildOptions, TreeBuilder
 from .cache import Cache
 from .config import Settings, load_settings
@@ -35,7 +36,8 @@ from .http import HttpClient
 from .install import FINGERPRINT_FILE, apply
 from .installed import InstalledDist, scan
 from .journal import locked
-from .plan import Plan, make_plan, uninstall_plan
+from .outdated import Latest, newest_of
+from .plan import Plan, make_plan, uninstall_names, uninstall_plan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import (
@@ -364,13 +366,15 @@ def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Pat
 
 
 def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
-              break_system_packages: bool = False) -> Plan:
+              break_system_packages: bool = False,
+              requirement_files: Sequence[Path] = ()) -> Plan:
     check_writable(target, break_system_packages=break_system_packages)
     with locked(target.prefix):
-        return _uninstall(names, target, dry_run=dry_run)
+        return _uninstall(names, target, dry_run=dry_run, files=requirement_files)
 
 
-def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool) -> Plan:
+def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool,
+               files: Sequence[Path]) -> Plan:
     # As pip does, a requirement (`six>=1`) names its project; the version is not checked.
     parsed = []
     for text in names:
@@ -380,9 +384,15 @@ def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool) -> Plan:
             raise RequirementError(f"uninstall {text!r}: not a project name",
                                    cause=str(exc)) from exc
     installed = scan(target)
-    for name in parsed:
+    for path in files:
+        parsed.extend(uninstall_names(read_requirements_file(path).requirements, installed))
+    if not parsed:
+        raise RequirementError("nothing to uninstall",
+                               hint="name packages, or pass -r requirements.txt")
+    for name in dict.fromkeys(parsed):
         if canonicalize_name(name) not in installed:
-            logger.warning("warning: %s is not installed in %s", name, target.prefix)
+            # pip's words; not an error, so `set -e` scripts can remove what may be absent.
+            logger.warning("warning: Skipping %s as it is not installed.", name)
     plan = uninstall_plan(installed[canonicalize_name(n)] for n in dict.fromkeys(parsed)
                           if canonicalize_name(n) in installed)
     if plan.actions and not dry_run:
@@ -391,6 +401,21 @@ def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool) -> Plan:
         logger.info("Uninstalled %d package%s in %s", len(plan.actions), plural(plan.actions),
                     format_duration(elapsed[0]))
     return plan
+
+
+def latest_versions(names: Sequence[NormalizedName], target: Target, cache: Cache, *,
+                    index_flags: Mapping[str, str | Sequence[str] | bool | None],
+                    pre: bool = False, offline: bool = False) -> dict[NormalizedName, Latest]:
+    """``list --outdated``: the newest version the index offers the target, per project
+    (projects it does not know are left out)."""
+    settings = load_settings(index_flags, target_prefix=target.prefix)
+    ctx = RunContext(cache, settings.index_settings(), BuildOptions(), offline=offline,
+                     revalidate=True)
+    try:
+        found = map_in_threads(ctx.finder.find, names, workers=8, name="warmbuild-latest")
+    finally:
+        ctx.close()
+    return newest_of(dict(zip(names, found, strict=True)), target.tags, target.version, pre=pre)
 
 
 def _applies(req: UserRequirement, target: Target) -> bool:

@@ -18,6 +18,15 @@ from ..settings import load_build_settings
 from ..trust import KEYRING_PROVIDERS
 
 
+class Parser(argparse.ArgumentParser):
+    """Every parser of warmbuild (subparsers inherit the class): long options are never
+    abbreviated, so `--extra dev` is an error, not `--extra-index-url dev`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def path_arg(text: str) -> Path:
     """A path option's value; an empty one would silently mean the working directory."""
     if not text.strip():
@@ -40,6 +49,11 @@ def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
                    "cache dir)")
     p.add_argument("--no-cache", "--no-cache-dir", action="store_true", default=default(False),
                    help="use a throw-away cache (also PIP_NO_CACHE_DIR, pip's no-cache-dir)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default=default(None),
+                   help="colour the error:/warning:/hint: prefixes (default: auto, on a "
+                   "terminal unless NO_COLOR is set; FORCE_COLOR forces it)")
+    p.add_argument("--no-progress", action="store_true", default=default(False),
+                   help="no progress bars or status line, plain lines as in a pipe")
 
 
 def target_args(p: argparse.ArgumentParser) -> None:
