@@ -239,7 +239,7 @@ def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Pat
     settings = load_settings(request.index_flags, target_prefix=target.prefix)
     ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline)
     try:
-        with TreeBuilder(tree, target, ctx) as builder:
+        with TreeBuilder(tree, target, ctx, installs=False) as builder:
             return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]
     finally:
         ctx.close()
