@@ -85,12 +85,20 @@ def test_a_tree_without_build_dirs_has_nothing_to_adopt(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------- compiler caches
 
-def test_cmake_backends_get_launchers_and_others_wrapped_compilers() -> None:
+def test_cmake_backends_get_launchers_and_others_wrapped_compilers(tmp_path: Path) -> None:
     exe = Path("/opt/bin/sccache")
     assert compcache.launch_environ("sccache", exe, "scikit_build_core.build", {}) == {
         "CMAKE_C_COMPILER_LAUNCHER": str(exe), "CMAKE_CXX_COMPILER_LAUNCHER": str(exe)}
     assert compcache.launch_environ("sccache", exe, "mesonpy", {"CC": "gcc-12"}) == {
         "CC": f"{exe} gcc-12", "CXX": f"{exe} c++"}
+    # A path with a space would be split by the backend: the bare name where PATH finds it.
+    spaced = tmp_path / "a dir" / "sccache"
+    spaced.parent.mkdir()
+    spaced.touch(mode=0o755)
+    assert compcache.launch_environ("sccache", spaced, "mesonpy",
+                                    {"PATH": str(spaced.parent)})["CC"] == "sccache cc"
+    assert compcache.launch_environ("sccache", spaced, "mesonpy", {})["CC"] == \
+        f"'{spaced}' cc"
     # Never twice: `sccache sccache cc` fails.
     assert compcache.launch_environ("ccache", exe, "setuptools.build_meta",
                                     {"CC": "ccache gcc", "CXX": "g++"}) == {"CXX": f"{exe} g++"}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -89,11 +90,15 @@ def launch_environ(tool: str, exe: Path, backend: str | None,
         for lang in ("C", "CXX"):
             out.setdefault(f"CMAKE_{lang}_COMPILER_LAUNCHER", str(exe))
         return {k: v for k, v in out.items() if k not in environ}
+    # The bare name where the hooks' PATH finds this very tool: backends split CC on
+    # spaces, and a quoted path is not understood by every one of them.
+    found = shutil.which(tool, path=environ.get("PATH", os.defpath))
+    word = tool if found and Path(found).resolve() == exe.resolve() else shlex.quote(str(exe))
     for var, default in (("CC", "cc"), ("CXX", "c++")):
         compiler = environ.get(var, default).strip() or default
         if Path(compiler.split()[0]).name in PACKAGES:
             continue  # already "ccache gcc": leave it
-        out[var] = f"{exe} {compiler}"
+        out[var] = f"{word} {compiler}"
     return out
 
 
