@@ -86,3 +86,6 @@ class ResolvedDist:
     #: The build env an editable install keeps using (meson-python rebuilds on import);
     #: recorded next to the install so ``env prune`` leaves that env alone.
     build_env: str | None = None
+    #: What an editable install was made from (``fingerprint``), when an unchanged one
+    #: may be kept without a build.
+    fingerprint: str | None = None

@@ -12,7 +12,6 @@ from typing import Any
 
 from ..adopt import plan_adoption
 from ..builddirs import cache_defeating, doctor
-from ..cache import open_cache
 from ..envs import (
     EnvInfo,
     Removal,
@@ -25,7 +24,7 @@ from ..envs import (
 )
 from ..errors import SourceError, WarmbuildError
 from ..python import find_interpreter, query_target
-from ._common import path_arg
+from ._common import cache_from, path_arg
 
 Common = Callable[[argparse.ArgumentParser], None]
 
@@ -67,7 +66,7 @@ def add_parsers(sub: Any, common: Common) -> None:
 
 
 def _cache(args: argparse.Namespace) -> Any:
-    return open_cache(args.cache_dir, no_cache=args.no_cache)
+    return cache_from(args)
 
 
 def _ago(timestamp: float) -> str:
