@@ -109,6 +109,8 @@ def two_machines(wb: Runner, tmp_path: Path, index: str, name: str, tool: str,
         figures[case] = hits(result.stderr)
         shown = json.loads(wb("env", "show", src, "--format", "json", env=menv).stdout)
         assert shown[0]["manifest"]["compiler_cache"]["tool"] == tool
+        text = wb("env", "show", src, env=menv).stdout
+        assert f"compiler cache: {tool} at" in text and "last build: " in text
     print(f"{tool} {name}: {figures}")
     return figures
 

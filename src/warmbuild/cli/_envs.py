@@ -130,6 +130,11 @@ def _show(args: argparse.Namespace) -> int:
             resolved.items())) or "-"))
         lines.append(f"  config:      {json.dumps(m.get('config_settings', {}))}")
         lines.append(f"  env vars:    {json.dumps(m.get('env_vars', {}))}")
+        cc = m.get("compiler_cache")
+        if isinstance(cc, dict):
+            lines.append(f"  compiler cache: {cc.get('tool')} at {cc.get('executable')}, base "
+                         f"dirs {', '.join(cc.get('base_dirs') or []) or '-'}; last build: "
+                         f"{cc.get('last_build') or 'no figures'}")
         lines.append(f"  created {_ago(m.get('created', 0))}, used {_ago(e.last_used)}")
         if e.editables:
             lines.append(f"  used by editable installs in: {', '.join(e.editables)}")
