@@ -26,13 +26,16 @@ from typing import Any, Protocol
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from . import compcache
 from ._log import format_duration, logger, task
+from .adopt import AdoptReport, adopt, plan_adoption
 from .buildenv import (
     BuildEnv,
     EnvReport,
     EnvSession,
     default_root,
     env_path,
+    known_envs,
     open_env,
     target_environ,
 )
@@ -91,8 +94,10 @@ class TreeBuilder:
     hooks: Hooks
 
     def __init__(self, tree: SourceTree, target: Target, ctx: BuildContext, *,
-                 shared_env: Path | None = None) -> None:
-        """``shared_env``: use that env instead of the tree's own (sdist builds)."""
+                 shared_env: Path | None = None, installs: bool = True) -> None:
+        """``shared_env``: use that env instead of the tree's own (sdist builds);
+        ``installs``: the build is installed into ``target`` (editable loaders there that
+        another frontend left are replaced, and named)."""
         self.tree = tree
         self.target = target
         self._ctx = ctx
@@ -106,13 +111,19 @@ class TreeBuilder:
         self._metadata_dirs: dict[str, Path] = {}
         self._built: dict[str, Path] = {}
         self._stack = contextlib.ExitStack()
+        self._installs = installs
+        self.adoption = AdoptReport(tree.path)
+        self.compiler_cache: compcache.CacheSetup | None = None
+        #: The compiler cache's figures of the last build, for the build line.
+        self.cache_stats: compcache.Stats | None = None
 
     def __enter__(self) -> TreeBuilder:
         try:
             self._work = Path(tempfile.mkdtemp(prefix="warmbuild-build-"))
             self._stack.callback(shutil.rmtree, self._work, ignore_errors=True)
             self.env, self.session = None, None
-            self.hooks = self._open()
+            self.hooks = self._with_compiler_cache(self._open())
+            self._adopt()
         except BaseException:
             self._stack.close()
             raise
@@ -124,7 +135,47 @@ class TreeBuilder:
     @property
     def declared(self) -> list[str]:
         extra = self.options.settings.extra_build_dependencies.get(self.tree.name, ())
-        return [str(r) for r in self.tree.requires] + list(extra)
+        # The compiler cache's own binary comes from the index when it is not on PATH.
+        tool = compcache.requirement(self._setting("compiler-cache",
+                                                   self.options.settings.compiler_cache))
+        return [str(r) for r in self.tree.requires] + list(extra) + (
+            [tool] if tool and self.options.isolation else [])
+
+    def _setting(self, key: str, merged: str | None) -> str | None:
+        """``merged`` unless only the config files set it: then the tree's own
+        ``[tool.warmbuild]`` wins, as for ``build-env-dir``."""
+        own = self.tree.settings.get(key)
+        if own is None or self.options.settings.sources.get(key) in ("command line",
+                                                                      "environment"):
+            return merged
+        return None if own == "none" else str(own)
+
+    def _adopt(self) -> None:
+        """Reconfigure build dirs another frontend's deleted env left (``adopt``), before
+        the first hook runs."""
+        own = self.tree.settings.get("adopt")
+        if not self.options.settings.adopt or own is False:
+            return
+        live = {str(k.path) for k in known_envs(self._ctx.cache)}
+        if self.env is not None:
+            live.add(str(self.env.path))
+        sites = self.target.site_dirs if self._installs else ()
+        scripts = Path((self.env.target if self.env else self.target).paths["scripts"])
+        self.adoption = adopt(plan_adoption(self.tree.path, live, sites), scripts / "meson")
+        for line in self.adoption.lines():
+            logger.info("%s", line)
+
+    def _with_compiler_cache(self, hooks: Hooks) -> Hooks:
+        tool = self._setting("compiler-cache", self.options.settings.compiler_cache)
+        if tool is None:
+            return hooks
+        scripts = Path((self.env.target if self.env else self.target).paths["scripts"])
+        exe = compcache.locate(tool, scripts, os.environ)
+        self.compiler_cache = compcache.start(
+            tool, exe, self.tree.path, self.env.path if self.env else None,
+            self.tree.backend, hooks.environ)
+        self._stack.callback(compcache.stop, self.compiler_cache, hooks.environ)
+        return replace(hooks, environ={**hooks.environ, **self.compiler_cache.environ})
 
     def _record(self) -> dict[str, Any]:
         listed = (*BUILD_ENV_VARS, *self.options.settings.env_vars)
@@ -178,17 +229,20 @@ class TreeBuilder:
 
     @property
     def report(self) -> str:
+        cached = (f", compiler cache: {self.cache_stats}" if self.cache_stats else
+                  f", compiler cache: {self.compiler_cache.tool}" if self.compiler_cache
+                  else "")
         if self.env is None or self.session is None:
-            return "no build isolation"
+            return "no build isolation" + cached
         changed = [r for r in self.session.reports if r.action != "reused"]
         if not changed:
-            return f"{self.session.reports[-1]} at {self.env.path}"
+            return f"{self.session.reports[-1]} at {self.env.path}{cached}"
         # One line for the run: what happened first (created beats a later sync), with
         # every change of the run.
         merged = EnvReport(changed[0].action, self.env.path,
                            tuple(c for r in changed for c in r.changes),
                            next((r.reason for r in changed if r.reason), ""))
-        return f"{merged} at {self.env.path}"
+        return f"{merged} at {self.env.path}{cached}"
 
     def _prepare(self, kind: Kind) -> None:
         """Add what ``get_requires_for_build_<kind>`` asks for; once per kind per run."""
@@ -230,12 +284,31 @@ class TreeBuilder:
             return self._built[kind]
         self._prepare(kind)
         start = time.perf_counter()
+        before = self._cache_stats()
         with task("build", self.tree.name):
             built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        after = self._cache_stats()
+        self.cache_stats = after - before if after and before else None
         logger.info("Built %s in %s (%s)", built.name, format_duration(
             time.perf_counter() - start), self.report)
+        for line in self.adoption.rebuilt():
+            logger.info("adopted build dir %s", line)
+        self._note_compiler_cache()
         self._built[kind] = built
         return built
+
+    def _cache_stats(self) -> compcache.Stats | None:
+        if self.compiler_cache is None:
+            return None
+        return compcache.read_stats(self.compiler_cache, self.hooks.environ)
+
+    def _note_compiler_cache(self) -> None:
+        """``env show`` says which compiler cache the last build used, and how it did."""
+        if self.session is None or self.compiler_cache is None:
+            return
+        self.session.note({"compiler_cache": {
+            **self.compiler_cache.as_record(),
+            "last_build": str(self.cache_stats) if self.cache_stats else None}})
 
     def _check_satisfied(self, requirements: Sequence[str], what: str) -> None:
         installed = scan(self.target)

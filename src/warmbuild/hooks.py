@@ -221,8 +221,8 @@ class Hooks:
         if not stale:
             return default
         return (f"{stale[0].file} records {stale[0].path}, in a deleted temporary build env "
-                f"of another frontend: delete {stale[0].file.parent} and run again "
-                f"(`warmbuild doctor {self.tree.path}` explains)")
+                f"of another frontend: run again without --no-adopt to reconfigure it in place, "
+                f"or delete {stale[0].file.parent} (`warmbuild doctor {self.tree.path}`)")
 
     def _bad_answer(self, hook: str, answer: object, expected: str) -> BuildError:
         return BuildError(f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} "

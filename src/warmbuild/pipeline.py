@@ -359,7 +359,7 @@ def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Pat
     ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
                      network=settings.network_settings())
     try:
-        with TreeBuilder(tree, target, ctx) as builder:
+        with TreeBuilder(tree, target, ctx, installs=False) as builder:
             return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]
     finally:
         ctx.close()

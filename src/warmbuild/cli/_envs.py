@@ -10,7 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..builddirs import doctor
+from ..adopt import plan_adoption
+from ..builddirs import cache_defeating, doctor
 from ..envs import (
     EnvInfo,
     Removal,
@@ -136,6 +137,11 @@ def _show(args: argparse.Namespace) -> int:
             resolved.items())) or "-"))
         lines.append(f"  config:      {json.dumps(m.get('config_settings', {}))}")
         lines.append(f"  env vars:    {json.dumps(m.get('env_vars', {}))}")
+        cc = m.get("compiler_cache")
+        if isinstance(cc, dict):
+            lines.append(f"  compiler cache: {cc.get('tool')} at {cc.get('executable')}, base "
+                         f"dirs {', '.join(cc.get('base_dirs') or []) or '-'}; last build: "
+                         f"{cc.get('last_build') or 'no figures'}")
         lines.append(f"  created {_ago(m.get('created', 0))}, used {_ago(e.last_used)}")
         if e.editables:
             lines.append(f"  used by editable installs in: {', '.join(e.editables)}")
@@ -193,7 +199,8 @@ def _doctor(args: argparse.Namespace) -> int:
     except WarmbuildError:
         if args.python:
             raise
-    findings = doctor(tree, {str(e.path) for e in all_envs(cache)}, site_dirs)
+    live = {str(e.path) for e in all_envs(cache)}
+    findings = doctor(tree, live, site_dirs)
     envs = envs_of_tree(cache, tree)
     if not tree.is_dir() and not envs:  # a tree that moved away still has envs to explain
         problem = "not a directory" if tree.exists() else "no such directory"
@@ -211,4 +218,11 @@ def _doctor(args: argparse.Namespace) -> int:
         where = f.file.relative_to(tree) if f.file.is_relative_to(tree) else f.file
         print(f"  {where}: {f.what} = {f.path}\n    -> {f.verdict}")
         bad += not f.verdict.startswith("ok")
+    adoption = plan_adoption(tree, live, site_dirs).describe()
+    if adoption:
+        print("  the next `warmbuild install`/`build` adopts (`--no-adopt` or adopt = false "
+              "turns it off):")
+        print("\n".join(f"    {line}" for line in adoption))
+    for line in cache_defeating(tree, live):
+        print(f"  compiler cache: {line}")
     return 1 if bad else 0
