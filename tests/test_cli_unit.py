@@ -18,8 +18,8 @@ import warmbuild
 from warmbuild._log import logger, progress
 from warmbuild.cli import main
 
-COMMANDS = ("install", "build", "uninstall", "list", "freeze", "show", "cache", "env", "doctor",
-            "config")
+COMMANDS = ("install", "build", "download", "wheel", "uninstall", "list", "freeze", "show",
+            "cache", "env", "doctor", "config")
 
 
 @pytest.fixture(autouse=True)

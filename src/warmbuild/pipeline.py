@@ -8,10 +8,10 @@ stage and every builder of the run shares.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urldefrag
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -27,13 +27,16 @@ from .coremeta import CoreMetadata
 from .depreader import DependencyReader
 from .dists import DistFile, ResolvedDist
 from .errors import RequirementError, TargetError
+from .export import save_files, save_wheels
 from .hooks import Kind
 from .http import HttpClient
 from .install import apply
 from .installed import InstalledDist, scan
 from .journal import locked
+from .layout import Layout, destination, environment_line, keep_existing
 from .plan import Plan, make_plan, uninstall_plan
 from .python import Target
+from .report import installation_report, report_items
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import Dep, Policy, Resolution, dep_from_requirement, marker_applies
 from .source import load_source_tree
@@ -61,6 +64,10 @@ class InstallRequest:
     build: BuildOptions = field(default_factory=BuildOptions)
     #: ``--only-binary :all:``: never build an sdist.
     only_binary: bool = False
+    #: ``--target``/``--prefix``/``--root``/``--user``; empty: the target env itself.
+    layout: Layout = field(default_factory=Layout)
+    #: ``--report``: make pip's installation report (``InstallResult.report``).
+    report: bool = False
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,20 @@ class InstallResult:
     plan: Plan
     resolved: tuple[ResolvedDist, ...]
     dry_run: bool
+    #: The environment's root: the target's prefix, or the layout's (``--target DIR``...).
+    prefix: Path
+    #: pip's installation report, when asked for.
+    report: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What a command resolved: the requirements, the source trees, and the result."""
+
+    wanted: tuple[UserRequirement, ...]
+    trees: Mapping[str, _Tree]
+    reader: DependencyReader
+    dists: tuple[ResolvedDist, ...]
 
 
 def gather(request: InstallRequest) -> RequirementSet:
@@ -116,35 +137,102 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
 
 
 def install(request: InstallRequest, target: Target, cache: Cache) -> InstallResult:
-    check_writable(target, break_system_packages=request.break_system_packages)
+    """Resolve, plan and install; ``target`` is the interpreter, files go to its layout."""
+    dest = destination(target, request.layout)
+    logger.info("%s", environment_line(dest))
+    if not (request.dry_run and request.report):
+        # As pip: --dry-run --report changes nothing, so an externally managed target is fine.
+        check_writable(dest, break_system_packages=request.break_system_packages)
     reqs = gather(request)
-    settings = effective_settings(request, reqs, target)
-    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
-                     revalidate=request.upgrade or bool(request.upgrade_packages))
+    ctx = _context(request, reqs, target, cache)
     with contextlib.ExitStack() as stack:
         stack.callback(ctx.close)
         # Read what is installed only once no other warmbuild is changing it.
-        stack.enter_context(locked(target.prefix))
-        trees: dict[str, _Tree] = {}
-        wanted = [_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
-                  for r in reqs.requirements if _applies(r, target)]
-        installed = scan(target)
-        resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed)
-        plan = make_plan(resolved, installed, reinstall=request.reinstall)
+        stack.enter_context(_locked(dest.prefix, dry_run=request.dry_run))
+        installed = scan(dest)
+        run = _resolve_set(request, reqs, target, ctx, stack, installed)
+        plan = make_plan(run.dists, installed, reinstall=request.reinstall)
+        if request.layout.target is not None and not request.upgrade:
+            plan = keep_existing(plan, dest.prefix)
+        report = None
+        if request.report:
+            items = report_items([a.new for a in plan.actions if a.new is not None],
+                                 run.wanted, run.reader, ctx.fetcher, download=not request.dry_run)
+            report = installation_report(items, dest.markers)
+        result = InstallResult(plan, run.dists, request.dry_run, dest.prefix, report)
         if request.dry_run or not plan.actions:
-            return InstallResult(plan, resolved, request.dry_run)
-        _carry_out(plan, request, trees, target, ctx)
-        for dist in resolved:
-            tree = trees.get(dist.direct_url or "")
+            return result
+        _carry_out(plan, request, run.trees, target, dest, ctx)
+        for dist in run.dists:
+            tree = run.trees.get(dist.direct_url or "")
             if dist.build_env and tree is not None and tree.builder.session is not None:
-                tree.builder.session.add_editable(target.prefix, dist.name)
-        return InstallResult(plan, resolved, False)
+                tree.builder.session.add_editable(dest.prefix, dist.name)
+        return result
 
 
-def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
-             trees: Mapping[str, _Tree], target: Target, ctx: RunContext,
-             installed: Mapping[NormalizedName, InstalledDist]) -> tuple[ResolvedDist, ...]:
+def download(request: InstallRequest, outdir: Path, target: Target, cache: Cache) -> list[Path]:
+    """``warmbuild download``: the files of the resolved set, sdists as they are, in
+    ``outdir``. Nothing installed counts: everything is resolved from the indexes."""
+    reqs = gather(request)
+    ctx = _context(request, reqs, target, cache)
+    with contextlib.ExitStack() as stack:
+        stack.callback(ctx.close)
+        run = _resolve_set(request, reqs, target, ctx, stack, {})
+        return save_files(run.dists, ctx.fetcher, outdir)
+
+
+def build_wheels(request: InstallRequest, outdir: Path, target: Target,
+                 cache: Cache) -> list[Path]:
+    """``warmbuild wheel``: a wheel for each of the resolved set in ``outdir``; sdists are
+    built (and cached), source trees built in their persistent build envs."""
+    reqs = gather(request)
+    ctx = _context(request, reqs, target, cache)
+    with contextlib.ExitStack() as stack:
+        stack.callback(ctx.close)
+        run = _resolve_set(request, reqs, target, ctx, stack, {})
+
+        def build_tree(dist: ResolvedDist, out: Path) -> Path:
+            assert dist.file is not None
+            return run.trees[dist.file.url].builder.build("wheel", out)
+
+        return save_wheels(run.dists, ctx.fetcher, ctx.sdists(target), build_tree, outdir)
+
+
+def _context(request: InstallRequest, reqs: RequirementSet, target: Target,
+             cache: Cache) -> RunContext:
+    settings = effective_settings(request, reqs, target)
+    return RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
+                      revalidate=request.upgrade or bool(request.upgrade_packages))
+
+
+@contextlib.contextmanager
+def _locked(prefix: Path, *, dry_run: bool) -> Iterator[None]:
+    """The environment's lock. A layout's directory (``--target DIR``) that does not exist
+    yet is made for it, and removed again when the command leaves it empty."""
+    if prefix.is_dir() or dry_run:
+        with locked(prefix) if prefix.is_dir() else contextlib.nullcontext():
+            yield
+        return
+    prefix.mkdir(parents=True)
+    try:
+        with locked(prefix):
+            yield
+    finally:
+        with contextlib.suppress(OSError):
+            prefix.rmdir()  # only if empty: the command failed, or had nothing to do
+
+
+def _resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,
+                 ctx: RunContext, stack: contextlib.ExitStack,
+                 installed: Mapping[NormalizedName, InstalledDist]) -> _Run:
+    """Open the source trees' build envs, read their metadata, and resolve."""
+    trees: dict[str, _Tree] = {}
+    wanted = tuple(_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
+                   for r in reqs.requirements if _applies(r, target))
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
+    reader = DependencyReader(ctx.finder, ctx.fetcher,
+                              {u: t.metadata.text for u, t in trees.items()},
+                              ctx.sdists(target), hashes)
     names = frozenset(r.name for r in wanted)
     upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
     policy = Policy(
@@ -154,9 +242,6 @@ def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[Use
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
         only_binary=request.only_binary or reqs.only_binary,
     )
-    reader = DependencyReader(ctx.finder, ctx.fetcher,
-                              {u: t.metadata.text for u, t in trees.items()},
-                              ctx.sdists(target), hashes)
     progress.info("Resolving dependencies")
     with timed() as elapsed:
         resolution = ctx.resolve(
@@ -168,7 +253,7 @@ def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[Use
                 format_duration(elapsed[0]))
     if request.require_hashes or reqs.require_hashes or hashes:
         _check_all_hashed(resolved)
-    return resolved
+    return _Run(wanted, trees, reader, resolved)
 
 
 def _resolved(resolution: Resolution, names: frozenset[NormalizedName],
@@ -185,7 +270,8 @@ def _resolved(resolution: Resolution, names: frozenset[NormalizedName],
 
 
 def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, _Tree],
-               target: Target, ctx: RunContext) -> None:
+               target: Target, dest: Target, ctx: RunContext) -> None:
+    """Build and fetch for ``target`` (the interpreter), install into ``dest``."""
     def build_tree(dist: ResolvedDist, out: Path) -> Path:
         assert dist.file is not None
         tree = trees[dist.file.url]
@@ -195,7 +281,7 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, _Tree],
                          ctx.sdists(target), build_tree)
     progress.info("Installing %d package%s", len(plan.actions), plural(plan.actions))
     with timed() as elapsed:
-        apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
+        apply(plan, dest, wheels, compile_bytecode=request.compile_bytecode)
     logger.info("Installed %d package%s in %s", len(plan.actions), plural(plan.actions),
                 format_duration(elapsed[0]))
 
@@ -248,6 +334,7 @@ def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Pat
 def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
               break_system_packages: bool = False) -> Plan:
     check_writable(target, break_system_packages=break_system_packages)
+    logger.info("%s", environment_line(target))
     with locked(target.prefix):
         return _uninstall(names, target, dry_run=dry_run)
 

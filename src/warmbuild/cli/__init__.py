@@ -24,7 +24,7 @@ from ..hooks import Kind, stop_backends
 from ..install import Plan
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
-from . import _envs
+from . import _dist, _envs
 from ._common import (
     build_args,
     build_options,
@@ -121,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
                    help="install a source tree in editable mode (PEP 660)")
+    _dist.install_args(p)
     build_args(p)
     index_args(p)
     target_args(p)
@@ -138,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     target_args(p)
     common_args(p)
     p.set_defaults(func=_cmd_build)
+    _dist.add_parsers(sub, common_args)
 
     p = sub.add_parser("uninstall", help="remove packages from the target environment")
     p.add_argument("packages", nargs="+", metavar="NAME")
@@ -180,8 +182,11 @@ def _cmd_install(args: argparse.Namespace) -> int:
     if args.only_binary not in (None, ":all:", ":none:"):
         raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
                          "supported")
+    if args.report == "-" and args.format == "json":
+        raise UsageError("--report - and --format json both write to stdout: pick one")
     cache = cache_from(args)
-    target = target_from(args, cache)
+    layout = _dist.layout_from(args)
+    target = _dist.install_target(args, cache, layout)
     request = InstallRequest(
         requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
@@ -191,16 +196,19 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
-        only_binary=args.only_binary == ":all:",
+        only_binary=args.only_binary == ":all:", layout=layout,
+        report=args.report is not None,
     )
     with status_line():
         result = install(request, target, cache)
+    if result.report is not None:
+        _dist.write_report(result.report, args.report)
     if args.format == "json":
         print(json.dumps(_plan_json(result.plan, dry_run=result.dry_run), indent=2))
         return 0
     if result.dry_run:
         logger.warning("Would change %d package%s in %s (dry run)", len(result.plan.actions),
-                       "" if len(result.plan.actions) == 1 else "s", target.prefix)
+                       "" if len(result.plan.actions) == 1 else "s", result.prefix)
     elif not result.plan.actions:
         logger.info("Audited %d package%s: nothing to do", len(result.resolved),
                     "" if len(result.resolved) == 1 else "s")
