@@ -9,13 +9,15 @@ transaction's journal and lock live at the layout's root.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ._log import logger
 from .errors import TargetError, UsageError
+from .journal import locked
 from .plan import Plan
 from .python import Target
 
@@ -149,6 +151,24 @@ def environment_line(dest: Target, cwd: Path | None = None) -> str:
     if shown.is_relative_to(cwd) and shown != cwd:
         shown = shown.relative_to(cwd)
     return f"Using Python {dest.markers['python_full_version']} environment at {shown}"
+
+
+@contextlib.contextmanager
+def locked_layout(prefix: Path, *, dry_run: bool) -> Iterator[None]:
+    """The environment's lock (:func:`journal.locked`). A layout's directory that does not
+    exist yet (``--target DIR``) is made for it, and removed again if left empty (the
+    command failed, or had nothing to do); a dry run makes nothing."""
+    if prefix.is_dir() or dry_run:
+        with locked(prefix) if prefix.is_dir() else contextlib.nullcontext():
+            yield
+        return
+    prefix.mkdir(parents=True)
+    try:
+        with locked(prefix):
+            yield
+    finally:
+        with contextlib.suppress(OSError):
+            prefix.rmdir()  # only if empty
 
 
 def keep_existing(plan: Plan, directory: Path) -> Plan:

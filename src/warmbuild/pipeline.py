@@ -8,7 +8,7 @@ stage and every builder of the run shares.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from .http import HttpClient
 from .install import apply
 from .installed import InstalledDist, scan
 from .journal import locked
-from .layout import Layout, destination, environment_line, keep_existing
+from .layout import Layout, destination, environment_line, keep_existing, locked_layout
 from .plan import Plan, make_plan, uninstall_plan
 from .python import Target
 from .report import installation_report, report_items
@@ -148,54 +148,64 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
     with contextlib.ExitStack() as stack:
         stack.callback(ctx.close)
         # Read what is installed only once no other warmbuild is changing it.
-        stack.enter_context(_locked(dest.prefix, dry_run=request.dry_run))
+        stack.enter_context(locked_layout(dest.prefix, dry_run=request.dry_run))
         installed = scan(dest)
         run = _resolve_set(request, reqs, target, ctx, stack, installed)
         plan = make_plan(run.dists, installed, reinstall=request.reinstall)
         if request.layout.target is not None and not request.upgrade:
             plan = keep_existing(plan, dest.prefix)
-        report = None
+        result = InstallResult(plan, run.dists, request.dry_run, dest.prefix)
+        if not request.dry_run and plan.actions:
+            _carry_out(plan, request, run.trees, target, dest, ctx)
+            for dist in run.dists:
+                tree = run.trees.get(dist.direct_url or "")
+                if dist.build_env and tree is not None and tree.builder.session is not None:
+                    tree.builder.session.add_editable(dest.prefix, dist.name)
         if request.report:
-            items = report_items([a.new for a in plan.actions if a.new is not None],
-                                 run.wanted, run.reader, ctx.fetcher, download=not request.dry_run)
-            report = installation_report(items, dest.markers)
-        result = InstallResult(plan, run.dists, request.dry_run, dest.prefix, report)
-        if request.dry_run or not plan.actions:
-            return result
-        _carry_out(plan, request, run.trees, target, dest, ctx)
-        for dist in run.dists:
-            tree = run.trees.get(dist.direct_url or "")
-            if dist.build_env and tree is not None and tree.builder.session is not None:
-                tree.builder.session.add_editable(dest.prefix, dist.name)
+            # After the builds: a tree's metadata is then its built wheel's.
+            result = replace(result, report=_report(plan, run, ctx, dest, request.dry_run))
         return result
+
+
+def _report(plan: Plan, run: _Run, ctx: RunContext, dest: Target,
+            dry_run: bool) -> dict[str, Any]:
+    news = [a.new for a in plan.actions if a.new is not None]
+    urls = {d.file.url for d in news if d.file is not None}
+    # A tree's metadata as its backend writes it, every field (static metadata has few).
+    texts = {u: t.builder.backend_metadata(t.kind) for u, t in run.trees.items() if u in urls}
+    items = report_items(news, run.wanted, run.reader, ctx.fetcher, download=not dry_run,
+                         texts=texts)
+    return installation_report(items, dest.markers)
 
 
 def download(request: InstallRequest, outdir: Path, target: Target, cache: Cache) -> list[Path]:
     """``warmbuild download``: the files of the resolved set, sdists as they are, in
     ``outdir``. Nothing installed counts: everything is resolved from the indexes."""
-    reqs = gather(request)
-    ctx = _context(request, reqs, target, cache)
-    with contextlib.ExitStack() as stack:
-        stack.callback(ctx.close)
-        run = _resolve_set(request, reqs, target, ctx, stack, {})
-        return save_files(run.dists, ctx.fetcher, outdir)
+    return _save_set(request, target, cache,
+                     lambda run, ctx: save_files(run.dists, ctx.fetcher, outdir))
 
 
 def build_wheels(request: InstallRequest, outdir: Path, target: Target,
                  cache: Cache) -> list[Path]:
     """``warmbuild wheel``: a wheel for each of the resolved set in ``outdir``; sdists are
     built (and cached), source trees built in their persistent build envs."""
+    def save(run: _Run, ctx: RunContext) -> list[Path]:
+        def build_tree(dist: ResolvedDist, out: Path) -> Path:
+            assert dist.file is not None
+            return run.trees[dist.file.url].builder.build("wheel", out)
+        return save_wheels(run.dists, ctx.fetcher, ctx.sdists(target), build_tree, outdir)
+    return _save_set(request, target, cache, save)
+
+
+def _save_set(request: InstallRequest, target: Target, cache: Cache,
+              save: Callable[[_Run, RunContext], list[Path]]) -> list[Path]:
+    """Resolve ``request`` as if nothing were installed (as pip's download and wheel), and
+    ``save`` the set."""
     reqs = gather(request)
     ctx = _context(request, reqs, target, cache)
     with contextlib.ExitStack() as stack:
         stack.callback(ctx.close)
-        run = _resolve_set(request, reqs, target, ctx, stack, {})
-
-        def build_tree(dist: ResolvedDist, out: Path) -> Path:
-            assert dist.file is not None
-            return run.trees[dist.file.url].builder.build("wheel", out)
-
-        return save_wheels(run.dists, ctx.fetcher, ctx.sdists(target), build_tree, outdir)
+        return save(_resolve_set(request, reqs, target, ctx, stack, {}), ctx)
 
 
 def _context(request: InstallRequest, reqs: RequirementSet, target: Target,
@@ -203,23 +213,6 @@ def _context(request: InstallRequest, reqs: RequirementSet, target: Target,
     settings = effective_settings(request, reqs, target)
     return RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
                       revalidate=request.upgrade or bool(request.upgrade_packages))
-
-
-@contextlib.contextmanager
-def _locked(prefix: Path, *, dry_run: bool) -> Iterator[None]:
-    """The environment's lock. A layout's directory (``--target DIR``) that does not exist
-    yet is made for it, and removed again when the command leaves it empty."""
-    if prefix.is_dir() or dry_run:
-        with locked(prefix) if prefix.is_dir() else contextlib.nullcontext():
-            yield
-        return
-    prefix.mkdir(parents=True)
-    try:
-        with locked(prefix):
-            yield
-    finally:
-        with contextlib.suppress(OSError):
-            prefix.rmdir()  # only if empty: the command failed, or had nothing to do
 
 
 def _resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,

@@ -58,10 +58,11 @@ class MetadataSource(Protocol):
 
 
 def report_items(dists: Sequence[ResolvedDist], wanted: Sequence[UserRequirement],
-                 metadata: MetadataSource, fetcher: Fetcher, *,
-                 download: bool) -> list[ReportItem]:
+                 metadata: MetadataSource, fetcher: Fetcher, *, download: bool,
+                 texts: Mapping[str, str] | None = None) -> list[ReportItem]:
     """The report's items for ``dists``; ``download``: files may be fetched to be hashed
-    (not for ``--dry-run``, where pip too hashes only files it had to read anyway)."""
+    (not for ``--dry-run``, where pip too hashes only files it had to read anyway).
+    ``texts``: metadata by file URL that replaces ``metadata``'s (source trees')."""
     extras: dict[NormalizedName, set[str]] = {}
     for req in wanted:
         extras.setdefault(req.name, set()).update(req.requirement.extras)
@@ -74,7 +75,8 @@ def report_items(dists: Sequence[ResolvedDist], wanted: Sequence[UserRequirement
                                                          or file.url.startswith("file:")):
             fetched = fetcher.fetch(file, dist.required_hashes)
             sha256 = fetched.sha256 or sha256_of(fetched.path)
-        items.append(ReportItem(dist, metadata.text(dist.name, file),
+        text = (texts or {}).get(file.url) or metadata.text(dist.name, file)
+        items.append(ReportItem(dist, text,
                                 tuple(sorted(extras.get(dist.name, ()))), sha256))
     return items
 
