@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from packaging.utils import NormalizedName
 
 from ._log import logger
 from .errors import TargetError, UsageError
@@ -171,13 +173,16 @@ def locked_layout(prefix: Path, *, dry_run: bool) -> Iterator[None]:
             prefix.rmdir()  # only if empty
 
 
-def keep_existing(plan: Plan, directory: Path) -> Plan:
-    """pip's ``--target`` without ``--upgrade``: what the directory already holds is kept.
+def keep_existing(plan: Plan, directory: Path,
+                  replaceable: Collection[NormalizedName] = ()) -> Plan:
+    """pip's ``--target`` without ``--upgrade``: what the directory already holds is kept,
+    except ``replaceable`` (``--upgrade-package``).
 
     pip warns per top-level entry (``Target directory ... already exists``); here a
     distribution is the unit, so ``bin/`` and namespace dirs are shared, not skipped.
     """
-    kept = [a for a in plan.actions if a.old is not None and a.new is not None]
+    kept = [a for a in plan.actions
+            if a.old is not None and a.new is not None and a.name not in replaceable]
     for action in kept:
         assert action.old is not None and action.new is not None
         logger.warning("warning: %s %s is already in %s; not replaced by %s (pass "

@@ -153,7 +153,8 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         run = _resolve_set(request, reqs, target, ctx, stack, installed)
         plan = make_plan(run.dists, installed, reinstall=request.reinstall)
         if request.layout.target is not None and not request.upgrade:
-            plan = keep_existing(plan, dest.prefix)
+            plan = keep_existing(plan, dest.prefix,
+                                 {canonicalize_name(n) for n in request.upgrade_packages})
         result = InstallResult(plan, run.dists, request.dry_run, dest.prefix)
         if not request.dry_run and plan.actions:
             _carry_out(plan, request, run.trees, target, dest, ctx)
