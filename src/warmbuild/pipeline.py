@@ -112,7 +112,7 @@ def gather(request: InstallRequest) -> RequirementSet:
     for path in request.constraint_files:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
     if not reqs.requirements:
-        raise RequirementError("nothing to install",
+        raise RequirementError("no requirements were given",
                                hint="name packages, or pass -r requirements.txt")
     return reqs
 
