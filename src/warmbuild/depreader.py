@@ -72,6 +72,9 @@ class DependencyReader:
             fetched = self._fetcher.fetch(file, required)
             return self._sdists.metadata(fetched.path, fetched.sha256)
         data = self._finder.metadata(file)
+        if data is None and not required:
+            # With --hash, the whole file is checked before anything in it is read.
+            data = self._fetcher.remote_metadata(file)
         if data is not None:
             return data.decode("utf-8", "replace")
         text = wheel_metadata(self._fetcher.fetch(file, required).path)

@@ -32,6 +32,7 @@ from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
 from .journal import TX_PREFIX, Backup, Commit, Journal, Placed, remove_path
+from .oserrors import WRITE_ERRNOS, environment_hint, written
 from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
@@ -39,6 +40,8 @@ from .unpack import Claims, LinkingDestination, UnpackedWheel
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
+#: In the ``.dist-info`` of an editable install: what it was made from (``fingerprint``).
+FINGERPRINT_FILE = "WARMBUILD_FINGERPRINT"
 
 
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
@@ -67,9 +70,12 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
 def _failed(prefix: Path, exc: Exception, at: str = "") -> InstallError:
     """The error of a failed install; ``at`` names the dists whose files could not be
     staged or placed, where that is known."""
+    cause, hint = f"{type(exc).__name__}: {exc}", None
+    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+        # Named by the path written, in the target: never the cache file linked from.
+        cause, hint = f"{exc.strerror}: {written(exc)}", environment_hint(exc)
     return InstallError(f"installing into {prefix} failed{f' at {at}' if at else ''}; "
-                        "the environment was left as it was",
-                        cause=f"{type(exc).__name__}: {exc}")
+                        "the environment was left as it was", cause=cause, hint=hint)
 
 
 def _label(action: Action) -> str:
@@ -280,6 +286,8 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
         extra["REQUESTED"] = b""
     if dist.build_env is not None:
         extra[BUILD_ENV_MARKER] = f"{dist.build_env}\n".encode()
+    if dist.fingerprint is not None:
+        extra[FINGERPRINT_FILE] = f"{dist.fingerprint}\n".encode()
     if dist.file is not None and dist.file.kind == "tree":
         info_tree = {"url": dist.direct_url or dist.file.url,
                      "dir_info": {"editable": True} if dist.editable else {}}

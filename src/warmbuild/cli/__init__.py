@@ -7,8 +7,8 @@ read-only views, ``_envs`` the build env commands, ``_output`` how things are pr
 from __future__ import annotations
 
 import argparse
-import errno
 import json
+import os
 import signal
 import sys
 import traceback
@@ -19,13 +19,16 @@ from typing import Any
 
 from .. import __version__
 from .._log import logger
-from ..errors import UsageError, WarmbuildError
+from ..cache import default_cache_root
+from ..errors import WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
+from ..oserrors import WRITE_ERRNOS, write_error
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
 from . import _dist, _envs
 from ._common import (
+    FormatAction,
     build_args,
     build_options,
     cache_from,
@@ -33,6 +36,7 @@ from ._common import (
     index_args,
     index_flags,
     path_arg,
+    release,
     target_args,
     target_from,
 )
@@ -50,6 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # A build still running in a worker thread must not outlive us.
         stop_backends()
+        release()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -65,15 +70,15 @@ def _run(args: argparse.Namespace) -> int:
         print("error: interrupted; the environment was left as it was", file=sys.stderr)
         return 130
     except OSError as exc:
-        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
+        if exc.errno not in WRITE_ERRNOS:
             return _internal_error(args, exc)
         if args.verbose:
             traceback.print_exc()
-        print_error(WarmbuildError(
-            f"cannot write to {exc.filename or 'a directory warmbuild needs'}: {exc.strerror}",
-            hint="the cache is set by --cache-dir or WARMBUILD_CACHE_DIR; build envs by "
-                 "--build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] build-env-dir: "
-                 "point the one that holds this path at a writable directory"))
+        env_dir = getattr(args, "build_env_dir", None) or os.environ.get(
+            "WARMBUILD_BUILD_ENV_DIR")
+        print_error(write_error(
+            exc, cache_root=(args.cache_dir or default_cache_root()).expanduser().absolute(),
+            env_dir=Path(env_dir).absolute() if env_dir else None))
         return 1
     except Exception as exc:
         return _internal_error(args, exc)
@@ -110,12 +115,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="upgrade the named packages (dependencies only if needed)")
     p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME")
-    p.add_argument("--reinstall", "--force-reinstall", action="store_true",
-                   help="reinstall everything resolved, even when up to date")
+    p.add_argument("--upgrade-strategy", choices=("only-if-needed", "eager"),
+                   default="only-if-needed",
+                   help="with -U, eager also upgrades every dependency (as pip)")
+    p.add_argument("--reinstall", "--force-reinstall", "-I", "--ignore-installed",
+                   action="store_true", help="reinstall everything resolved, even when up to "
+                   "date (resolved as if nothing were installed)")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true")
-    p.add_argument("--only-binary", metavar=":all:",
-                   help="`:all:`: never build sdists, fail instead")
+    for option, what in (("--only-binary", "never build an sdist of"),
+                         ("--no-binary", "never use a wheel of")):
+        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
+                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
+    p.add_argument("--prefer-binary", action="store_true",
+                   help="an older version with a wheel over a newer one with only an sdist")
+    p.add_argument("--use-pep517", action="store_true",
+                   help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -179,11 +194,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
-    if args.only_binary not in (None, ":all:", ":none:"):
-        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
-                         "supported")
-    if args.report == "-" and args.format == "json":
-        raise UsageError("--report - and --format json both write to stdout: pick one")
+    _dist.check_report(args)
     cache = cache_from(args)
     layout = _dist.layout_from(args)
     target = _dist.install_target(args, cache, layout)
@@ -196,8 +207,9 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
-        only_binary=args.only_binary == ":all:", layout=layout,
-        report=args.report is not None,
+        formats=tuple(args.formats), prefer_binary=args.prefer_binary,
+        upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
+        layout=layout, report=args.report is not None,
     )
     with status_line():
         result = install(request, target, cache)

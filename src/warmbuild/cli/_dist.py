@@ -10,12 +10,14 @@ from typing import Any
 
 from .._log import logger
 from ..cache import Cache
+from ..dists import FormatControl
 from ..errors import UsageError, WarmbuildError
 from ..foreign import PlatformSpec, foreign_target
 from ..layout import Layout
 from ..pipeline import InstallRequest, build_wheels, download
 from ..python import Target, find_interpreter, query_target
 from ._common import (
+    FormatAction,
     build_args,
     build_options,
     cache_from,
@@ -42,6 +44,11 @@ def install_args(p: argparse.ArgumentParser) -> None:
                    help="install into the user site (~/.local); not inside a venv")
     p.add_argument("--report", metavar="FILE",
                    help="write pip's installation report (JSON) to FILE, `-` for stdout")
+
+
+def check_report(args: argparse.Namespace) -> None:
+    if args.report == "-" and args.format == "json":
+        raise UsageError("--report - and --format json both write to stdout: pick one")
 
 
 def layout_from(args: argparse.Namespace) -> Layout:
@@ -107,8 +114,12 @@ def _set_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true",
                    help="every file needs a --hash in the requirements")
-    p.add_argument("--only-binary", metavar=":all:",
-                   help="`:all:`: wheels only, never an sdist")
+    for option, what in (("--only-binary", "never use an sdist of"),
+                         ("--no-binary", "never use a wheel of")):
+        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
+                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
+    p.add_argument("--prefer-binary", action="store_true",
+                   help="an older version with a wheel over a newer one with only an sdist")
 
 
 def _common(p: argparse.ArgumentParser,
@@ -119,22 +130,26 @@ def _common(p: argparse.ArgumentParser,
 
 
 def _request(args: argparse.Namespace, *, build: bool) -> InstallRequest:
-    if args.only_binary not in (None, ":all:", ":none:"):
-        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
-                         "supported")
     return InstallRequest(
         requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
         no_deps=args.no_deps, pre=args.pre, require_hashes=args.require_hashes,
-        offline=args.offline, only_binary=args.only_binary == ":all:",
+        offline=args.offline, formats=tuple(args.formats), prefer_binary=args.prefer_binary,
         build=build_options(args) if build else InstallRequest().build)
+
+
+def _binary_only(request: InstallRequest) -> bool:
+    formats = FormatControl()
+    for option, value in request.formats:
+        formats = formats.add(option, value)
+    return formats == FormatControl.binary_only()
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
     request = _request(args, build=False)
     spec = PlatformSpec(tuple(args.platform), args.python_version, args.implementation,
                         tuple(args.abi))
-    if spec.given and not (request.no_deps or request.only_binary):
+    if spec.given and not (request.no_deps or _binary_only(request)):
         # pip's rule: sdists (or the dependencies only their builds would tell) cannot be
         # made for a platform or Python that is not this machine's.
         raise UsageError(
