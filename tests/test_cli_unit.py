@@ -19,8 +19,8 @@ import warmbuild
 from warmbuild._log import logger, progress
 from warmbuild.cli import main
 
-COMMANDS = ("install", "build", "uninstall", "list", "freeze", "show", "check", "tree", "cache",
-            "env", "doctor", "config")
+COMMANDS = ("install", "build", "download", "wheel", "uninstall", "list", "freeze", "show",
+            "check", "tree", "cache", "env", "doctor", "config")
 
 
 @pytest.fixture(autouse=True)

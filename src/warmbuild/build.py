@@ -109,6 +109,7 @@ class TreeBuilder:
                              **options.config_settings})
         self._prepared: set[str] = set()
         self._metadata_dirs: dict[str, Path] = {}
+        self._metadata_texts: dict[str, str] = {}
         self._built: dict[str, Path] = {}
         self._stack = contextlib.ExitStack()
         self._installs = installs
@@ -267,17 +268,28 @@ class TreeBuilder:
         what = str(self.tree.path)
         if self.tree.static_project is not None:
             return static_metadata(self.tree.static_project, what)
+        return parse_core_metadata(self.backend_metadata(kind), what)
+
+    def backend_metadata(self, kind: Kind) -> str:
+        """The backend's own metadata text, with every field it writes (an installation
+        report shows them all; a static ``[project]`` table gives only what resolution
+        needs): the wheel's built in this run, else ``prepare_metadata_for_build_*``'s, else
+        a build's (which the build then reuses)."""
         assert kind != "sdist"
-        self._prepare(kind)
-        out = self._work / f"metadata-{kind}"
-        out.mkdir(exist_ok=True)
-        dist_info = self.hooks.prepare_metadata(kind, out)
-        if dist_info is not None:
-            self._metadata_dirs[kind] = dist_info
-            text = (dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
-            return parse_core_metadata(text, what)
-        wheel = self.build(kind, self._work / f"built-{kind}")
-        return parse_core_metadata(built_metadata(wheel), what)
+        if kind in self._built:
+            return built_metadata(self._built[kind])
+        if kind not in self._metadata_texts:
+            self._prepare(kind)
+            out = self._work / f"metadata-{kind}"
+            out.mkdir(exist_ok=True)
+            dist_info = self.hooks.prepare_metadata(kind, out)
+            if dist_info is not None:
+                self._metadata_dirs[kind] = dist_info
+                text = (dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
+            else:
+                text = built_metadata(self.build(kind, self._work / f"built-{kind}"))
+            self._metadata_texts[kind] = text
+        return self._metadata_texts[kind]
 
     def build(self, kind: Kind, out: Path) -> Path:
         if kind in self._built:

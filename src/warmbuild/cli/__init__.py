@@ -26,7 +26,7 @@ from ..install import Plan
 from ..oserrors import WRITE_ERRNOS, write_error
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
-from . import _envs, _installed
+from . import _dist, _envs, _installed
 from ._common import (
     FormatAction,
     Parser,
@@ -143,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="json: print the plan as JSON on stdout")
     p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
                    help="install a source tree in editable mode (PEP 660)")
+    _dist.install_args(p)
     build_args(p)
     index_args(p)
     target_args(p)
@@ -161,6 +162,7 @@ def _parser() -> argparse.ArgumentParser:
     target_args(p)
     common_args(p)
     p.set_defaults(func=_cmd_build)
+    _dist.add_parsers(sub, common_args)
 
     p = sub.add_parser("uninstall", help="remove packages from the target environment")
     p.add_argument("packages", nargs="*", metavar="NAME",
@@ -197,8 +199,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    _dist.check_report(args)
     cache = cache_from(args)
-    target = target_from(args, cache)
+    layout = _dist.layout_from(args)
+    target = _dist.install_target(args, cache, layout)
     request = InstallRequest(
         requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
@@ -210,15 +214,18 @@ def _cmd_install(args: argparse.Namespace) -> int:
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
         formats=tuple(args.formats), prefer_binary=args.prefer_binary,
         upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
+        layout=layout, report=args.report is not None,
     )
     with status_line():
         result = install(request, target, cache)
+    if result.report is not None:
+        _dist.write_report(result.report, args.report)
     if args.format == "json":
         print(json.dumps(_plan_json(result.plan, dry_run=result.dry_run), indent=2))
         return 0
     if result.dry_run:
         logger.warning("Would change %d package%s in %s (dry run)", len(result.plan.actions),
-                       "" if len(result.plan.actions) == 1 else "s", target.prefix)
+                       "" if len(result.plan.actions) == 1 else "s", result.prefix)
     elif not result.plan.actions:
         logger.info("Audited %d package%s: nothing to do", len(result.resolved),
                     "" if len(result.resolved) == 1 else "s")
