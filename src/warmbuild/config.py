@@ -26,6 +26,9 @@ from .index import STRATEGIES, IndexSettings, parse_cutoff
 from .settings import config_layers
 from .trust import KEYRING_PROVIDERS, NetworkSettings
 
+#: How files of cached unpacked wheels get into an environment (``unpack.place``).
+LINK_MODES = ("clone", "hardlink", "copy")
+
 DEFAULT_INDEX = "https://pypi.org/simple"
 Value = str | tuple[str, ...] | bool | None
 
@@ -55,6 +58,7 @@ KEYS: dict[str, Key] = {
     "client-cert": Key("str", None),
     "keyring-provider": Key("str", "disabled", toml=True, choices=KEYRING_PROVIDERS),
     "exclude-newer": Key("str", None, pip=False, toml=True),
+    "link-mode": Key("str", "clone", pip=False, toml=True, choices=LINK_MODES),
     # pip's own settings without a warmbuild flag of the same name (-c, --no-cache,
     # --only-binary and --no-binary are flags that add to these).
     "constraint": Key("list", (), own=False),
@@ -104,6 +108,10 @@ class Settings:
             client_cert=self._str("client-cert"), client_cert_source=client.source,
             trusted_hosts=self._strs("trusted-host"),
             keyring_provider="subprocess" if keyring in ("auto", "import") else keyring)
+
+    @property
+    def link_mode(self) -> str:
+        return str(self.values["link-mode"].value)
 
     @property
     def constraint_files(self) -> tuple[Path, ...]:

@@ -45,10 +45,10 @@ FINGERPRINT_FILE = "WARMBUILD_FINGERPRINT"
 
 
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
-          compile_bytecode: bool = False) -> None:
+          compile_bytecode: bool = False, link_mode: str = "clone") -> None:
     """Carry out ``plan``; on any failure the target is restored and InstallError raised."""
     news = [a for a in plan.actions if a.new is not None]
-    with _HeldSignals() as signals, _Transaction(target.prefix) as tx:
+    with _HeldSignals() as signals, _Transaction(target.prefix, link_mode) as tx:
         try:
             with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
                 list(pool.map(lambda i: tx.stage(target, news[i], wheels[news[i].name], i),
@@ -130,8 +130,9 @@ class _Transaction:
     """Every move is written to a journal first, so a process that is killed outright
     (SIGKILL, power loss of the process) is rolled back by the next warmbuild run."""
 
-    def __init__(self, prefix: Path) -> None:
+    def __init__(self, prefix: Path, link_mode: str = "clone") -> None:
         self.prefix = prefix
+        self.link_mode = link_mode
         self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=prefix))
         self._journal = Journal(self.root, prefix)
         self._backups: list[tuple[Path, Path]] = []
@@ -173,7 +174,7 @@ class _Transaction:
         destination = LinkingDestination(
             scheme_dict=target.scheme(action.new.name), interpreter=str(target.executable),
             script_kind="posix", destdir=str(stage_dir), overwrite_existing=True,
-            claims=self.claims, rank=rank,
+            claims=self.claims, rank=rank, link_mode=self.link_mode,
         )
         # The name the wheel came under: its file, or the index's name for a cached one.
         filename = (action.new.file.filename if action.new.file is not None and

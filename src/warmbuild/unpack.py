@@ -1,12 +1,14 @@
-"""Unpacked wheels in the cache, installed by hard links (uv's approach).
+"""Unpacked wheels in the cache, placed into environments file by file (uv's approach).
 
 A wheel is extracted once into ``archive-v1/<sha256>/``, checked by :mod:`wheelcheck` on
 the way, with the hash and size of every file computed while extracting (so the RECORD we
-write is our own, not the wheel's word). Installing it then links each file into place
-instead of decompressing and hashing it again; a file that cannot be linked (another
-filesystem) is copied. Scripts whose shebang must be rewritten are written, never linked.
-Installed files share their inode with the cache, as with uv's default link mode: editing
-one in place edits the cached copy too.
+write is our own, not the wheel's word). Installing it then places each file instead of
+decompressing and hashing it again, by the link mode (``--link-mode``, uv's names): ``clone``, the
+default, makes copy-on-write clones (``FICLONE``) where the filesystem can and copies where
+it cannot; ``copy`` copies; ``hardlink`` links (uv's default on Linux), so an installed file
+shares its inode with the cache, and an in-place edit of it edits every environment linked
+to it (the next run notices the cached copy changed and unpacks it again, but the other
+environments keep the edit). Scripts whose shebang must be rewritten are always written.
 
 The directory's index of files is sealed with its own checksum and records each file's
 stamp (size, mtime) as unpacked (:mod:`sealed`), and the version of the rules the wheel was
@@ -273,6 +275,7 @@ class LinkingDestination(SchemeDictionaryDestination):
     #: Shared by every wheel of one install, with this wheel's place in the plan.
     claims: Claims = field(default_factory=Claims)
     rank: int = 0
+    link_mode: str = "clone"
     _made: set[str] = field(default_factory=set)
 
     def _path_with_destdir(self, scheme: Scheme, path: str) -> Path:
@@ -308,13 +311,9 @@ class LinkingDestination(SchemeDictionaryDestination):
             if not mine:
                 return entry
             try:
-                os.link(stream.path, target)
+                place(stream.path, target, self.link_mode)
             except FileExistsError:
-                self._replace(target, lambda tmp: os.link(stream.path, tmp))
-            except OSError as exc:
-                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                    raise
-                self._replace(target, lambda tmp: shutil.copy2(stream.path, tmp))
+                self._replace(target, lambda tmp: place(stream.path, tmp, self.link_mode))
             return entry
         digest: list[tuple[str, int]] = []
 
@@ -350,3 +349,59 @@ class LinkingDestination(SchemeDictionaryDestination):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+
+
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+#: Cleared the first time a clone is refused: the cache's filesystem cannot, so copy.
+_can_clone = [hasattr(os, "O_EXCL") and os.name == "posix"]
+
+
+def place(src: str, dst: str, mode: str) -> None:
+    """Make a new file ``dst`` hold ``src``'s content; never writes through an existing one."""
+    if mode == "hardlink":
+        try:
+            os.link(src, dst)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+    with open(src, "rb") as source:
+        # "x": a file that exists (perhaps a link into the cache) is replaced by the caller,
+        # never opened for writing.
+        with open(dst, "xb") as out:
+            if not (mode == "clone" and _clone(source.fileno(), out.fileno())):
+                _copy(source, out)
+        os.chmod(dst, os.fstat(source.fileno()).st_mode & 0o7777)
+
+
+def _clone(src: int, dst: int) -> bool:
+    if not _can_clone[0]:
+        return False
+    import fcntl
+
+    try:
+        fcntl.ioctl(dst, _FICLONE, src)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EXDEV, errno.EINVAL,
+                         errno.ENOSYS, errno.EBADF):
+            _can_clone[0] = False
+            return False
+        raise
+
+
+def _copy(source: BinaryIO, out: BinaryIO) -> None:
+    """In the kernel where it can (sendfile), else through a buffer."""
+    src, dst = source.fileno(), out.fileno()
+    size, offset = os.fstat(src).st_size, 0
+    try:
+        while offset < size:
+            sent = os.sendfile(dst, src, offset, size - offset)
+            if sent == 0:
+                break
+            offset += sent
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOSYS) or offset:
+            raise
+        source.seek(0)
+        shutil.copyfileobj(source, out)

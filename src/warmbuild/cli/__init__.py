@@ -20,6 +20,7 @@ from typing import Any
 from .. import __version__
 from .._log import logger
 from ..cache import default_cache_root
+from ..config import LINK_MODES
 from ..errors import UsageError, WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
@@ -139,6 +140,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
+    p.add_argument("--link-mode", choices=LINK_MODES, default=None,
+                   help="how cached files get into the environment: clone (copy-on-write "
+                   "where the filesystem can, else copy; the default), copy, or hardlink "
+                   "(fastest; an in-place edit of an installed file then reaches every "
+                   "environment linked to it); also WARMBUILD_LINK_MODE, link-mode")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="json: print the plan as JSON on stdout")
     p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",

@@ -161,7 +161,8 @@ def index_flags(args: argparse.Namespace) -> dict[str, Any]:
             "find-links": args.find_links, "no-index": args.no_index,
             "index-strategy": args.index_strategy, "exclude-newer": args.exclude_newer,
             "trusted-host": args.trusted_host, "cert": args.cert,
-            "client-cert": args.client_cert, "keyring-provider": args.keyring_provider}
+            "client-cert": args.client_cert, "keyring-provider": args.keyring_provider,
+            "link-mode": getattr(args, "link_mode", None)}
 
 
 class FormatAction(argparse.Action):

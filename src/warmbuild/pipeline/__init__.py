@@ -188,7 +188,8 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, Tree],
     plan = _with_fingerprints(plan, trees)
     progress.info("Installing %d package%s", len(plan.actions), plural(plan.actions))
     with timed() as elapsed:
-        apply(plan, dest, wheels, compile_bytecode=request.compile_bytecode)
+        apply(plan, dest, wheels, compile_bytecode=request.compile_bytecode,
+              link_mode=request.link_mode or "clone")
     logger.info("Installed %d package%s in %s", len(plan.actions), plural(plan.actions),
                 format_duration(elapsed[0]))
 

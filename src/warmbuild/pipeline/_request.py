@@ -41,6 +41,8 @@ class InstallRequest:
     build: BuildOptions = field(default_factory=BuildOptions)
     #: ``--only-binary``/``--no-binary`` values as ``(option, value)``, in command-line order.
     formats: tuple[tuple[str, str], ...] = ()
+    #: ``--link-mode`` (from the settings when ``None``).
+    link_mode: str | None = None
     prefer_binary: bool = False
     #: ``-U --upgrade-strategy eager``: no installed version is kept just for being there.
     upgrade_eager: bool = False

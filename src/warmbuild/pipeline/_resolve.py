@@ -62,7 +62,8 @@ def run_context(request: InstallRequest, reqs: RequirementSet, target: Target,
     for path in settings.constraint_files:  # pip's PIP_CONSTRAINT / `constraint`
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
     # pip applies its config's --no-binary/--only-binary first, then the command line's.
-    request = replace(request, formats=settings.pip_formats + request.formats)
+    request = replace(request, formats=settings.pip_formats + request.formats,
+                      link_mode=settings.link_mode)
     ctx = RunContext(cache, settings.index_settings(), request.build,
                      offline=request.offline,
                      revalidate=request.upgrade or bool(request.upgrade_packages),
