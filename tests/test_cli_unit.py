@@ -33,9 +33,10 @@ def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     monkeypatch.setenv("COLUMNS", "100")
     monkeypatch.chdir(tmp_path)
     saved = {lg: (lg.handlers[:], lg.propagate, lg.level) for lg in (logger, progress)}
-    sigterm = signal.getsignal(signal.SIGTERM)
+    signals_before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     yield
-    signal.signal(signal.SIGTERM, sigterm)
+    for signum, handler in signals_before.items():
+        signal.signal(signum, handler)
     for lg, (handlers, propagate, level) in saved.items():
         lg.handlers[:] = handlers
         lg.propagate = propagate

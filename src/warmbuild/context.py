@@ -182,7 +182,7 @@ class RunContext:
         if plan.actions:
             wheels = self.prepare([a.new for a in plan.actions if a.new is not None], sdists,
                                   level=logging.DEBUG)
-            apply(plan, env, wheels)
+            apply(plan, env, wheels, record=False)
         return {d.name: str(d.version) for d in resolved}
 
 

@@ -61,6 +61,32 @@ def stop_backends() -> None:
             _signal_group(proc, signal.SIGKILL)
 
 
+#: Runs a hook as the leader of its process group and ends the whole group (the backend,
+#: cmake, ninja, compilers) when warmbuild dies, even by SIGKILL: Linux sends it SIGTERM
+#: then (PR_SET_PDEATHSIG), which no cleanup of warmbuild's own can do. Python 3.9+.
+_SUPERVISOR = """
+import ctypes, os, signal, subprocess, sys
+def stop(*_):
+    os.killpg(0, signal.SIGKILL)
+signal.signal(signal.SIGTERM, stop)
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+except Exception:
+    pass
+if os.getppid() != int(sys.argv[1]):
+    stop()
+sys.exit(subprocess.call(sys.argv[2:]))
+"""
+
+
+def supervised(cmd: Sequence[str]) -> list[str]:
+    """``cmd`` (``python _in_process.py HOOK DIR``) under :data:`_SUPERVISOR`, run by the
+    same interpreter; elsewhere than Linux, ``cmd`` itself."""
+    if not sys.platform.startswith("linux"):
+        return list(cmd)
+    return [cmd[0], "-S", "-c", _SUPERVISOR, str(os.getpid()), *cmd]
+
+
 def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signum)
@@ -143,8 +169,8 @@ class Hooks:
                 log.write(f"=== {cmd[-2]} in {self.where or cwd}, "
                           f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
             proc = stack.enter_context(subprocess.Popen(
-                cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, process_group=0))
+                supervised(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, process_group=0))
             with _running_lock:
                 _running.add(proc)
             try:

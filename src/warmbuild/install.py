@@ -26,6 +26,7 @@ from installer import install as installer_install
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from . import _signals
 from ._log import logger
 from .dists import ResolvedDist
 from .errors import InstallError
@@ -45,10 +46,15 @@ FINGERPRINT_FILE = "WARMBUILD_FINGERPRINT"
 
 
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
-          compile_bytecode: bool = False, link_mode: str = "clone") -> None:
-    """Carry out ``plan``; on any failure the target is restored and InstallError raised."""
+          compile_bytecode: bool = False, link_mode: str = "clone",
+          record: bool = True) -> None:
+    """Carry out ``plan``; on any failure the target is restored and InstallError raised.
+
+    ``record``: a user's target (not a build env), which the CLI's last line names as fully
+    updated if a signal stops the run after this commit."""
     news = [a for a in plan.actions if a.new is not None]
-    with _HeldSignals() as signals, _Transaction(target.prefix, link_mode) as tx:
+    with _HeldSignals() as signals, _Transaction(target.prefix, link_mode,
+                                                 record=record) as tx:
         try:
             with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
                 list(pool.map(lambda i: tx.stage(target, news[i], wheels[news[i].name], i),
@@ -113,6 +119,7 @@ class _HeldSignals:
 
     def _hold(self, signum: int, frame: object) -> None:
         self.pending = signum
+        _signals.received.append(signum)
 
     def check(self) -> None:
         if self.pending is not None:
@@ -122,17 +129,19 @@ class _HeldSignals:
         for signum, handler in self._old.items():
             signal.signal(signum, handler)
         if self.pending is not None and exc_type is None:
-            # Too late to roll back: the new files are in place and the backups gone.
-            logger.warning("warning: interrupt received after the install had completed")
+            # Too late to roll back: the new files are in place and the backups gone. Stop
+            # now, as asked; the CLI says the environment was fully updated.
+            raise KeyboardInterrupt
 
 
 class _Transaction:
     """Every move is written to a journal first, so a process that is killed outright
     (SIGKILL, power loss of the process) is rolled back by the next warmbuild run."""
 
-    def __init__(self, prefix: Path, link_mode: str = "clone") -> None:
+    def __init__(self, prefix: Path, link_mode: str = "clone", *, record: bool = True) -> None:
         self.prefix = prefix
         self.link_mode = link_mode
+        self._record = record
         self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=prefix))
         self._journal = Journal(self.root, prefix)
         self._backups: list[tuple[Path, Path]] = []
@@ -147,6 +156,8 @@ class _Transaction:
         try:
             if exc_type is None:
                 self._journal.write(Commit())
+                if self._record:
+                    _signals.committed.append(self.prefix)
                 shutil.rmtree(self.root, ignore_errors=True)
                 for directory in sorted(self._emptied, key=lambda p: len(p.parts),
                                         reverse=True):

@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from .. import __version__
+from .. import __version__, _signals
 from .._log import logger
 from ..cache import default_cache_root
 from ..config import LINK_MODES
@@ -50,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose, args.quiet, color=args.color, no_progress=args.no_progress)
-    signal.signal(signal.SIGTERM, _interrupt)
+    _signals.install_handlers()
     try:
         return _run(args)
     finally:
@@ -69,8 +67,13 @@ def _run(args: argparse.Namespace) -> int:
         print_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("error: interrupted; the environment was left as it was", file=sys.stderr)
-        return 130
+        if _signals.committed:
+            where = ", ".join(dict.fromkeys(str(p) for p in _signals.committed))
+            print(f"error: interrupted after the environment at {where} was fully updated",
+                  file=sys.stderr)
+        else:
+            print("error: interrupted; the environment was left as it was", file=sys.stderr)
+        return _signals.exit_status()
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             return _internal_error(args, exc)
@@ -94,11 +97,6 @@ def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
         f"internal error in warmbuild: {type(exc).__name__}: {exc}",
         hint="this is a bug in warmbuild; run again with -v for the traceback and report it"))
     return 1
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM unwinds like Ctrl-C, so an install in progress is rolled back.
-    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:
