@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -254,7 +254,6 @@ class Bench:
         cmd: tuple[list[str], dict[str, str]],
         timeout: float | None = None,
         check: Check | None = None,
-        cwd: Path | None = None,
         record: bool = True,
     ) -> Run:
         """One run, timed (the untimed priming runs too, with ``rnd`` -1), then checked."""
@@ -263,13 +262,11 @@ class Bench:
         # Flush what earlier runs left in the page cache, untimed (as install.py does).
         os.sync()
         load = load1()
-        seconds, rc, error = harness.timed(
-            argv, env, log_path, timeout or self.timeout, cwd=cwd, echo=True
-        )
+        seconds, rc, error = harness.timed(argv, env, log_path, timeout or self.timeout, echo=True)
         output = log_path.read_text(encoding="utf-8", errors="replace")
         if error is None and check is not None:
             error = check(output)
-        planned = len(_PLAN_LINE.findall(output)) or None if "--dry-run" in argv else None
+        planned = (len(_PLAN_LINE.findall(output)) or None) if "--dry-run" in argv else None
         last = harness.last_line(output)
         r = Run(
             scenario,
@@ -298,12 +295,11 @@ class Bench:
                 harness.log(harness.indent(harness.tail(r.error or "", 6)))
         return r
 
-    def fail_setup(self, scenario: str, case: str, tool: harness.Tool, why: str) -> None:
-        harness.log(
-            f"[{scenario}] {tool.name}: setup failed, its runs are skipped\n"
-            f"{harness.indent(harness.tail(why, 8))}"
-        )
-        self.results.append(Run(scenario, case, tool.name, -1, 0, 0.0, False, None, why))
+    def skip(self, scenario: str, tool: harness.Tool, failed: Run) -> None:
+        """The untimed run a scenario needs first failed (it is recorded, and counts as one
+        failed run of the tool): say so; its timed runs are skipped."""
+        why = harness.indent(harness.tail(failed.error or "?", 8))
+        harness.log(f"[{scenario}] {tool.name}: priming failed, its runs are skipped\n{why}")
 
     # ----------------------------------------------------------------------- scenarios
 
@@ -335,7 +331,8 @@ class Bench:
             if r.ok:
                 ready[tool.name] = (target, cache)
             else:
-                self.fail_setup(scenario, "online", tool, r.error or "?")
+                self.skip(scenario, tool, r)
+                self.results.append(replace(r, case="network down"))
         tools = [t for t in self.runnable if t.name in ready]
         with closed_port() as port:
             for rnd in range(rounds):
@@ -364,7 +361,7 @@ class Bench:
             if r.ok:
                 ready[tool.name] = (src, target, cache)
             else:
-                self.fail_setup(scenario, case, tool, r.error or "?")
+                self.skip(scenario, tool, r)
         tools = [t for t in self.runnable if t.name in ready]
         for rnd in range(rounds):
             for pos, tool in turn(tools, rnd):
@@ -614,8 +611,11 @@ def failure_lines(results: Sequence[Run]) -> list[str]:
         key = (r.scenario, r.case, r.tool)
         if not r.ok and key not in seen:
             seen.add(key)
-            why = harness.last_line((r.error or "").split("\n(log:")[0])
-            lines.append(f"  {r.tool} ({r.scenario}, {r.case}): {why[:160]}")
+            text = (r.error or "?").split("\n(log:")[0]
+            # "exit code 1" / "timed out after 300s", then the output's last line.
+            first, last = text.splitlines()[0], harness.last_line(text)
+            why = first if last == first else f"{first.rstrip(':')}: {last}"
+            lines.append(f"  {r.tool} ({r.scenario}, {r.case}): {why[:200]}")
     return lines
 
 
