@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,8 @@ import warmbuild
 from warmbuild._log import logger, progress
 from warmbuild.cli import main
 
-COMMANDS = ("install", "build", "uninstall", "list", "freeze", "show", "cache", "env", "doctor",
-            "config")
+COMMANDS = ("install", "build", "download", "wheel", "uninstall", "list", "freeze", "show",
+            "check", "tree", "cache", "env", "doctor", "config")
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +72,51 @@ def test_command_help_shows_its_own_and_the_global_options(
     assert exits(["install", "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: warmbuild install ")
-    for option in ("--upgrade-package NAME", "--only-binary :all:", "--no-build-isolation",
-                   "--index-url INDEX_URL", "--python PATH", "--cache-dir CACHE_DIR"):
+    for option in ("--upgrade-package NAME", "--only-binary NAMES", "--no-build-isolation",
+                   "--index-url INDEX_URL", "--python PATH|3.X|NAME", "--cache-dir CACHE_DIR"):
         assert option in out, option
+
+
+def undocumented(help_text: str) -> list[str]:
+    """The options and arguments in a command's --help that have no description."""
+    entries: list[list[str]] = []
+    sections = False
+    for line in help_text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            sections = True  # "positional arguments:", "options:"
+        elif sections and re.match(r"  \S", line):
+            invocation, _, description = line.strip().partition("  ")
+            entries.append([invocation, description.strip()])
+        elif sections and entries and line.startswith("    "):
+            entries[-1][1] += line.strip()
+    return [invocation for invocation, description in entries if not description]
+
+
+def test_install_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exits(["install", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert undocumented(out) == []
+    for option in ("-r FILE, --requirement FILE", "-c FILE, --constraint FILE",
+                   "-P NAME, --upgrade-package NAME", "--require-hashes", "--format {text,json}",
+                   "--color {auto,always,never}", "--no-progress"):
+        assert f"  {option}  " in out or f"  {option}\n" in out, option
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "env list", "env show", "env remove",
+                                     "env prune"])
+def test_every_command_documents_every_option(capsys: pytest.CaptureFixture[str],
+                                              command: str) -> None:
+    assert exits([*command.split(), "--help"]) == 0
+    assert undocumented(capsys.readouterr().out) == [], command
+
+
+def test_long_options_are_never_abbreviated(capsys: pytest.CaptureFixture[str]) -> None:
+    # `--extra dev` (uv's extras flag) must not become `--extra-index-url dev`.
+    assert exits(["install", "--extra", "dev", "six"]) == 2
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --extra\n")
+    assert exits(["list", "--out"]) == 2
+    assert exits(["tree", "--rev"]) == 2
+    assert exits(["env", "prune", "--older", "1d"]) == 2
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,8 +130,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ([], "warmbuild", "warmbuild: error: the following arguments are required: COMMAND"),
     (["install", "-r", ""], "warmbuild install",
      "warmbuild install: error: argument -r/--requirement: an empty path"),
-    (["uninstall"], "warmbuild uninstall",
-     "warmbuild uninstall: error: the following arguments are required: NAME"),
+    (["install", "--extra", "dev", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --extra"),
+    (["install", "--extra-index", "https://x.example/simple", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --extra-index"),
 ])
 def test_bad_usage_exits_2_with_usage_and_one_error_line(
         capsys: pytest.CaptureFixture[str], argv: list[str], usage: str, message: str) -> None:
@@ -121,11 +166,12 @@ def test_invalid_choice_names_the_choices(capsys: pytest.CaptureFixture[str], ar
 
 def test_usage_error_from_a_command_is_one_paragraph_and_exit_2(
         capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["install", "--only-binary", "numpy", "six"]) == 2
+    assert main(["config", "--exclude-newer", "soon"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert one_paragraph(err) == [
-        "error: --only-binary numpy: only `:all:` and `:none:` are supported"]
+    (line, *_, hint) = one_paragraph(err)
+    assert line == "error: exclude-newer 'soon' (from command line) is not a date"
+    assert hint.startswith("hint: write a date (2024-01-31, that day included)")
     assert main(["env", "prune", "--older-than", "soon"]) == 2
     (line, *_) = one_paragraph(capsys.readouterr().err)
     assert line == "error: --older-than soon: expected a number and d, h or m (e.g. 30d)"

@@ -27,7 +27,12 @@ from ._log import logger
 from .errors import UsageError
 
 KEYS = ("no-build-isolation-package", "extra-build-dependencies", "build-constraints",
-        "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys")
+        "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys", "adopt",
+        "compiler-cache")
+#: Keys of the same files that ``config`` reads and checks (index and network settings).
+INDEX_KEYS = ("index-strategy", "keyring-provider", "exclude-newer")
+#: ``compiler-cache`` values; ``none`` turns a cache set in an outer layer off.
+COMPILER_CACHES = ("sccache", "ccache", "none")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class BuildSettings:
     #: Environment variables that are part of a build env's key (a change: a new env).
     env_vars: tuple[str, ...] = ()
     env_dir: str | None = None
+    #: Reconfigure build dirs another frontend's deleted env left behind (``--no-adopt``).
+    adopt: bool = True
+    #: ``sccache`` or ``ccache``; ``None`` when unset or ``none``.
+    compiler_cache: str | None = None
     #: Where each key's value came from, for messages.
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -61,17 +70,16 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
     user = user_config_file(environ)
     # (where it came from, the dir its relative paths are relative to, the values)
     layers: list[tuple[str, Path, dict[str, Any]]] = [
-        (str(user), user.parent, _read(user, table=None)),
-        (f"{cwd / 'pyproject.toml'} [tool.warmbuild]", cwd,
-         _read(cwd / "pyproject.toml", table=("tool", "warmbuild"))),
-        (str(cwd / "warmbuild.toml"), cwd, _read(cwd / "warmbuild.toml", table=None)),
-        ("environment", cwd, _from_environ(environ)),
-        ("command line", cwd, dict(flags or {})),
-    ]
+        (source, user.parent if source == str(user) else cwd, values)
+        for source, values in config_layers(cwd, environ)]
+    layers += [("environment", cwd, _from_environ(environ)),
+               ("command line", cwd, dict(flags or {}))]
     for source, base, values in layers:
         for key, value in values.items():
+            if key in INDEX_KEYS:
+                continue
             if key not in KEYS:
-                close = difflib.get_close_matches(key, KEYS, n=1)
+                close = difflib.get_close_matches(key, KEYS + INDEX_KEYS, n=1)
                 logger.warning("warning: unknown warmbuild setting `%s` in %s%s", key, source,
                                f"; did you mean `{close[0]}`?" if close else "")
                 continue
@@ -89,6 +97,16 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
                 merged[key] = value
             sources[key] = source
     return _validate(merged, sources, cwd)
+
+
+def config_layers(cwd: Path, environ: Mapping[str, str] = os.environ
+                  ) -> list[tuple[str, dict[str, Any]]]:
+    """warmbuild's config files as ``(source, table)``, lowest precedence first."""
+    user = user_config_file(environ)
+    return [(str(user), _read(user, table=None)),
+            (f"{cwd / 'pyproject.toml'} [tool.warmbuild]",
+             _read(cwd / "pyproject.toml", table=("tool", "warmbuild"))),
+            (str(cwd / "warmbuild.toml"), _read(cwd / "warmbuild.toml", table=None))]
 
 
 def _read(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:
@@ -114,6 +132,8 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             "WARMBUILD_NO_BUILD_ISOLATION_PACKAGE"].split()
     if environ.get("WARMBUILD_BUILD_CONSTRAINT"):
         values["build-constraints"] = environ["WARMBUILD_BUILD_CONSTRAINT"].split()
+    if environ.get("WARMBUILD_COMPILER_CACHE"):
+        values["compiler-cache"] = environ["WARMBUILD_COMPILER_CACHE"].strip()
     return values
 
 
@@ -128,6 +148,11 @@ def setting_problem(key: str, value: Any) -> str | None:
         return None if isinstance(value, str) or _strings(value) else "a path or a list of paths"
     if key == "build-env-dir":
         return None if isinstance(value, str) else "a path"
+    if key == "adopt":
+        return None if isinstance(value, bool) else "true or false"
+    if key == "compiler-cache":
+        return None if value in COMPILER_CACHES else " or ".join(
+            f'"{c}"' for c in COMPILER_CACHES)
     if key == "extra-build-dependencies":
         expected = "a table of package = [requirements]"
         if not isinstance(value, dict) or not all(map(_strings, value.values())):
@@ -163,5 +188,7 @@ def _validate(merged: Mapping[str, Any], sources: Mapping[str, str], cwd: Path) 
         config_settings={canonicalize_name(k): dict(v) for k, v in
                          merged.get("config-settings-package", {}).items()},
         env_vars=tuple(merged.get("build-env-vars", [])),
-        env_dir=merged.get("build-env-dir"), sources=dict(sources),
+        env_dir=merged.get("build-env-dir"), adopt=merged.get("adopt", True),
+        compiler_cache=None if merged.get("compiler-cache") in (None, "none")
+        else merged["compiler-cache"], sources=dict(sources),
     )
