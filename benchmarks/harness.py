@@ -163,23 +163,24 @@ class Tool:
     def install_argv(
         self,
         target: Path,
-        index_url: str,
+        index_url: str | None,
         what: Sequence[str],
         cache: Path,
         extra: Sequence[str] = (),
     ) -> tuple[list[str], dict[str, str]]:
-        """argv and the tool's own settings (not yet cleaned) to install ``what``."""
+        """argv and the tool's own settings (not yet cleaned) to install ``what``; with
+        ``index_url`` None, from the tool's default index (``real.py``: the public one)."""
         py = str(venv_python(target))
+        index = ["--index-url", index_url] if index_url else []
         if self.name == "pip":
-            argv = [*self.command, "--python", py, "install", "--index-url", index_url, *what]
+            argv = [*self.command, "--python", py, "install", *index, *what]
             argv.append("--disable-pip-version-check")
             env = {"PIP_CONFIG_FILE": os.devnull, "PIP_CACHE_DIR": str(cache), "PIP_NO_INPUT": "1"}
         elif self.name == "uv":
-            argv = [*self.command, "pip", "install", "--python", py, "--index-url", index_url]
-            argv += what
+            argv = [*self.command, "pip", "install", "--python", py, *index, *what]
             env = {"UV_CACHE_DIR": str(cache), "UV_NO_CONFIG": "1"}
         elif self.name == "warmbuild":
-            argv = [*self.command, "install", "--python", str(target), "--index-url", index_url]
+            argv = [*self.command, "install", "--python", str(target), *index]
             argv += [*what, "--cache-dir", str(cache)]
             env = {"PIP_CONFIG_FILE": os.devnull}
         else:  # pragma: no cover - guarded by argument parsing

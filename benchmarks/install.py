@@ -89,7 +89,12 @@ def parse_requirements(path: Path) -> list[Pin]:
 
 
 def install_argv(
-    tool: harness.Tool, target: Path, index_url: str, requirements: Path, cache: Path, bytecode: str
+    tool: harness.Tool,
+    target: Path,
+    index_url: str | None,
+    requirements: Path,
+    cache: Path,
+    bytecode: str,
 ) -> tuple[list[str], dict[str, str]]:
     """argv and environment for one install; ``bytecode`` is none, default or all."""
     if tool.name == "pip":
@@ -119,7 +124,7 @@ class RunResult:
 class Bench:
     tools: list[harness.Tool]
     python: str
-    index_url: str
+    index_url: str | None  # None: each tool's default index (real.py)
     requirements: Path
     pins: list[Pin]
     imports: list[str]
