@@ -18,16 +18,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import UsageError
-from .http import redact
-from .index import STRATEGIES, IndexSettings, parse_cutoff
-from .settings import config_layers
-from .trust import KEYRING_PROVIDERS, NetworkSettings
+from .options import KEYRING_PROVIDERS, LINK_MODES, STRATEGIES
 
-#: How files of cached unpacked wheels get into an environment (``unpack.place``).
-LINK_MODES = ("clone", "hardlink", "copy")
+if TYPE_CHECKING:
+    from .index import IndexSettings
+    from .trust import NetworkSettings
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 Value = str | tuple[str, ...] | bool | None
@@ -90,6 +89,8 @@ class Settings:
         return value if isinstance(value, str) else None
 
     def index_settings(self) -> IndexSettings:
+        from .index import IndexSettings
+
         cutoff = self.values["exclude-newer"]
         return IndexSettings(
             index_url=str(self.values["index-url"].value),
@@ -101,6 +102,8 @@ class Settings:
         )
 
     def network_settings(self) -> NetworkSettings:
+        from .trust import NetworkSettings
+
         cert, client = self.values["cert"], self.values["client-cert"]
         keyring = str(self.values["keyring-provider"].value)
         return NetworkSettings(
@@ -126,6 +129,8 @@ class Settings:
 
     def display(self) -> dict[str, Setting]:
         """The values for ``warmbuild config``: passwords in URLs are shown as ``****``."""
+        from .http import redact
+
         shown = dict(self.values)
         for key in _URL_KEYS:
             setting = shown[key]
@@ -170,6 +175,8 @@ def load_settings(flags: Options, *, file_options: Options | None = None,
     for var in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
         _ca_variable(values, environ, var)
     _environment(values, environ, "PIP_", "pip environment", lambda k: KEYS[k].pip)
+    from .settings import config_layers
+
     for source, table in config_layers(cwd or Path.cwd(), environ):
         for key, raw in table.items():
             if key in KEYS and KEYS[key].toml:
@@ -279,6 +286,8 @@ def _check(values: Mapping[str, Setting]) -> None:
 
 def _cutoff(setting: Setting) -> datetime:
     try:
+        from .index import parse_cutoff
+
         return parse_cutoff(str(setting.value))
     except ValueError as exc:
         raise UsageError(f"exclude-newer {setting.value!r} (from {setting.source}) is not a "

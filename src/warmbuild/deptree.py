@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .check import Dist, requirements_of
+from .options import MAX_DEPTH
 
 #: uv's default depth: in practice, all of it.
-MAX_DEPTH = 255
 
 
 @dataclass(frozen=True)

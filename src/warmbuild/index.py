@@ -39,7 +39,6 @@ _ACCEPT = ("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+
 _JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
-STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,13 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ._log import logger
 from .errors import UsageError
+from .options import COMPILER_CACHES
 
 KEYS = ("no-build-isolation-package", "extra-build-dependencies", "build-constraints",
         "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys", "adopt",
         "compiler-cache")
 #: Keys of the same files that ``config`` reads and checks (index and network settings).
 INDEX_KEYS = ("index-strategy", "keyring-provider", "exclude-newer")
-#: ``compiler-cache`` values; ``none`` turns a cache set in an outer layer off.
-COMPILER_CACHES = ("sccache", "ccache", "none")
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,6 @@ from urllib.parse import urlsplit
 
 from .errors import NetworkError
 
-KEYRING_PROVIDERS = ("disabled", "subprocess")
-
 
 @dataclass(frozen=True)
 class NetworkSettings:

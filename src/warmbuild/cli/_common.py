@@ -1,4 +1,9 @@
-"""Options shared by several commands, and turning them into library values."""
+"""Options shared by several commands, and turning them into library values.
+
+The parser is built from :mod:`..options` alone; the stages a command uses are imported by
+the functions that turn its options into values, so `--version`, `--help` and the read-only
+commands start fast.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,14 @@ import argparse
 import contextlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..build import BuildOptions
-from ..cache import Cache, hold, open_cache
-from ..config import pip_setting
-from ..hooks import parse_config_settings
-from ..index import STRATEGIES
-from ..python import Target, find_interpreter, query_target
-from ..settings import COMPILER_CACHES, load_build_settings
-from ..trust import KEYRING_PROVIDERS
+from ..options import COMPILER_CACHES, KEYRING_PROVIDERS, STRATEGIES
+
+if TYPE_CHECKING:
+    from ..build import BuildOptions
+    from ..cache import Cache
+    from ..python import Target
 
 
 class Parser(argparse.ArgumentParser):
@@ -89,6 +92,10 @@ def build_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
+    from ..build import BuildOptions
+    from ..hooks import parse_config_settings
+    from ..settings import load_build_settings
+
     flags: dict[str, Any] = {}
     if args.build_constraint:
         flags["build-constraints"] = [str(p.absolute()) for p in args.build_constraint]
@@ -137,6 +144,9 @@ _held = contextlib.ExitStack()
 
 def cache_from(args: argparse.Namespace) -> Cache:
     """The cache, held shared for the rest of the command: `cache clean` waits for it."""
+    from ..cache import hold, open_cache
+    from ..config import pip_setting
+
     # pip's no-cache-dir ranks below our own --cache-dir and WARMBUILD_CACHE_DIR.
     no_cache = args.no_cache or (
         args.cache_dir is None and not os.environ.get("WARMBUILD_CACHE_DIR")
@@ -152,6 +162,8 @@ def release() -> None:
 
 
 def target_from(args: argparse.Namespace, cache: Cache) -> Target:
+    from ..python import find_interpreter, query_target
+
     executable = find_interpreter(args.python, system=args.system, cwd=Path.cwd())
     return query_target(executable, cache)
 

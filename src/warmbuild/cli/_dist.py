@@ -6,16 +6,17 @@ import argparse
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._log import logger
-from ..cache import Cache
-from ..dists import FormatControl
+
+if TYPE_CHECKING:
+    from ..cache import Cache
+    from ..layout import Layout
+    from ..pipeline import InstallRequest
+    from ..python import Target
+
 from ..errors import UsageError, WarmbuildError
-from ..foreign import PlatformSpec, foreign_target
-from ..layout import Layout
-from ..pipeline import InstallRequest, build_wheels, download
-from ..python import Target, find_interpreter, query_target
 from ._common import (
     FormatAction,
     build_args,
@@ -52,6 +53,8 @@ def check_report(args: argparse.Namespace) -> None:
 
 
 def layout_from(args: argparse.Namespace) -> Layout:
+    from ..layout import Layout
+
     return Layout(target=args.target, prefix=args.prefix, root=args.root, user=args.user)
 
 
@@ -130,6 +133,8 @@ def _common(p: argparse.ArgumentParser,
 
 
 def _request(args: argparse.Namespace, *, build: bool) -> InstallRequest:
+    from ..pipeline import InstallRequest
+
     return InstallRequest(
         requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
@@ -139,6 +144,8 @@ def _request(args: argparse.Namespace, *, build: bool) -> InstallRequest:
 
 
 def _binary_only(request: InstallRequest) -> bool:
+    from ..dists import FormatControl
+
     formats = FormatControl()
     for option, value in request.formats:
         formats = formats.add(option, value)
@@ -146,6 +153,9 @@ def _binary_only(request: InstallRequest) -> bool:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
+    from ..foreign import PlatformSpec, foreign_target
+    from ..pipeline import download
+
     request = _request(args, build=False)
     spec = PlatformSpec(tuple(args.platform), args.python_version, args.implementation,
                         tuple(args.abi))
@@ -165,6 +175,8 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 
 def _cmd_wheel(args: argparse.Namespace) -> int:
+    from ..pipeline import build_wheels
+
     cache = cache_from(args)
     target = _found_target(args, cache)
     with status_line():
@@ -186,5 +198,7 @@ def _found_target(args: argparse.Namespace, cache: Cache) -> Target:
 
 
 def _system_target(cache: Cache) -> Target:
+    from ..python import find_interpreter, query_target
+
     return query_target(find_interpreter(None, system=True, cwd=Path.cwd()), cache)
 

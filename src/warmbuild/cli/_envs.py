@@ -8,23 +8,15 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..adopt import plan_adoption
-from ..builddirs import cache_defeating, doctor
-from ..envs import (
-    EnvInfo,
-    Removal,
-    all_envs,
-    envs_of_tree,
-    inspect,
-    logs_of,
-    parse_age,
-    prunable,
-    remove,
-)
+if TYPE_CHECKING:
+    from ..envs import (
+        EnvInfo,
+        Removal,
+    )
+
 from ..errors import SourceError, WarmbuildError
-from ..python import find_interpreter, query_target
 from ._common import cache_from, path_arg
 
 Common = Callable[[argparse.ArgumentParser], None]
@@ -88,6 +80,8 @@ def _mb(size: int) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from ..envs import all_envs
+
     envs = all_envs(_cache(args))
     if args.format == "json":
         print(json.dumps([e.as_json() for e in envs], indent=2))
@@ -104,6 +98,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _tree_envs(args: argparse.Namespace) -> list[EnvInfo]:
+    from ..envs import envs_of_tree, inspect
+
     if (args.path / "warmbuild-env.json").is_file():
         return [inspect(args.path.resolve())]
     envs = envs_of_tree(_cache(args), args.path)
@@ -114,6 +110,8 @@ def _tree_envs(args: argparse.Namespace) -> list[EnvInfo]:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from ..envs import logs_of
+
     envs = _tree_envs(args)
     if args.format == "json":
         print(json.dumps([{**e.as_json(), "manifest": e.manifest,
@@ -157,6 +155,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def _logs(env: EnvInfo) -> list[str]:
     """The backend logs of the env's last builds, newest last, as `env show` lists them."""
+    from ..envs import logs_of
+
     lines = ["  build logs (newest last):"]
     for path in logs_of(env):
         try:
@@ -177,12 +177,16 @@ def _report(results: Sequence[Removal], verb: str) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from ..envs import remove
+
     results = remove(_tree_envs(args), force=args.force)
     _report(results, "Removed")
     return 0 if all(r.removed for r in results) else 1
 
 
 def _prune(args: argparse.Namespace) -> int:
+    from ..envs import all_envs, parse_age, prunable, remove
+
     older = parse_age(args.older_than) if args.older_than else None
     candidates = prunable(all_envs(_cache(args)), older)
     return _report(remove(candidates, force=args.force, dry_run=args.dry_run),
@@ -190,6 +194,11 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
+    from ..adopt import plan_adoption
+    from ..builddirs import cache_defeating, doctor
+    from ..envs import all_envs, envs_of_tree
+    from ..python import find_interpreter, query_target
+
     tree = args.path.resolve()
     cache = _cache(args)
     site_dirs: tuple[Path, ...] = ()

@@ -6,17 +6,21 @@ import argparse
 import contextlib
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._log import logger
-from ..cache import default_cache_root
-from ..cacheclean import clean
+
+if TYPE_CHECKING:
+    pass
+
 from ..errors import WarmbuildError
-from ..pipeline import InstallRequest, effective_settings
 from ._common import cache_from, index_flags, target_from
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
+    from ..cache import default_cache_root
+    from ..cacheclean import clean
+
     root = (args.cache_dir or default_cache_root()).expanduser().absolute()
     if args.action == "dir":
         print(root)
@@ -38,6 +42,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from ..pipeline import InstallRequest, effective_settings
+
     target = None
     # Settings do not need a target; without one its pip.conf is just not read.
     with contextlib.suppress(WarmbuildError):
@@ -59,6 +65,8 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def _cache_row(args: argparse.Namespace, pip_no_cache: dict[str, Any]) -> dict[str, Any]:
+    from ..cache import default_cache_root
+
     if args.no_cache:
         return {"value": None, "source": "command line (a throw-away cache)"}
     if args.cache_dir:

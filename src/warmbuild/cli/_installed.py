@@ -10,22 +10,23 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from itertools import zip_longest
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
 from .._log import logger
-from ..check import Dist, check
-from ..deptree import MAX_DEPTH, graph, render
 from ..errors import UsageError
-from ..installed import InstalledDist, scan
-from ..pipeline import latest_versions
-from ..python import Target
+from ..options import MAX_DEPTH
+
+if TYPE_CHECKING:
+    from ..check import Dist
+    from ..installed import InstalledDist
+    from ..python import Target
+
 from ._common import cache_from, index_args, index_flags, target_args, target_from
 
 Common = Callable[[argparse.ArgumentParser], None]
@@ -99,11 +100,15 @@ def _editable(dist: InstalledDist) -> str | None:
     url = direct.get("url")
     if isinstance(info, dict) and info.get("editable") and isinstance(url, str) \
             and url.startswith("file:"):
+        import urllib.request
+
         return urllib.request.url2pathname(urlsplit(url).path)
     return None
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from ..installed import scan
+
     if args.outdated and args.uptodate:
         raise UsageError("--outdated and --uptodate cannot be combined")
     if args.outdated and args.format == "freeze":
@@ -114,6 +119,8 @@ def cmd_list(args: argparse.Namespace) -> int:
                      and not (d.editable and args.exclude_editable)])
     latest: dict[str, tuple[str, str]] = {}
     if args.outdated or args.uptodate:
+        from ..pipeline import latest_versions
+
         found = latest_versions([d.name for d in dists], target, cache_from(args),
                                 index_flags=index_flags(args), pre=args.pre,
                                 offline=args.offline)
@@ -165,6 +172,8 @@ def _print_columns(rows: Sequence[dict[str, str]]) -> None:
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
+    from ..installed import scan
+
     target = _target(args)
     # pip leaves its own tooling out unless --all (the build tools only before 3.12).
     hidden = {"pip"} | ({"setuptools", "distribute", "wheel"}
@@ -182,6 +191,8 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from ..installed import scan
+
     installed = scan(_target(args))
     blocks, missing = [], []
     for name in args.packages:
@@ -236,11 +247,16 @@ def _record_entries(dist: InstalledDist) -> list[str] | None:
 
 
 def _dists(target: Target) -> list[Dist]:
+    from ..check import Dist
+    from ..installed import scan
+
     return [Dist(d.name, d.version, tuple(d.metadata().get_all("Requires-Dist") or ()),
                  _display(d)) for d in scan(target).values()]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from ..check import check
+
     target = _target(args)
     report = check(_dists(target), target.markers)
     for bad in report.unreadable:
@@ -254,6 +270,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
+    from ..deptree import graph, render
+
     if args.depth < 0:
         raise UsageError(f"--depth {args.depth}: expected 0 or more")
     target = _target(args)

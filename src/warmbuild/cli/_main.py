@@ -1,0 +1,303 @@
+"""The command line's parser and the commands that change environments (``cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__, _signals
+from .._log import logger
+
+if TYPE_CHECKING:
+    from ..hooks import Kind
+    from ..plan import Plan
+
+from ..errors import UsageError, WarmbuildError
+from ..options import LINK_MODES
+from ..oserrors import WRITE_ERRNOS, write_error
+from . import _dist, _envs, _installed
+from ._common import (
+    FormatAction,
+    Parser,
+    build_args,
+    build_options,
+    cache_from,
+    common_args,
+    index_args,
+    index_flags,
+    path_arg,
+    release,
+    target_args,
+    target_from,
+)
+from ._info import cmd_cache, cmd_config
+from ._output import configure_logging, print_error, status_line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose, args.quiet, color=args.color, no_progress=args.no_progress)
+    _signals.install_handlers()
+    try:
+        return _run(args)
+    finally:
+        # A build still running in a worker thread must not outlive us (only a run that
+        # imported the hooks can have one).
+        hooks = sys.modules.get("warmbuild.hooks")
+        if hooks is not None:
+            hooks.stop_backends()
+        release()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..cache import default_cache_root
+
+    try:
+        result: int = args.func(args)
+        return result
+    except WarmbuildError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print_error(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        if _signals.committed:
+            where = ", ".join(dict.fromkeys(str(p) for p in _signals.committed))
+            print(f"error: interrupted after the environment at {where} was fully updated",
+                  file=sys.stderr)
+        else:
+            print("error: interrupted; the environment was left as it was", file=sys.stderr)
+        return _signals.exit_status()
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            return _internal_error(args, exc)
+        if args.verbose:
+            traceback.print_exc()
+        env_dir = getattr(args, "build_env_dir", None) or os.environ.get(
+            "WARMBUILD_BUILD_ENV_DIR")
+        print_error(write_error(
+            exc, cache_root=(args.cache_dir or default_cache_root()).expanduser().absolute(),
+            env_dir=Path(env_dir).absolute() if env_dir else None))
+        return 1
+    except Exception as exc:
+        return _internal_error(args, exc)
+
+
+def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    # Every expected failure is a WarmbuildError; this is the net under the ones we missed.
+    if args.verbose:
+        traceback.print_exc()
+    print_error(WarmbuildError(
+        f"internal error in warmbuild: {type(exc).__name__}: {exc}",
+        hint="this is a bug in warmbuild; run again with -v for the traceback and report it"))
+    return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
+    parser.add_argument("--version", action="version", version=f"warmbuild {__version__}")
+    common_args(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("install", help="install packages into the target environment")
+    p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
+                   help="PEP 508 requirements, wheel paths or wheel URLs")
+    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
+                   metavar="FILE", help="install from this requirements file (repeatable)")
+    p.add_argument("-c", "--constraint", action="append", default=[], type=path_arg,
+                   metavar="FILE", help="constrain versions with this file, installing "
+                   "nothing by itself (repeatable)")
+    p.add_argument("--no-deps", action="store_true", help="install no dependencies")
+    p.add_argument("-U", "--upgrade", action="store_true",
+                   help="upgrade the named packages (dependencies only if needed)")
+    p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME",
+                   help="upgrade this package, installed or not requested (repeatable)")
+    p.add_argument("--upgrade-strategy", choices=("only-if-needed", "eager"),
+                   default="only-if-needed",
+                   help="with -U, eager also upgrades every dependency (as pip)")
+    p.add_argument("--reinstall", "--force-reinstall", "-I", "--ignore-installed",
+                   action="store_true", help="reinstall everything resolved, even when up to "
+                   "date (resolved as if nothing were installed)")
+    p.add_argument("--pre", action="store_true", help="allow pre-releases")
+    p.add_argument("--require-hashes", action="store_true",
+                   help="every package must be pinned with --hash (implied by any --hash)")
+    for option, what in (("--only-binary", "never build an sdist of"),
+                         ("--no-binary", "never use a wheel of")):
+        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
+                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
+    p.add_argument("--prefer-binary", action="store_true",
+                   help="an older version with a wheel over a newer one with only an sdist")
+    p.add_argument("--use-pep517", action="store_true",
+                   help="accepted for pip compatibility: every build uses PEP 517")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
+    p.add_argument("--link-mode", choices=LINK_MODES, default=None,
+                   help="how cached files get into the environment: clone (copy-on-write "
+                   "where the filesystem can, else copy; the default), copy, or hardlink "
+                   "(fastest; an in-place edit of an installed file then reaches every "
+                   "environment linked to it); also WARMBUILD_LINK_MODE, link-mode")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: print the plan as JSON on stdout")
+    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
+                   help="install a source tree in editable mode (PEP 660)")
+    _dist.install_args(p)
+    build_args(p)
+    index_args(p)
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=_cmd_install)
+
+    p = sub.add_parser("build", help="build an sdist and/or a wheel of a source tree")
+    p.add_argument("path", nargs="?", default=".", type=path_arg, metavar="PATH",
+                   help="the source tree (default: the current directory)")
+    p.add_argument("--sdist", action="store_true", help="build an sdist")
+    p.add_argument("--wheel", action="store_true", help="build a wheel")
+    p.add_argument("-o", "--outdir", type=path_arg, default=None,
+                   help="where to put the files (default: PATH/dist)")
+    build_args(p)
+    index_args(p)
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=_cmd_build)
+    _dist.add_parsers(sub, common_args)
+
+    p = sub.add_parser("uninstall", help="remove packages from the target environment")
+    p.add_argument("packages", nargs="*", metavar="NAME",
+                   help="projects to remove; one not installed is skipped with a warning")
+    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
+                   metavar="FILE", help="remove the projects this requirements file names "
+                   "(repeatable)")
+    p.add_argument("-y", "--yes", action="store_true", help="accepted for pip compatibility")
+    p.add_argument("--dry-run", action="store_true", help="print what would go, change nothing")
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=_cmd_uninstall)
+
+    _installed.add_parsers(sub, common_args)
+
+    p = sub.add_parser("cache", help="inspect or clean the cache")
+    p.add_argument("action", choices=("dir", "clean", "prune"),
+                   help="dir: print the cache root; clean: empty it; prune: remove what "
+                   "interrupted runs and older layouts left")
+    p.add_argument("--force", action="store_true",
+                   help="clean: also build envs that editable installs still use")
+    common_args(p)
+    p.set_defaults(func=cmd_cache)
+    _envs.add_parsers(sub, common_args)
+
+    p = sub.add_parser("config", help="show the effective index settings and their sources")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json")
+    index_args(p)
+    target_args(p)
+    common_args(p)
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    from ..pipeline import InstallRequest, install
+
+    _dist.check_report(args)
+    cache = cache_from(args)
+    layout = _dist.layout_from(args)
+    target = _dist.install_target(args, cache, layout)
+    request = InstallRequest(
+        requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
+        constraint_files=tuple(args.constraint), index_flags=index_flags(args),
+        no_deps=args.no_deps, upgrade=args.upgrade,
+        upgrade_packages=tuple(args.upgrade_package), reinstall=args.reinstall, pre=args.pre,
+        require_hashes=args.require_hashes, dry_run=args.dry_run, offline=args.offline,
+        compile_bytecode=args.compile_bytecode,
+        break_system_packages=args.break_system_packages,
+        editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
+        formats=tuple(args.formats), prefer_binary=args.prefer_binary,
+        upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
+        layout=layout, report=args.report is not None,
+    )
+    with status_line():
+        result = install(request, target, cache)
+    if result.report is not None:
+        _dist.write_report(result.report, args.report)
+    if args.format == "json":
+        print(json.dumps(_plan_json(result.plan, dry_run=result.dry_run), indent=2))
+        return 0
+    if result.dry_run:
+        logger.warning("Would change %d package%s in %s (dry run)", len(result.plan.actions),
+                       "" if len(result.plan.actions) == 1 else "s", result.prefix)
+    elif not result.plan.actions:
+        logger.info("Audited %d package%s: nothing to do", len(result.resolved),
+                    "" if len(result.resolved) == 1 else "s")
+    _print_plan(result.plan)
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from ..pipeline import BuildRequest, build_dists
+    from ..python import find_interpreter, query_target
+
+    cache = cache_from(args)
+    try:
+        target = target_from(args, cache)
+    except WarmbuildError:
+        if args.python:
+            raise
+        # Building changes no environment: without a venv, build for the python3 on PATH.
+        target = query_target(find_interpreter(None, system=True, cwd=Path.cwd()), cache)
+    chosen: list[Kind] = []
+    if args.sdist:
+        chosen.append("sdist")
+    if args.wheel:
+        chosen.append("wheel")
+    kinds = tuple(chosen)
+    request = BuildRequest(
+        path=args.path, kinds=kinds or ("sdist", "wheel"),
+        outdir=args.outdir or args.path / "dist", index_flags=index_flags(args),
+        offline=args.offline, build=build_options(args))
+    with status_line():
+        built = build_dists(request, target, cache)
+    for path in built:
+        print(path)
+    return 0
+
+
+def _print_plan(plan: Plan) -> None:
+    for action in sorted(plan.actions, key=lambda a: a.name):
+        logger.info(" %s", action)
+
+
+def _plan_json(plan: Plan, *, dry_run: bool) -> dict[str, Any]:
+    return {
+        "dry_run": dry_run,
+        "actions": [{
+            "action": a.kind, "name": a.name,
+            "version": str(a.new.version) if a.new else None,
+            "old_version": str(a.old.version) if a.old else None,
+            "url": a.new.file.url if a.new and a.new.file else None,
+        } for a in plan.actions],
+        "unchanged": list(plan.unchanged),
+    }
+
+
+def _cmd_uninstall(args: argparse.Namespace) -> int:
+    from ..pipeline import uninstall
+
+    if not args.packages and not args.requirement:
+        raise UsageError("nothing to uninstall", hint="name packages, or pass -r FILE")
+    cache = cache_from(args)
+    target = target_from(args, cache)
+    plan = uninstall(args.packages, target, dry_run=args.dry_run,
+                     break_system_packages=args.break_system_packages,
+                     requirement_files=args.requirement)
+    if args.dry_run:
+        logger.warning("Would uninstall %d package(s) (dry run)", len(plan.actions))
+    _print_plan(plan)
+    return 0
