@@ -223,6 +223,7 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
         "index-strategy": ("first-index", "default"), "trusted-host": ((), "default"),
         "cert": (None, "default"), "client-cert": (None, "default"),
         "keyring-provider": ("disabled", "default"), "exclude-newer": (None, "default"),
+        "link-mode": ("clone", "default"),
         "constraint": ((), "default"), "no-cache-dir": (False, "default"),
         "only-binary": ((), "default"), "no-binary": ((), "default")}
     assert settings.index_settings() == IndexSettings()

@@ -19,7 +19,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .. import __version__
 
         print(f"warmbuild {__version__}")
-        return 0
+        raise SystemExit(0)  # as argparse's version action, which the full parser uses
     from ._main import main as run
 
     return run(argv)
