@@ -17,6 +17,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from .vcsurl import VcsInfo
+
 
 @dataclass(frozen=True)
 class DistFile:
@@ -86,3 +88,5 @@ class ResolvedDist:
     #: The build env an editable install keeps using (meson-python rebuilds on import);
     #: recorded next to the install so ``env prune`` leaves that env alone.
     build_env: str | None = None
+    #: The git commit it was built from (``git+`` requirements): PEP 610 ``vcs_info``.
+    vcs: VcsInfo | None = None

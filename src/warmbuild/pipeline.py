@@ -26,17 +26,21 @@ from .context import RunContext, constraints_of, plural
 from .coremeta import CoreMetadata
 from .depreader import DependencyReader
 from .dists import DistFile, ResolvedDist
-from .errors import RequirementError, TargetError
+from .errors import RequirementError, TargetError, UsageError
 from .hooks import Kind
 from .http import HttpClient
 from .install import apply
 from .installed import InstalledDist, scan
 from .journal import locked
 from .plan import Plan, make_plan, uninstall_plan
+from .projectreqs import group_requirements, is_pyproject, project_requirements, tree_extras
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
 from .resolve import Dep, Policy, Resolution, dep_from_requirement, marker_applies
+from .sdist import keep_wheel
 from .source import load_source_tree
+from .vcsreq import VcsRequirements, check_name
+from .vcsurl import VcsInfo
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,13 @@ class InstallRequest:
     build: BuildOptions = field(default_factory=BuildOptions)
     #: ``--only-binary :all:``: never build an sdist.
     only_binary: bool = False
+    #: ``--extra``/``--all-extras``: for ``-r pyproject.toml`` and source trees named here.
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    #: ``--group [path:]NAME``: PEP 735 dependency groups.
+    groups: tuple[str, ...] = ()
+    #: ``--src``: where ``-e git+`` checkouts go (default: ``<venv>/src``).
+    src_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class _Tree:
     builder: TreeBuilder
     metadata: CoreMetadata
     kind: Literal["wheel", "editable"]
+    #: Where to keep the built wheel (a git commit's tree: ``vcsreq``).
+    keep: Path | None = None
 
     def dist_file(self, url: str) -> DistFile:
         return DistFile(filename=self.builder.tree.path.name, url=url,
@@ -86,8 +99,19 @@ def gather(request: InstallRequest) -> RequirementSet:
     reqs = RequirementSet(requirements=tuple(parse_requirement(r) for r in request.requirements)
                           + tuple(parse_requirement(e, editable=True)
                                   for e in request.editables))
+    extras_used = any(r.tree is not None for r in reqs.requirements)
     for path in request.requirement_files:
-        reqs = reqs.merge(read_requirements_file(path))
+        if is_pyproject(path):
+            extras_used = True
+            reqs = reqs.merge(project_requirements(path, request.extras, request.all_extras))
+        else:
+            reqs = reqs.merge(read_requirements_file(path))
+    for group in request.groups:
+        reqs = reqs.merge(group_requirements(group, Path.cwd()))
+    if (request.extras or request.all_extras) and not extras_used:
+        raise UsageError("--extra and --all-extras apply to -r pyproject.toml and to project "
+                         "directories named on the command line, and none was given",
+                         hint="name the extra in the requirement instead: `pkg[extra]`")
     for path in request.constraint_files:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
     if not reqs.requirements:
@@ -126,10 +150,10 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         # Read what is installed only once no other warmbuild is changing it.
         stack.enter_context(locked(target.prefix))
         trees: dict[str, _Tree] = {}
-        wanted = [_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
-                  for r in reqs.requirements if _applies(r, target)]
+        wanted, origins = _sources(request, reqs, trees, target, ctx, stack)
         installed = scan(target)
         resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed)
+        resolved = tuple(replace(d, vcs=origins.get(d.direct_url or "")) for d in resolved)
         plan = make_plan(resolved, installed, reinstall=request.reinstall)
         if request.dry_run or not plan.actions:
             return InstallResult(plan, resolved, request.dry_run)
@@ -139,6 +163,41 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
             if dist.build_env and tree is not None and tree.builder.session is not None:
                 tree.builder.session.add_editable(target.prefix, dist.name)
         return InstallResult(plan, resolved, False)
+
+
+def _sources(request: InstallRequest, reqs: RequirementSet, trees: dict[str, _Tree],
+             target: Target, ctx: RunContext, stack: contextlib.ExitStack
+             ) -> tuple[list[UserRequirement], dict[str, VcsInfo]]:
+    """The requirements as the resolver takes them: git ones pinned (to a kept wheel or a
+    checkout), trees opened in their build envs and named by their metadata; and the git
+    commit behind each URL that came from git."""
+    pins = VcsRequirements(ctx.cache, target, request.build, offline=request.offline,
+                           src_dir=request.src_dir)
+    wanted, origins = [], {}
+    for req in reqs.requirements:
+        if not _applies(req, target):
+            continue
+        keep = None
+        if req.vcs is not None:
+            pinned = pins.pin(req)
+            req, keep = pinned.requirement, pinned.keep
+            origins[req.requirement.url or ""] = pinned.info
+        if req.tree is not None:
+            named = _tree_requirement(req, trees, target, ctx, stack, keep=keep,
+                                      more_extras=_more_extras(request, req))
+            check_name(req, named.requirement.name)
+            req = named
+        wanted.append(req)
+    return wanted, origins
+
+
+def _more_extras(request: InstallRequest, req: UserRequirement
+                 ) -> tuple[tuple[str, ...], bool] | None:
+    """``--extra``/``--all-extras`` go to trees named on the command line, not to git ones."""
+    if not (request.extras or request.all_extras) or req.source != "command line" \
+            or req.vcs is not None:
+        return None
+    return request.extras, request.all_extras
 
 
 def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
@@ -189,7 +248,8 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, _Tree],
     def build_tree(dist: ResolvedDist, out: Path) -> Path:
         assert dist.file is not None
         tree = trees[dist.file.url]
-        return tree.builder.build(tree.kind, out)
+        built = tree.builder.build(tree.kind, out)
+        return keep_wheel(built, tree.keep) if tree.keep is not None else built
 
     wheels = ctx.prepare([a.new for a in plan.actions if a.new is not None],
                          ctx.sdists(target), build_tree)
@@ -207,7 +267,9 @@ def _editable_env(tree: _Tree | None) -> str | None:
 
 
 def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], target: Target,
-                      ctx: RunContext, stack: contextlib.ExitStack) -> UserRequirement:
+                      ctx: RunContext, stack: contextlib.ExitStack, *, keep: Path | None = None,
+                      more_extras: tuple[tuple[str, ...], bool] | None = None
+                      ) -> UserRequirement:
     """Open the tree's build env, read its metadata, and name the requirement by it."""
     assert req.tree is not None
     url = req.tree.as_uri()
@@ -217,10 +279,13 @@ def _tree_requirement(req: UserRequirement, trees: dict[str, _Tree], target: Tar
                                "and as a regular one", hint="keep one of the two")
     if url not in trees:
         builder = stack.enter_context(TreeBuilder(load_source_tree(req.tree), target, ctx))
-        trees[url] = _Tree(builder, builder.metadata(kind), kind)
+        trees[url] = _Tree(builder, builder.metadata(kind), kind, keep)
     metadata = trees[url].metadata
-    extras = f"[{','.join(sorted(req.requirement.extras))}]" if req.requirement.extras else ""
-    return replace(req, requirement=Requirement(f"{metadata.name}{extras} @ {url}"))
+    names = set(req.requirement.extras)
+    if more_extras is not None:
+        names |= tree_extras(metadata.text, *more_extras, str(req.tree))
+    listed = f"[{','.join(sorted(names))}]" if names else ""
+    return replace(req, requirement=Requirement(f"{metadata.name}{listed} @ {url}"))
 
 
 @dataclass(frozen=True)

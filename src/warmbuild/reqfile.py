@@ -5,6 +5,8 @@ global option lines (``-i``, ``--extra-index-url``, ``-f``, ``--no-index``, ``--
 ``--require-hashes``), nested ``-r``/``-c``, comments, ``\\`` continuations and ``${VAR}``
 expansion. Relative paths (nested files, wheels, find-links) are taken relative to the file
 that names them, as uv does; on the command line they are relative to the working dir.
+``git+URL[@rev][#egg=name&subdirectory=dir]``, ``name @ git+URL`` and ``-e git+URL`` name
+git repositories (:mod:`vcsurl` takes the URL apart; :mod:`vcsreq` pins and checks out).
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ from packaging.utils import NormalizedName, canonicalize_name
 from .dists import parse_filename
 from .errors import RequirementError
 from .source import is_source_tree
+from .vcsurl import VcsUrl, is_vcs_url, parse_vcs_url
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _IGNORED_OPTIONS = frozenset({"--prefer-binary", "--trusted-host", "--use-feature"})
+#: ``name @ <vcs>+URL`` (other VCSs too, so that they get the "git only" error).
+_NAMED_VCS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@\s*(git|hg|svn|bzr)\+",
+                        re.IGNORECASE)
+#: The `;` before a marker after a URL: PEP 508 wants whitespace there, as pip does.
+_URL_MARKER = re.compile(r"\s+;\s*|;\s+")
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,8 @@ class UserRequirement:
     #: tree's metadata is known).
     tree: Path | None = None
     editable: bool = False
+    #: A git repository to check out (``tree`` is set once it is checked out).
+    vcs: VcsUrl | None = None
 
     @property
     def name(self) -> NormalizedName:
@@ -81,6 +91,8 @@ def parse_requirement(text: str, *, source: str = "command line",
     """One requirement: PEP 508, a bare wheel URL, a wheel file or a source tree path."""
     text = text.strip()
     base_dir = base_dir or Path.cwd()
+    if is_vcs_url(text) or _NAMED_VCS.match(text):
+        return _from_vcs(text, source, editable=editable)
     if text.startswith("file:") and "://" in text and " @ " not in text:
         # `-e file:///path` (as `pip freeze` writes it), or a bare file URL of a tree.
         file_path = urllib.request.url2pathname(urlsplit(text).path)
@@ -111,6 +123,22 @@ def parse_requirement(text: str, *, source: str = "command line",
     return UserRequirement(req, source)
 
 
+def _from_vcs(text: str, source: str, *, editable: bool) -> UserRequirement:
+    """``git+URL...`` or ``name @ git+URL...``; the name stays provisional without one."""
+    if _NAMED_VCS.match(text):
+        req = _requirement(text, source)
+        vcs = parse_vcs_url(req.url or "", source)
+        # The name the user gave is checked against the built metadata.
+        return UserRequirement(req, source, editable=editable,
+                               vcs=replace(vcs, egg=canonicalize_name(req.name)))
+    url, marker = [*_URL_MARKER.split(text, maxsplit=1), ""][:2]
+    vcs = parse_vcs_url(url, source)
+    extras = f"[{','.join(vcs.egg_extras)}]" if vcs.egg_extras else ""
+    req = _requirement(f"{vcs.project_guess}{extras} @ {url}{' ; ' + marker if marker else ''}",
+                       source)
+    return UserRequirement(req, source, editable=editable, vcs=vcs)
+
+
 def _from_url(url: str, source: str) -> UserRequirement:
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     parsed = parse_filename(filename)
@@ -135,8 +163,10 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
     if not path.is_file():
         raise RequirementError(f"{source}: {raw.strip()}: no such file")
     parsed = parse_filename(path.name)
-    if parsed is None or parsed[2] != "wheel":
-        raise RequirementError(f"{source}: {path.name} is not a wheel file name")
+    if parsed is None:
+        raise RequirementError(f"{source}: {path.name} is not the file name of a wheel or an "
+                               "sdist", hint="distributions are named name-version-...whl, "
+                               "name-version.tar.gz or name-version.zip")
     # PEP 508 wants whitespace between a URL and the `;` of its marker.
     suffix = f" ; {marker.strip()}" if marker.strip() else ""
     return UserRequirement(_requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}", source),

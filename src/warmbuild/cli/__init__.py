@@ -103,8 +103,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("install", help="install packages into the target environment")
     p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
-                   help="PEP 508 requirements, wheel paths or wheel URLs")
-    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg)
+                   help="PEP 508 requirements, wheel or sdist paths and URLs, project "
+                   "directories, git+URLs")
+    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
+                   help="a requirements file, or a pyproject.toml ([project] dependencies)")
     p.add_argument("-c", "--constraint", action="append", default=[], type=path_arg)
     p.add_argument("--no-deps", action="store_true", help="install no dependencies")
     p.add_argument("-U", "--upgrade", action="store_true",
@@ -119,8 +121,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
-                   help="install a source tree in editable mode (PEP 660)")
+    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH|git+URL",
+                   help="install a source tree (or a git checkout) in editable mode (PEP 660)")
+    p.add_argument("--src", type=path_arg, metavar="DIR",
+                   help="where -e git+URL checkouts go (default: the venv's src/)")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME",
+                   help="an extra of -r pyproject.toml or of the project directories named")
+    p.add_argument("--all-extras", action="store_true", help="every such extra")
+    p.add_argument("--group", action="append", default=[], metavar="[PATH:]NAME",
+                   help="a PEP 735 dependency group of ./pyproject.toml (or PATH)")
     build_args(p)
     index_args(p)
     target_args(p)
@@ -191,7 +200,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
-        only_binary=args.only_binary == ":all:",
+        only_binary=args.only_binary == ":all:", extras=tuple(args.extra),
+        all_extras=args.all_extras, groups=tuple(args.group), src_dir=args.src,
     )
     with status_line():
         result = install(request, target, cache)

@@ -15,6 +15,7 @@ from packaging.utils import canonicalize_name
 from .._log import logger
 from ..cache import default_cache_root
 from ..cacheclean import clean
+from ..directurl import freeze_line
 from ..errors import WarmbuildError
 from ..installed import InstalledDist, scan
 from ..pipeline import InstallRequest, effective_settings
@@ -49,12 +50,7 @@ def _display(dist: InstalledDist) -> str:
 
 def cmd_freeze(args: argparse.Namespace) -> int:
     for dist in _installed(args):
-        info = dist.direct_url()
-        if info and isinstance(info.get("url"), str):
-            prefix = "-e " if dist.editable else f"{_display(dist)} @ "
-            print(f"{prefix}{info['url']}")
-        else:
-            print(f"{_display(dist)}=={dist.version}")
+        print(freeze_line(dist, _display(dist)))
     return 0
 
 
