@@ -12,8 +12,8 @@ requirement line ``freeze`` writes back from it (pip's forms).
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit

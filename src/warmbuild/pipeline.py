@@ -152,8 +152,7 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         trees: dict[str, _Tree] = {}
         wanted, origins = _sources(request, reqs, trees, target, ctx, stack)
         installed = scan(target)
-        resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed)
-        resolved = tuple(replace(d, vcs=origins.get(d.direct_url or "")) for d in resolved)
+        resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed, origins)
         plan = make_plan(resolved, installed, reinstall=request.reinstall)
         if request.dry_run or not plan.actions:
             return InstallResult(plan, resolved, request.dry_run)
@@ -202,7 +201,8 @@ def _more_extras(request: InstallRequest, req: UserRequirement
 
 def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
              trees: Mapping[str, _Tree], target: Target, ctx: RunContext,
-             installed: Mapping[NormalizedName, InstalledDist]) -> tuple[ResolvedDist, ...]:
+             installed: Mapping[NormalizedName, InstalledDist],
+             origins: Mapping[str, VcsInfo]) -> tuple[ResolvedDist, ...]:
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
     upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
@@ -222,7 +222,7 @@ def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[Use
             [_user_dep(r, ctx.client) for r in wanted], policy, installed,
             constraints_of(reqs.constraints, target), reader,
             ctx.find({u: t.dist_file(u) for u, t in trees.items()}))
-    resolved = _resolved(resolution, names, hashes, trees)
+    resolved = _resolved(resolution, names, hashes, trees, origins)
     logger.info("Resolved %d package%s in %s", len(resolved), plural(resolved),
                 format_duration(elapsed[0]))
     if request.require_hashes or reqs.require_hashes or hashes:
@@ -232,14 +232,16 @@ def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[Use
 
 def _resolved(resolution: Resolution, names: frozenset[NormalizedName],
               hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]],
-              trees: Mapping[str, _Tree]) -> tuple[ResolvedDist, ...]:
+              trees: Mapping[str, _Tree], origins: Mapping[str, VcsInfo]
+              ) -> tuple[ResolvedDist, ...]:
     return tuple(
         ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
                      direct_url=urldefrag(c.url)[0] if c.url else None,
                      required_hashes=hashes.get(c.name, ()),
                      editable=c.url is not None and c.url in trees
                      and trees[c.url].kind == "editable",
-                     build_env=_editable_env(trees.get(c.url or "")))
+                     build_env=_editable_env(trees.get(c.url or "")),
+                     vcs=origins.get(c.url or ""))
         for c in resolution.candidates)
 
 
@@ -354,6 +356,13 @@ def _user_dep(req: UserRequirement, client: HttpClient) -> Dep:
 
 
 def _check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:
+    git = [(d.name, d.vcs) for d in resolved if d.vcs is not None]
+    if git:
+        name, vcs = git[0]
+        raise RequirementError(
+            "hashes are required (--require-hashes, or a requirement with --hash), but "
+            f"{name} comes from git ({vcs.reference(name)}), which has no file to hash",
+            hint="install git requirements in a separate command")
     trees = [d for d in resolved if d.file is not None and d.file.kind == "tree"]
     if trees:
         # As pip says too: a directory has no hash to check.

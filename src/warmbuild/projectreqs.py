@@ -79,7 +79,7 @@ def _expand_extras(wanted: Sequence[NormalizedName],
         for text in _strings(optional[extra], path, f"optional-dependencies.{extra}"):
             req = _requirement(text, path)
             if own and canonicalize_name(req.name) == own and req.url is None:
-                todo += [_known(e, optional, path) for e in req.extras]
+                todo += [_known(e, optional, path) for e in sorted(req.extras)]
             else:
                 result.append(text)
     return result

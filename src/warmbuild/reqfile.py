@@ -259,6 +259,10 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         raise RequirementError(f"{source}: {option} needs a value")
     if option in ("-r", "--requirement", "-c", "--constraint"):
         nested = base / value
+        if nested.name == "pyproject.toml":
+            raise RequirementError(f"{source}: {option} {value}: a pyproject.toml is read as "
+                                   "requirements only when named on the command line",
+                                   hint=f"pass `-r {nested}` to warmbuild install")
         return read_requirements_file(nested, constraint=constraint or option in ("-c",
                                       "--constraint"), _seen=seen)
     if option in ("-i", "--index-url"):
