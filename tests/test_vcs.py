@@ -15,6 +15,7 @@ from pathlib import Path
 
 from conftest import Runner, create_venv, installed, pip, run_python, site_packages
 from support.indexserver import IndexServer
+from support.wheels import make_wheel
 
 PROJECTS = Path(__file__).parent / "projects"
 GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -178,6 +179,11 @@ def test_git_errors_say_what_is_supported_and_what_is_missing(
     wrong = wb("install", "--python", venv, "-i", index.url, f"other-name @ {url}@v1",
                expect=1).stderr
     assert "is the project `setuptools-pure`, not `other-name`" in wrong
+    needs = make_wheel(tmp_path / "wheels", "needs-git", "1.0",
+                       requires=[f"setuptools-pure @ {url}@v1"])
+    dependency = wb("install", "--python", venv, "--no-index", needs, expect=1).stderr
+    assert f"a dependency requires {url}@v1: git URLs are installed when you name them" \
+        in dependency
     empty = tmp_path / "empty-bin"
     empty.mkdir()
     no_git = wb("install", "--python", venv, "--no-index", f"{url}@v1", expect=1,
