@@ -103,3 +103,15 @@ def test_tree_extras_are_checked_against_provides_extra() -> None:
     assert tree_extras(text, [], True, "./t") == {"cli", "yaml"}
     with pytest.raises(RequirementError, match=r"^\./t has no extra `gui`"):
         tree_extras(text, ["gui"], False, "./t")
+
+
+def test_pyproject_nested_in_a_requirements_file_is_refused(pyproject: Path,
+                                                           tmp_path: Path) -> None:
+    from warmbuild.reqfile import read_requirements_file
+
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("-r pyproject.toml\n")
+    with pytest.raises(RequirementError) as caught:
+        read_requirements_file(reqs)
+    assert caught.value.message == (f"{reqs}:1: -r pyproject.toml: a pyproject.toml is read "
+                                    "as requirements only when named on the command line")

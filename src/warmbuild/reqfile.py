@@ -258,13 +258,7 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
     if not value and option in _TAKES_VALUE:
         raise RequirementError(f"{source}: {option} needs a value")
     if option in ("-r", "--requirement", "-c", "--constraint"):
-        nested = base / value
-        if nested.name == "pyproject.toml":
-            raise RequirementError(f"{source}: {option} {value}: a pyproject.toml is read as "
-                                   "requirements only when named on the command line",
-                                   hint=f"pass `-r {nested}` to warmbuild install")
-        return read_requirements_file(nested, constraint=constraint or option in ("-c",
-                                      "--constraint"), _seen=seen)
+        return _nested(option, value, source, base, constraint, seen)
     if option in ("-i", "--index-url"):
         return RequirementSet(index_url=value)
     if option == "--extra-index-url":
@@ -289,6 +283,17 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         return (RequirementSet(constraints=(req,)) if constraint
                 else RequirementSet(requirements=(req,)))
     raise RequirementError(f"{source}: unknown option {option!r} in requirements file")
+
+
+def _nested(option: str, value: str, source: str, base: Path, constraint: bool,
+            seen: frozenset[Path]) -> RequirementSet:
+    nested = base / value
+    if nested.name == "pyproject.toml":
+        raise RequirementError(f"{source}: {option} {value}: a pyproject.toml is read as "
+                               "requirements only when named on the command line",
+                               hint=f"pass `-r {nested}` to warmbuild install")
+    return read_requirements_file(nested, constraint=constraint or option in ("-c",
+                                  "--constraint"), _seen=seen)
 
 
 _TAKES_VALUE = ("-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
