@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 BUCKETS = {
     "wheels-v1": "wheels by sha256, as downloaded or built",
     "http-v1": "index pages and metadata files with their validators",
+    "metadata-v1": "METADATA of remote wheels read with range requests, by sha256",
     "interpreters-v1": "target interpreter queries by path and mtime",
     "archive-v1": "unpacked wheels by sha256, installed by hard links",
     "built-v1": "wheels built from sdists, by sdist sha256, interpreter and settings",

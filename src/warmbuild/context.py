@@ -94,7 +94,8 @@ class RunContext:
                 constraints: Mapping[NormalizedName, SpecifierSet], reader: DependencyReader,
                 find: diagnose.FinderFn) -> Resolution:
         """Resolve, or raise the one-paragraph explanation of why not."""
-        provider = Provider(policy, find, reader, installed, constraints)
+        provider = Provider(policy, find, reader, installed, constraints,
+                            peek=lambda file: self.fetcher.remote_metadata(file) is not None)
         try:
             return run_resolver(provider, deps)
         except resolvelib.ResolutionImpossible as exc:

@@ -58,6 +58,9 @@ class DependencyReader:
             fetched = self._fetcher.fetch(cand.file, required)
             return self._sdists.metadata(fetched.path, fetched.sha256)
         data = self._finder.metadata(cand.file)
+        if data is None and not required:
+            # With --hash, the whole file is checked before anything in it is read.
+            data = self._fetcher.remote_metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
         text = wheel_metadata(self._fetcher.fetch(cand.file, required).path)

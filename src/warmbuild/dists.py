@@ -90,3 +90,6 @@ class ResolvedDist:
     build_env: str | None = None
     #: The git commit it was built from (``git+`` requirements): PEP 610 ``vcs_info``.
     vcs: VcsInfo | None = None
+    #: What an editable install was made from (``fingerprint``), when an unchanged one
+    #: may be kept without a build.
+    fingerprint: str | None = None

@@ -23,6 +23,7 @@ from .cache import Cache, atomic_write
 from .dists import DistFile
 from .errors import HashMismatchError, NetworkError
 from .http import HttpClient, redact
+from .lazywheel import remote_metadata
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,26 @@ class Fetcher:
                 _verify(file, digests, required)
                 return Fetched(cached, sha)
         return self._download(file, required)
+
+    def remote_metadata(self, file: DistFile) -> bytes | None:
+        """The METADATA of a remote wheel, read with range requests and kept in
+        ``metadata-v1`` by the wheel's sha256 (or URL); ``None`` when the wheel itself is
+        cached (read it there) or the server does not do ranges."""
+        if file.kind != "wheel" or not file.url.startswith(("http://", "https://")):
+            return None
+        sha = file.sha256 or self._known_sha(file.url)
+        if sha is not None and (self._bucket / sha[:2] / sha / file.filename).is_file():
+            return None
+        key = sha or _url_key(file.url)
+        path = self._cache.bucket("metadata-v1") / key[:2] / f"{key}.metadata"
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        data = remote_metadata(self._client, file.url)
+        if data is not None:
+            atomic_write(path, data)
+        return data
 
     def _known_sha(self, url: str) -> str | None:
         try:

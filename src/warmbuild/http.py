@@ -149,6 +149,19 @@ class HttpClient:
             for chunk in resp.stream(_CHUNK):
                 out.write(chunk)
 
+    def get_range(self, url: str, spec: str) -> tuple[bytes, int] | None:
+        """The bytes ``spec`` names (``"-65536"``: the last 64 KiB; ``"100-199"``) and the
+        file's total size; ``None`` when the server does not answer with that part (206)."""
+        if self.offline:
+            return None
+        with self._request(url, {"Range": f"bytes={spec}"}) as resp:
+            match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)",
+                                 resp.headers.get("Content-Range", "").strip())
+            if resp.status != 206 or match is None:
+                resp.close()  # a whole file we did not ask for: do not read it
+                return None
+            return resp.read(), int(match.group(3))
+
     @contextmanager
     def _request(self, url: str, headers: dict[str, str]) -> Iterator[urllib3.BaseHTTPResponse]:
         # Imported only when a request is made: a warm run answers from the cache.

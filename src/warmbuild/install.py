@@ -39,6 +39,8 @@ from .unpack import Claims, LinkingDestination, UnpackedWheel
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
+#: In the ``.dist-info`` of an editable install: what it was made from (``fingerprint``).
+FINGERPRINT_FILE = "WARMBUILD_FINGERPRINT"
 
 
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
@@ -278,6 +280,8 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
         extra["REQUESTED"] = b""
     if dist.build_env is not None:
         extra[BUILD_ENV_MARKER] = f"{dist.build_env}\n".encode()
+    if dist.fingerprint is not None:
+        extra[FINGERPRINT_FILE] = f"{dist.fingerprint}\n".encode()
     extra.update(direct_url_files(dist))
     return extra
 

@@ -106,8 +106,12 @@ DependencyFn = Callable[[Candidate], tuple[tuple[Requirement, ...], SpecifierSet
 class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
     def __init__(self, policy: Policy, finder: Finder, metadata: DependencyFn,
                  installed: Mapping[NormalizedName, InstalledDist],
-                 constraints: Mapping[NormalizedName, SpecifierSet]) -> None:
+                 constraints: Mapping[NormalizedName, SpecifierSet],
+                 peek: Callable[[DistFile], bool] | None = None) -> None:
+        """``peek(file)``: whether a wheel's metadata can be had without downloading it
+        (fetching it if so), for read-ahead."""
         self.policy = policy
+        self._peek = peek
         self._finder = finder
         self._metadata = metadata
         self._installed = installed
@@ -138,11 +142,12 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         spec = dep.specifier & self._constraints.get(dep.name, SpecifierSet())
         try:
             first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
-            # Only a PEP 658 metadata file is read ahead: a guess that turns out wrong must
-            # not cost a whole wheel (or an sdist build).
+            # Only metadata is read ahead (a PEP 658 file, or the METADATA member of a
+            # remote wheel by range requests): a wrong guess must not cost a whole wheel
+            # (or an sdist build).
             file = first.file if first is not None else None
             if first is not None and file is not None and file.kind == "wheel" \
-                    and file.metadata_url:
+                    and (file.metadata_url or (self._peek is not None and self._peek(file))):
                 self.prefetch(self.get_dependencies(first))
         except Exception:
             pass  # the resolver asks again itself, and reports what went wrong

@@ -27,7 +27,7 @@ from ._log import logger
 from .errors import UsageError
 
 KEYS = ("no-build-isolation-package", "extra-build-dependencies", "build-constraints",
-        "config-settings-package", "build-env-vars", "build-env-dir")
+        "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys")
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def setting_problem(key: str, value: Any) -> str | None:
 
     Unknown keys are ``None`` here: they are warnings, which the caller gives.
     """
-    if key in ("no-build-isolation-package", "build-env-vars"):
+    if key in ("no-build-isolation-package", "build-env-vars", "cache-keys"):
         return None if _strings(value) else "a list of strings"
     if key == "build-constraints":
         return None if isinstance(value, str) or _strings(value) else "a path or a list of paths"
