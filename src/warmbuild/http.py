@@ -4,32 +4,37 @@ Index pages and metadata files are cached with their validators (``ETag``,
 ``Last-Modified``) and their freshness lifetime (``Cache-Control: max-age``): a fresh
 entry is used without a request, a stale one is revalidated with a conditional request.
 Distribution files are not cached here; they are stored by hash in ``wheels-v1``.
+
+Transient failures are retried with exponential backoff: failed connections and 429/5xx
+answers (by urllib3), and bodies that break off (fewer bytes than Content-Length, a reset
+connection, a read timeout), which a download resumes with ``Range``/``If-Range`` when the
+server serves ranges, and otherwise starts over.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import netrc
 import os
 import re
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
     import urllib3
 
-from . import __version__
-from .cache import Cache, atomic_write
-from .errors import NetworkError
+from . import __version__, httpcache
+from ._log import logger
+from .cache import Cache
+from .errors import CacheError, NetworkError
+from .transfer import BACKOFF, Body, Buffer, Sink, body_errors
 
 _USER_AGENT = f"warmbuild/{__version__}"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -42,6 +47,11 @@ class Response:
     status: int
     content_type: str
     body: bytes
+
+
+def _response(url: str, cached: httpcache.Cached) -> Response:
+    meta = cached.meta
+    return Response(url, meta.get("status", 200), meta.get("content_type", ""), cached.body)
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
@@ -94,15 +104,12 @@ class HttpClient:
     def get(self, url: str, *, accept: str = "*/*") -> Response:
         """GET with the response cache; 404 is returned, other errors raise NetworkError."""
         key = hashlib.sha256(f"{url}\0{accept}".encode()).hexdigest()
-        meta_path = self._cache_dir / key[:2] / f"{key}.json"
-        body_path = meta_path.with_suffix(".body")
-        cached = _read_entry(meta_path, body_path)
+        meta_path = httpcache.entry_path(self._cache_dir, key)
+        cached = self._cached(url, meta_path)
         if cached is not None:
-            meta, body = cached
-            fresh = time.time() - meta["stored"] < meta.get("max_age", 0)
+            fresh = time.time() - cached.meta["stored"] < cached.meta.get("max_age", 0)
             if self.offline or (fresh and not self._revalidate):
-                return Response(url, meta.get("status", 200), meta.get("content_type", ""),
-                                body)
+                return _response(url, cached)
         elif self.offline:
             raise NetworkError(
                 f"{redact(url)} is not in the cache and --offline forbids fetching it",
@@ -110,66 +117,114 @@ class HttpClient:
             )
         headers = {"Accept": accept}
         if cached is not None:
-            if cached[0].get("etag"):
-                headers["If-None-Match"] = cached[0]["etag"]
-            if cached[0].get("last_modified"):
-                headers["If-Modified-Since"] = cached[0]["last_modified"]
-        with self._request(url, headers) as resp:
-            body = resp.read() if resp.status != 304 else b""
-        if resp.status == 304 and cached is not None:
-            meta, body = cached
-            meta.update(stored=time.time(), max_age=_max_age(resp.headers))
-            atomic_write(meta_path, json.dumps(meta).encode())
-            return Response(url, meta.get("status", 200), meta.get("content_type", ""), body)
-        content_type = resp.headers.get("Content-Type", "")
+            if cached.meta.get("etag"):
+                headers["If-None-Match"] = cached.meta["etag"]
+            if cached.meta.get("last_modified"):
+                headers["If-Modified-Since"] = cached.meta["last_modified"]
+        body = Buffer()
+        answer = self._transfer(url, headers, body, resume=False)
+        if answer.status == 304 and cached is not None:
+            httpcache.touch(meta_path, cached, stored=time.time(),
+                            max_age=_max_age(answer.headers))
+            return _response(url, cached)
+        content_type = answer.headers.get("Content-Type", "")
         # 404s are kept too (with their own freshness, usually none): an extra index that
         # lacks a project answers 404, and --offline must be able to replay that answer
         # instead of failing with "not in the cache" after a successful online run.
-        if resp.status in (200, 404) and "no-store" not in resp.headers.get("Cache-Control", ""):
-            if resp.status == 404:
-                body = b""
-            atomic_write(body_path, body)
-            atomic_write(meta_path, json.dumps({
-                "url": url, "status": resp.status, "stored": time.time(),
-                "max_age": _max_age(resp.headers),
-                "etag": resp.headers.get("ETag"),
-                "last_modified": resp.headers.get("Last-Modified"),
+        data = bytes(body.data) if answer.status == 200 else b""
+        if answer.status in (200, 404) and "no-store" not in answer.headers.get(
+                "Cache-Control", ""):
+            httpcache.store(meta_path, {
+                "url": url, "status": answer.status, "stored": time.time(),
+                "max_age": _max_age(answer.headers),
+                "etag": answer.headers.get("ETag"),
+                "last_modified": answer.headers.get("Last-Modified"),
                 "content_type": content_type,
-            }).encode())
-        return Response(url, resp.status, content_type, body)
+            }, data)
+        return Response(url, answer.status, content_type, data)
 
-    def download(self, url: str, out: BinaryIO) -> None:
-        """Stream ``url`` into ``out``; the caller hashes and checks what was written."""
+    def _cached(self, url: str, meta_path: Path) -> httpcache.Cached | None:
+        """The cached answer for ``url``; a damaged one is fetched again, or named offline."""
+        loaded = httpcache.load(meta_path)
+        if not isinstance(loaded, httpcache.Damaged):
+            return loaded
+        if self.offline:
+            raise CacheError(
+                f"the cached answer for {redact(url)} is damaged, and --offline forbids "
+                "fetching it again", cause=f"{loaded.path}: {loaded.problem}",
+                hint="run without --offline to replace it, or clear the cache with "
+                     "`warmbuild cache clean`")
+        logger.warning("warning: the cached answer for %s was damaged (%s: %s); fetching it "
+                       "again", redact(url), loaded.path, loaded.problem)
+        return None
+
+    def download(self, url: str, out: Sink) -> None:
+        """Stream ``url`` into ``out``; the caller hashes and checks what was written.
+
+        A body that breaks off is fetched again (resumed where it broke off when the
+        server allows), up to the retry budget; ``out.restart()`` is called when the
+        body starts over.
+        """
         if self.offline:
             raise NetworkError(f"{redact(url)} is not in the cache and --offline forbids "
                                "fetching it")
-        with self._request(url, {}) as resp:
-            if resp.status == 404:
-                raise NetworkError(f"{redact(url)}: not found (HTTP 404)")
-            for chunk in resp.stream(_CHUNK):
-                out.write(chunk)
+        if self._transfer(url, {}, out, resume=True).status == 404:
+            raise NetworkError(f"{redact(url)}: not found (HTTP 404)")
 
     def get_range(self, url: str, spec: str) -> tuple[bytes, int] | None:
         """The bytes ``spec`` names (``"-65536"``: the last 64 KiB; ``"100-199"``) and the
         file's total size; ``None`` when the server does not answer with that part (206)."""
         if self.offline:
             return None
-        with self._request(url, {"Range": f"bytes={spec}"}) as resp:
+        import urllib3
+
+        resp = self._open(url, {"Range": f"bytes={spec}"})
+        try:
             match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)",
                                  resp.headers.get("Content-Range", "").strip())
             if resp.status != 206 or match is None:
                 resp.close()  # a whole file we did not ask for: do not read it
                 return None
             return resp.read(), int(match.group(3))
+        except urllib3.exceptions.HTTPError:
+            return None  # broke off: the caller falls back to the whole download
+        finally:
+            resp.release_conn()
 
-    @contextmanager
-    def _request(self, url: str, headers: dict[str, str]) -> Iterator[urllib3.BaseHTTPResponse]:
+    def _transfer(self, url: str, headers: dict[str, str], sink: Sink, *,
+                  resume: bool) -> _Answer:
+        """One GET whose body goes to ``sink``, again after a body that broke off.
+
+        urllib3 retries failed connections and 5xx answers, but not a body that stops
+        short of its Content-Length or a connection reset while it is read: those are
+        retried here, with the same budget and backoff.
+        """
+        body = Body(redact(url), sink, resume=resume)
+        while True:
+            resp = self._open(url, {**headers, **body.range_headers()})
+            try:
+                if resp.status not in (200, 206):
+                    # A 304 or 404 body is not wanted, but a kept-alive connection must be
+                    # read to its end before it serves the next request.
+                    resp.drain_conn()
+                    return _Answer(resp.status, resp.headers)
+                body.begin(resp)
+                for chunk in resp.stream(_CHUNK):
+                    body.write(chunk)
+                return _Answer(200, resp.headers)
+            except body_errors() as exc:
+                body.broke_off(exc, self._retries)
+            finally:
+                resp.release_conn()
+
+    def _open(self, url: str, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
+        """A response whose body is still to be read; failures before it raise NetworkError."""
         # Imported only when a request is made: a warm run answers from the cache.
         import urllib3
 
         retry = urllib3.Retry(
             total=self._retries, connect=self._retries, read=self._retries,
-            status=self._retries, backoff_factor=0.25, status_forcelist=_RETRY_STATUS,
+            status=self._retries, backoff_factor=BACKOFF, status_forcelist=_RETRY_STATUS,
             allowed_methods=frozenset({"GET"}), raise_on_status=False,
         )
         timeout = urllib3.Timeout(connect=min(self._timeout_seconds, 10.0),
@@ -192,24 +247,18 @@ class HttpClient:
                 hint="check the index URL and your network or proxy settings; "
                 "`warmbuild config` shows which index is used and where it was set",
             ) from exc
-        try:
-            if resp.status in (401, 403):
-                raise NetworkError(
-                    f"{redact(url)}: access denied (HTTP {resp.status})",
-                    hint="put credentials in the URL (https://user:token@host/...) or ~/.netrc",
-                )
-            if resp.status >= 400 and resp.status != 404:
-                raise NetworkError(f"{redact(url)}: the server answered HTTP {resp.status}",
-                                   cause=f"after {self._retries} retries"
-                                   if resp.status in _RETRY_STATUS else None)
-            yield resp
-        except urllib3.exceptions.HTTPError as exc:
-            # A connection that breaks while the body is read (after retries were possible).
-            raise NetworkError(f"the connection to {redact(url)} broke off",
-                               cause=f"{type(exc).__name__}: {exc}",
-                               hint="try again; nothing was installed") from exc
-        finally:
-            resp.release_conn()
+        if resp.status in (401, 403) or (resp.status >= 400 and resp.status != 404):
+            resp.drain_conn()
+        if resp.status in (401, 403):
+            raise NetworkError(
+                f"{redact(url)}: access denied (HTTP {resp.status})",
+                hint="put credentials in the URL (https://user:token@host/...) or ~/.netrc",
+            )
+        if resp.status >= 400 and resp.status != 404:
+            raise NetworkError(f"{redact(url)}: the server answered HTTP {resp.status}",
+                               cause=f"after {self._retries} retries"
+                               if resp.status in _RETRY_STATUS else None)
+        return resp
 
     def _auth_for(self, netloc: str) -> str | None:
         creds = self._credentials.get(netloc)
@@ -250,20 +299,18 @@ class HttpClient:
             return pool
 
 
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: Mapping[str, str]
+
+
 def _max_age(headers: Mapping[str, str]) -> int:
     value = headers.get("Cache-Control", "")
     if "no-cache" in value or "no-store" in value:
         return 0
     match = re.search(r"max-age=(\d+)", value)
     return int(match.group(1)) if match else 0
-
-
-def _read_entry(meta_path: Path, body_path: Path) -> tuple[dict[str, Any], bytes] | None:
-    try:
-        meta = json.loads(meta_path.read_bytes())
-        return meta, body_path.read_bytes()
-    except (OSError, ValueError):
-        return None
 
 
 _netrc_cache: dict[str, netrc.netrc | None] = {}

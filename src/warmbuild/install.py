@@ -32,6 +32,7 @@ from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
 from .journal import TX_PREFIX, Backup, Commit, Journal, Placed, remove_path
+from .oserrors import WRITE_ERRNOS, environment_hint, written
 from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
@@ -69,9 +70,12 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
 def _failed(prefix: Path, exc: Exception, at: str = "") -> InstallError:
     """The error of a failed install; ``at`` names the dists whose files could not be
     staged or placed, where that is known."""
+    cause, hint = f"{type(exc).__name__}: {exc}", None
+    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+        # Named by the path written, in the target: never the cache file linked from.
+        cause, hint = f"{exc.strerror}: {written(exc)}", environment_hint(exc)
     return InstallError(f"installing into {prefix} failed{f' at {at}' if at else ''}; "
-                        "the environment was left as it was",
-                        cause=f"{type(exc).__name__}: {exc}")
+                        "the environment was left as it was", cause=cause, hint=hint)
 
 
 def _label(action: Action) -> str:

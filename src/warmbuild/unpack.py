@@ -6,6 +6,11 @@ Installing it then links each file into place instead of decompressing and hashi
 again; a file that cannot be linked (another filesystem) is copied. Scripts whose shebang
 must be rewritten are written, never linked. Installed files share their inode with the
 cache, as with uv's default link mode: editing one in place edits the cached copy too.
+
+The directory's index of files is sealed with its own checksum and records each file's
+stamp (size, mtime) as unpacked (:mod:`sealed`). Before an unpacked wheel is used, the
+index is checked and every file stat'ed: a truncated index, a deleted, truncated or
+modified file means the copy is damaged, and it is unpacked again from the wheel.
 """
 
 from __future__ import annotations
@@ -32,8 +37,10 @@ from installer.scripts import Script
 from installer.sources import WheelSource
 from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
+from . import sealed
+from ._log import logger
 from .cache import Cache
-from .errors import InstallError
+from .errors import CacheError, InstallError
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
@@ -46,11 +53,17 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
     """The directory holding ``wheel`` unpacked; extracted on first use, then reused."""
     bucket = cache.bucket("archive-v1")
     dest = bucket / sha256
-    if (dest / _INDEX).is_file():
+    if damage(dest) is None:
         return dest
     with cache.lock(dest):
-        if (dest / _INDEX).is_file():
+        problem = damage(dest)
+        if problem is None:
             return dest
+        if problem not in (_ABSENT, _OLDER):
+            logger.warning("warning: the unpacked copy of %s in the cache was damaged (%s: "
+                           "%s); unpacking it again", wheel.name, dest, problem)
+            # The fetcher trusted the wheel file because this copy's index was intact.
+            _check_wheel(wheel, sha256)
         tmp = Path(tempfile.mkdtemp(dir=bucket, prefix=".unpack-"))
         try:
             try:
@@ -58,7 +71,8 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
             except zipfile.BadZipFile as exc:
                 raise InstallError(f"{wheel.name}: not a valid wheel (not a readable zip "
                                    "archive)", cause=str(exc)) from exc
-            (tmp / _INDEX).write_text(json.dumps(files))
+            (tmp / _INDEX).write_bytes(sealed.dump(
+                {"files": files, "stamps": sealed.stamps(tmp, files)}))
             if dest.exists():  # left half-made by a process that was killed
                 shutil.rmtree(dest)
             os.replace(tmp, dest)
@@ -66,6 +80,65 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return dest
+
+
+#: What :func:`damage` says of a directory that was never unpacked, or was unpacked by an
+#: earlier warmbuild, whose index was plain JSON without stamps: both are (re)made quietly.
+_ABSENT = "not unpacked"
+_OLDER = "unpacked by an earlier warmbuild"
+
+
+def damage(dest: Path) -> str | None:
+    """What is wrong with the unpacked wheel ``dest`` (``_ABSENT`` if there is none), or
+    ``None`` when every file is as it was unpacked: one ``stat`` per file."""
+    try:
+        raw = (dest / _INDEX).read_bytes()
+    except FileNotFoundError:
+        return _ABSENT
+    except OSError as exc:
+        return f"{_INDEX} is unreadable ({exc.strerror})"
+    index = sealed.load(raw)
+    if not isinstance(index, dict) or not isinstance(index.get("stamps"), dict):
+        return _OLDER if _is_json(raw) else \
+            f"{_INDEX} is not as written (truncated or overwritten)"
+    return sealed.changed(dest, index["stamps"])
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def has_index(cache: Cache, sha256: str) -> bool:
+    """Whether the wheel with this hash is unpacked in the cache with an intact index: then
+    :func:`unpack` uses that copy, or repairs it from the wheel after checking the wheel,
+    so the fetcher need not hash the wheel file. Cheap: one small file read, no ``stat``
+    of the unpacked files (which :func:`unpack` does)."""
+    try:
+        index = sealed.load((cache.bucket("archive-v1") / sha256 / _INDEX).read_bytes())
+    except OSError:
+        return False
+    return isinstance(index, dict)
+
+
+def _check_wheel(wheel: Path, sha256: str) -> None:
+    with wheel.open("rb") as f:
+        got = hashlib.file_digest(f, "sha256").hexdigest()
+    if got != sha256:
+        wheel.unlink(missing_ok=True)
+        raise CacheError(
+            f"the cached {wheel.name} is damaged too, so its unpacked copy cannot be made "
+            "again", cause=f"{wheel}: its sha256 is {got}, but it was stored as {sha256}",
+            hint="it was removed: run the command again (online) to download it again, or "
+                 "clear the cache with `warmbuild cache clean`")
+
+
+def _read_index(root: Path) -> dict[str, Any] | None:
+    index = sealed.load((root / _INDEX).read_bytes())
+    return index if isinstance(index, dict) else None
 
 
 def _extract(wheel: Path, root: Path) -> dict[str, list[Any]]:
@@ -128,7 +201,12 @@ class UnpackedWheel(WheelSource):
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._files: dict[str, list[Any]] = json.loads((root / _INDEX).read_text())
+        index = _read_index(root)
+        if index is None:
+            raise CacheError(f"the unpacked wheel {root} in the cache is damaged (its index "
+                             f"{_INDEX} is not as written)",
+                             hint="clear the cache with `warmbuild cache clean`")
+        self._files: dict[str, list[Any]] = index["files"]
         (info,) = {p.split("/", 1)[0] for p in self._files
                    if p.split("/", 1)[0].endswith(".dist-info")}
         self._dist_info: str = info

@@ -7,8 +7,8 @@ read-only views, ``_envs`` the build env commands, ``_output`` how things are pr
 from __future__ import annotations
 
 import argparse
-import errno
 import json
+import os
 import signal
 import sys
 import traceback
@@ -19,9 +19,11 @@ from typing import Any
 
 from .. import __version__
 from .._log import logger
+from ..cache import default_cache_root
 from ..errors import UsageError, WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
+from ..oserrors import WRITE_ERRNOS, write_error
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
 from . import _envs
@@ -33,6 +35,7 @@ from ._common import (
     index_args,
     index_flags,
     path_arg,
+    release,
     target_args,
     target_from,
 )
@@ -50,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # A build still running in a worker thread must not outlive us.
         stop_backends()
+        release()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -65,15 +69,15 @@ def _run(args: argparse.Namespace) -> int:
         print("error: interrupted; the environment was left as it was", file=sys.stderr)
         return 130
     except OSError as exc:
-        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
+        if exc.errno not in WRITE_ERRNOS:
             return _internal_error(args, exc)
         if args.verbose:
             traceback.print_exc()
-        print_error(WarmbuildError(
-            f"cannot write to {exc.filename or 'a directory warmbuild needs'}: {exc.strerror}",
-            hint="the cache is set by --cache-dir or WARMBUILD_CACHE_DIR; build envs by "
-                 "--build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] build-env-dir: "
-                 "point the one that holds this path at a writable directory"))
+        env_dir = getattr(args, "build_env_dir", None) or os.environ.get(
+            "WARMBUILD_BUILD_ENV_DIR")
+        print_error(write_error(
+            exc, cache_root=(args.cache_dir or default_cache_root()).expanduser().absolute(),
+            env_dir=Path(env_dir).absolute() if env_dir else None))
         return 1
     except Exception as exc:
         return _internal_error(args, exc)

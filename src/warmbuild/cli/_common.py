@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 from ..build import BuildOptions
-from ..cache import Cache, open_cache
+from ..cache import Cache, hold, open_cache
 from ..hooks import parse_config_settings
 from ..python import Target, find_interpreter, query_target
 from ..settings import load_build_settings
@@ -86,8 +87,20 @@ def index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offline", action="store_true", help="use the cache only, no network")
 
 
+#: What a command holds until it ends (:func:`release`): the cache root's shared lock.
+_held = contextlib.ExitStack()
+
+
 def cache_from(args: argparse.Namespace) -> Cache:
-    return open_cache(args.cache_dir, no_cache=args.no_cache)
+    """The cache, held shared for the rest of the command: `cache clean` waits for it."""
+    cache = open_cache(args.cache_dir, no_cache=args.no_cache)
+    _held.enter_context(hold(cache.root))
+    return cache
+
+
+def release() -> None:
+    """Called when a command ends."""
+    _held.close()
 
 
 def target_from(args: argparse.Namespace, cache: Cache) -> Target:
