@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
@@ -13,12 +13,16 @@ from .errors import ResolutionError
 from .resolve import PYTHON, Dep, Policy
 from .resolve import Finder as FinderFn
 
-__all__ = ["FinderFn", "explain"]
+__all__ = ["FinderFn", "NoteFn", "explain"]
+
+#: What the index settings hid from a project: ``(cause, hint)`` (``index.Finder``).
+NoteFn = Callable[[str, SpecifierSet], "tuple[str, str] | None"]
 
 
 def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
             indexes: Sequence[str],
-            constraints: Mapping[NormalizedName, SpecifierSet] | None = None) -> ResolutionError:
+            constraints: Mapping[NormalizedName, SpecifierSet] | None = None,
+            note: NoteFn | None = None) -> ResolutionError:
     """``causes`` are resolvelib's RequirementInformation(requirement, parent) pairs;
     ``constraints`` the ``-c`` specifiers, which narrow choices without being causes."""
     constraints = constraints or {}
@@ -30,7 +34,7 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
         for cause in causes:
             alone = _no_candidates([cause], finder, policy, indexes, constraints)
             if alone is not None:
-                return alone
+                return _with_note(alone, cause.requirement, constraints, note)
         if len(causes) == 1:
             return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
     lines = list(dict.fromkeys(f"{_who(c.parent)} requires {c.requirement}" for c in causes))
@@ -40,6 +44,18 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
         cause="\n".join(f"  {line}" for line in lines),
         hint="loosen one of these requirements, or pin a version that satisfies all of them",
     )
+
+
+def _with_note(error: ResolutionError, dep: Dep,
+               constraints: Mapping[NormalizedName, SpecifierSet],
+               note: NoteFn | None) -> ResolutionError:
+    """Add which index answered, when another configured one has a matching version."""
+    found = None if note is None or dep.url else note(
+        dep.name, dep.specifier & constraints.get(dep.name, SpecifierSet()))
+    if found is None:
+        return error
+    cause = f"{error.cause}\n{found[0]}" if error.cause else found[0]
+    return ResolutionError(error.message, cause=cause, hint=found[1])
 
 
 def _who(parent: Any) -> str:
@@ -101,14 +117,24 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
 
 def _why_unusable(name: str, version: object, files: list[DistFile],
                   policy: Policy) -> ResolutionError | None:
-    wheels = [f for f in files if f.kind == "wheel"]
-    sdists = [] if policy.only_binary else [f for f in files if f.kind == "sdist"]
+    allows = policy.formats.allows
+    wheels = [f for f in files if f.kind == "wheel" and allows(f.name, "wheel")]
+    sdists = [f for f in files if f.kind == "sdist" and allows(f.name, "sdist")]
     supported = set(policy.tags)
     if not wheels and not sdists:
+        # Name the value that decided: the project's own, else :all:.
+        formats = policy.formats
+        if any(f.kind == "wheel" for f in files):
+            which = name if name in formats.no_binary else ":all:"
+            return ResolutionError(
+                f"`{name}` {version} has no source distribution, and --no-binary {which} "
+                "forbids its wheels", hint=f"drop `{which}` from --no-binary, or pin another "
+                                           "version")
+        which = name if name in formats.only_binary else ":all:"
         return ResolutionError(
             f"`{name}` {version} has no wheel, only a source distribution, and "
-            "--only-binary :all: forbids building it",
-            hint=f"drop --only-binary, or pin a version of `{name}` that ships a wheel")
+            f"--only-binary {which} forbids building it",
+            hint=f"drop `{which}` from --only-binary, or pin a version that ships a wheel")
     compatible = [f for f in wheels if f.tags & supported] + sdists
     if not compatible:
         offered = sorted({str(t) for f in wheels for t in f.tags})

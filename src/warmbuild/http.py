@@ -24,17 +24,21 @@ import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
+    import ssl
+
     import urllib3
 
 from . import __version__, httpcache
 from ._log import logger
 from .cache import Cache
+from .credentials import keyring_password
 from .errors import CacheError, NetworkError
 from .transfer import BACKOFF, Body, Buffer, Sink, body_errors
+from .trust import NetworkSettings
 
 _USER_AGENT = f"warmbuild/{__version__}"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -81,15 +85,21 @@ class HttpClient:
     """Thread-safe; one per run. ``offline`` answers from the cache only."""
 
     def __init__(self, cache: Cache, *, offline: bool = False, revalidate: bool = False,
-                 retries: int = 3, timeout: float = 30.0) -> None:
+                 retries: int = 3, timeout: float = 30.0,
+                 network: NetworkSettings | None = None) -> None:
         """``revalidate``: treat every cached answer as stale (``-U`` wants what is new)."""
         self._cache_dir = cache.bucket("http-v1")
         self.offline = offline
         self._revalidate = revalidate
         self._retries = retries
         self._timeout_seconds = timeout
+        self._network = network or NetworkSettings()
         self._credentials: dict[str, tuple[str, str]] = {}
-        self._pools: dict[str, urllib3.PoolManager] = {}
+        #: netloc -> the URL (without credentials) to ask the keyring about.
+        self._keyring_urls: dict[str, str] = {}
+        self._keyring_lock = threading.Lock()
+        self._pools: dict[tuple[str, bool, bool], urllib3.PoolManager] = {}
+        self._ssl: dict[bool, ssl.SSLContext] = {}
         self._lock = threading.Lock()
         self._proxies = urllib.request.getproxies()
 
@@ -97,8 +107,11 @@ class HttpClient:
         """Remember credentials embedded in ``url`` for its host; return it without them."""
         clean, creds = split_credentials(url)
         if creds is not None:
+            netloc = urlsplit(clean).netloc
             with self._lock:
-                self._credentials[urlsplit(clean).netloc] = creds
+                self._credentials[netloc] = creds
+                if creds[0] and not creds[1]:
+                    self._keyring_urls.setdefault(netloc, clean)
         return clean
 
     def get(self, url: str, *, accept: str = "*/*") -> Response:
@@ -222,10 +235,14 @@ class HttpClient:
         # Imported only when a request is made: a warm run answers from the cache.
         import urllib3
 
+        self._network.check_scheme(url)
+        # other=0: a TLS failure (the only "other" error) is not retried, as waiting does
+        # not change a certificate.
         retry = urllib3.Retry(
             total=self._retries, connect=self._retries, read=self._retries,
-            status=self._retries, backoff_factor=BACKOFF, status_forcelist=_RETRY_STATUS,
-            allowed_methods=frozenset({"GET"}), raise_on_status=False,
+            status=self._retries, other=0, backoff_factor=BACKOFF,
+            status_forcelist=_RETRY_STATUS, allowed_methods=frozenset({"GET"}),
+            raise_on_status=False,
         )
         timeout = urllib3.Timeout(connect=min(self._timeout_seconds, 10.0),
                                   read=self._timeout_seconds)
@@ -241,6 +258,8 @@ class HttpClient:
             )
         except urllib3.exceptions.HTTPError as exc:
             reason = getattr(exc, "reason", None) or exc
+            if isinstance(reason, urllib3.exceptions.SSLError):
+                raise self._network.tls_error(url, reason) from exc
             raise NetworkError(
                 f"cannot reach {redact(url)}",
                 cause=f"{type(reason).__name__}: {reason} (after {self._retries} retries)",
@@ -252,7 +271,10 @@ class HttpClient:
         if resp.status in (401, 403):
             raise NetworkError(
                 f"{redact(url)}: access denied (HTTP {resp.status})",
-                hint="put credentials in the URL (https://user:token@host/...) or ~/.netrc",
+                hint="put credentials in the URL (https://user:token@host/...) or ~/.netrc"
+                + ("; for the keyring, name the user in the URL (https://user@host/...)"
+                   if self._network.keyring_provider == "subprocess" else
+                   ", or use --keyring-provider subprocess"),
             )
         if resp.status >= 400 and resp.status != 404:
             raise NetworkError(f"{redact(url)}: the server answered HTTP {resp.status}",
@@ -262,12 +284,35 @@ class HttpClient:
 
     def _auth_for(self, netloc: str) -> str | None:
         creds = self._credentials.get(netloc)
+        if creds is not None and not creds[1] and self._network.keyring_provider != "disabled":
+            creds = self._from_keyring(netloc, creds[0])
         if creds is None:
             creds = _netrc_credentials(netloc.rpartition("@")[2].split(":")[0])
         if creds is None:
             return None
         token = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode()
         return f"Basic {token}"
+
+    def _from_keyring(self, netloc: str, username: str) -> tuple[str, str]:
+        """Ask the keyring once per host (and remember the answer, even "none")."""
+        with self._keyring_lock:
+            url = self._keyring_urls.pop(netloc, None)
+            if url is not None:
+                password = keyring_password((url, netloc.rpartition("@")[2]), username)
+                if password is not None:
+                    with self._lock:
+                        self._credentials[netloc] = (username, password)
+            return self._credentials[netloc]
+
+    def _tls(self, verify: bool) -> dict[str, Any]:
+        """Pool options for TLS; a trusted host's pool skips verification (``verify``)."""
+        with self._lock:
+            if verify not in self._ssl:
+                self._ssl[verify] = self._network.ssl_context(verify=verify)
+            ctx = self._ssl[verify]
+        if verify:
+            return {"ssl_context": ctx}
+        return {"ssl_context": ctx, "cert_reqs": "CERT_NONE", "assert_hostname": False}
 
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         import urllib3
@@ -276,7 +321,10 @@ class HttpClient:
         proxy = self._proxies.get(parts.scheme)
         if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
             proxy = None
-        key = proxy or ""
+        verify = not self._network.is_trusted(url)
+        # Plain HTTP pools carry no TLS options, so a run without HTTPS never reads a bundle.
+        key = (proxy or "", verify, parts.scheme == "https")
+        tls = self._tls(verify) if key[2] else {}
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
@@ -287,14 +335,14 @@ class HttpClient:
                         headers = (urllib3.make_headers(
                             proxy_basic_auth=f"{creds[0]}:{creds[1]}") if creds else None)
                         pool = urllib3.ProxyManager(clean, num_pools=8, maxsize=16,
-                                                    proxy_headers=headers)
+                                                    proxy_headers=headers, **tls)
                     except ValueError as exc:
                         raise NetworkError(
                             f"the {parts.scheme} proxy {redact(proxy)} is not a valid URL",
                             cause=str(exc), hint="it comes from the environment "
                             f"({parts.scheme}_proxy or {parts.scheme.upper()}_PROXY)") from exc
                 else:
-                    pool = urllib3.PoolManager(num_pools=8, maxsize=16)
+                    pool = urllib3.PoolManager(num_pools=8, maxsize=16, **tls)
                 self._pools[key] = pool
             return pool
 

@@ -27,7 +27,7 @@ from .config import Settings, load_settings
 from .context import RunContext, constraints_of, plural
 from .coremeta import CoreMetadata
 from .depreader import DependencyReader, parse_dependencies
-from .dists import DistFile, ResolvedDist
+from .dists import DistFile, FormatControl, ResolvedDist
 from .errors import RequirementError, TargetError, UsageError, WarmbuildError
 from .fingerprint import skip_reason
 from .hooks import Kind
@@ -75,8 +75,11 @@ class InstallRequest:
     #: ``-e PATH`` source trees, installed in editable mode.
     editables: tuple[str, ...] = ()
     build: BuildOptions = field(default_factory=BuildOptions)
-    #: ``--only-binary :all:``: never build an sdist.
-    only_binary: bool = False
+    #: ``--only-binary``/``--no-binary`` values as ``(option, value)``, in command-line order.
+    formats: tuple[tuple[str, str], ...] = ()
+    prefer_binary: bool = False
+    #: ``-U --upgrade-strategy eager``: no installed version is kept just for being there.
+    upgrade_eager: bool = False
     #: ``--extra``/``--all-extras``: for ``-r pyproject.toml`` and source trees named here.
     extras: tuple[str, ...] = ()
     all_extras: bool = False
@@ -137,7 +140,8 @@ def effective_settings(request: InstallRequest, reqs: RequirementSet | None,
     file_options = None
     if reqs is not None:
         file_options = {"index-url": reqs.index_url, "extra-index-url": reqs.extra_index_urls,
-                        "find-links": reqs.find_links, "no-index": reqs.no_index}
+                        "find-links": reqs.find_links, "no-index": reqs.no_index,
+                        "trusted-host": reqs.trusted_hosts}
     return load_settings(request.index_flags, file_options=file_options,
                          target_prefix=target.prefix if target else None)
 
@@ -159,9 +163,14 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         stack.enter_context(locked(target.prefix))
         installed = scan(target)
         settings = effective_settings(request, reqs, target)
+        for path in settings.constraint_files:  # pip's PIP_CONSTRAINT / `constraint`
+            reqs = reqs.merge(read_requirements_file(path, constraint=True))
+        # pip applies its config's --no-binary/--only-binary first, then the command line's.
+        request = replace(request, formats=settings.pip_formats + request.formats)
         ctx = RunContext(cache, settings.index_settings(), request.build,
                          offline=request.offline,
-                         revalidate=request.upgrade or bool(request.upgrade_packages))
+                         revalidate=request.upgrade or bool(request.upgrade_packages),
+                         network=settings.network_settings())
         stack.callback(ctx.close)
         reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
         done = _already_satisfied(request, reqs, target, installed)
@@ -217,16 +226,25 @@ def _more_extras(request: InstallRequest, req: UserRequirement
 
 
 def _policy(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
-            target: Target) -> Policy:
+            target: Target, installed: Mapping[NormalizedName, InstalledDist] | None = None,
+            index_order: tuple[str, ...] = ()) -> Policy:
+    """``installed``: what ``--upgrade-strategy eager`` does not keep; ``index_order``: for
+    ``unsafe-first-match``."""
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
     upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
+    if request.upgrade_eager:
+        upgrade |= frozenset(installed or ())
+    formats = FormatControl()
+    for option, value in request.formats + reqs.formats:
+        formats = formats.add(option, value)
     return Policy(
         tags=target.tags, python_version=target.version, markers=target.markers,
         pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
         reinstall=request.reinstall, no_deps=request.no_deps,
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
-        only_binary=request.only_binary or reqs.only_binary,
+        formats=formats, prefer_binary=request.prefer_binary or reqs.prefer_binary,
+        index_order=index_order,
     )
 
 
@@ -296,7 +314,7 @@ def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[Use
              origins: Mapping[str, VcsInfo]) -> tuple[ResolvedDist, ...]:
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
-    policy = _policy(request, reqs, wanted, target)
+    policy = _policy(request, reqs, wanted, target, installed, ctx.finder.index_order)
     reader = DependencyReader(ctx.finder, ctx.fetcher,
                               {u: t.metadata.text for u, t in trees.items()},
                               ctx.sdists(target), hashes)
@@ -402,7 +420,8 @@ def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Pat
     """``warmbuild build``: distributions of a tree, built in its persistent env."""
     tree = load_source_tree(request.path)
     settings = load_settings(request.index_flags, target_prefix=target.prefix)
-    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline)
+    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
+                     network=settings.network_settings())
     try:
         with TreeBuilder(tree, target, ctx) as builder:
             return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]

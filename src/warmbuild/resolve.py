@@ -26,7 +26,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ._threads import DaemonPool
-from .dists import DistFile
+from .dists import DistFile, FormatControl
 from .errors import RequirementError
 from .installed import InstalledDist
 
@@ -94,9 +94,13 @@ class Policy:
     no_deps: bool = False
     #: Files per name that ``--hash`` pins; others are not offered.
     allowed_hashes: Mapping[NormalizedName, frozenset[str]] = field(default_factory=dict)
-    #: ``--only-binary :all:``: never offer an sdist (else one is offered for a version
-    #: with no compatible wheel, and built).
-    only_binary: bool = False
+    #: ``--only-binary``/``--no-binary`` per project (else an sdist is offered for a
+    #: version with no compatible wheel, and built).
+    formats: FormatControl = field(default_factory=FormatControl)
+    #: ``--prefer-binary``: an older version with a wheel before a newer one with only an sdist.
+    prefer_binary: bool = False
+    #: ``unsafe-first-match``: the indexes in order; versions of earlier ones are tried first.
+    index_order: tuple[str, ...] = ()
 
 
 Finder = Callable[[str], Sequence[DistFile]]
@@ -240,6 +244,8 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             best = min(usable, key=self._rank, default=None)
             if best is not None:
                 candidates.append(Candidate(name, version, extras, file=best))
+        if self.policy.index_order or self.policy.prefer_binary:
+            candidates.sort(key=self._order)  # stable: newest first within each group
         installed = self._installed.get(name)
         if (installed is not None and installed.version not in bad
                 and spec.contains(installed.version, prereleases=True)
@@ -250,11 +256,18 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             candidates = [mine if c.version == installed.version else c for c in candidates]
         return candidates
 
+    def _order(self, candidate: Candidate) -> tuple[bool, int]:
+        file = candidate.file
+        assert file is not None
+        order = self.policy.index_order
+        rank = order.index(file.origin) if file.origin in order else 0
+        return (self.policy.prefer_binary and file.kind != "wheel", rank)
+
     def _usable(self, file: DistFile, hashes: frozenset[str] | None) -> bool:
-        if file.kind == "sdist":
-            if self.policy.only_binary:
-                return False
-        elif file.kind != "wheel" or not any(t in self._priority for t in file.tags):
+        if not self.policy.formats.allows(file.name, file.kind):
+            return False
+        if file.kind != "sdist" and (
+                file.kind != "wheel" or not any(t in self._priority for t in file.tags)):
             return False
         if file.requires_python is not None and not file.requires_python.contains(
                 self.policy.python_version, prereleases=True):

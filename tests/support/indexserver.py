@@ -14,6 +14,7 @@ import html
 import json
 import os
 import socket
+import ssl
 import struct
 import tarfile
 import threading
@@ -21,6 +22,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -267,6 +269,15 @@ class _Server(ThreadingHTTPServer):
         self.state = state
         super().__init__(("127.0.0.1", 0), _Handler)
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # TLS is set up here, in the connection's own thread: a client that rejects the
+        # certificate must not stall the accepting loop.
+        with self.state.lock:
+            self.state.connections += 1
+        if self.state.tls is not None:
+            request = self.state.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that drop a connection mid-response (retry and timeout tests do) are
         # expected here; a traceback on stderr would only be noise.
@@ -300,6 +311,10 @@ class _State:
     in_flight: int = 0
     #: The most requests that were being answered at one time.
     max_in_flight: int = 0
+    #: Serve HTTPS with this server context (its certificate, and client certificates).
+    tls: ssl.SSLContext | None = None
+    #: Connections accepted (a TLS handshake that fails still counts).
+    connections: int = 0
 
     def files(self) -> dict[str, _DistFile]:
         """filename -> file; the first directory wins for duplicate names."""
@@ -632,6 +647,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "hashes": {"sha256": f.sha256},
                 "requires-python": f.requires_python,
                 "size": f.size,
+                # PEP 700 (api-version 1.1): the file's mtime stands in for its upload time.
+                "upload-time": datetime.fromtimestamp(f.mtime, UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%fZ"),
                 # PEP 691 wants a non-empty string for a reason; an empty reason is just
                 # "yanked".
                 "yanked": False if reason is None else (reason or True),
@@ -738,6 +756,12 @@ class IndexServer:
         with self._state.lock:
             return self._state.in_flight
 
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far, including those whose TLS handshake failed."""
+        with self._state.lock:
+            return self._state.connections
+
     def statuses(self) -> list[tuple[str, int]]:
         """(path, status) of the responses sent so far, e.g. to see a 304 revalidation."""
         with self._state.lock:
@@ -756,9 +780,11 @@ def serve_index(
     latency: float = 0.0,
     fault: Fault | None = None,
     ranges: bool = True,
+    tls: ssl.SSLContext | None = None,
 ) -> IndexServer:
     """Start an index over ``dirs`` (files are rescanned on every request); ``fault`` breaks
-    off response bodies, as a flaky network does; ``ranges=False`` ignores Range requests."""
+    off response bodies, as a flaky network does; ``ranges=False`` ignores Range requests;
+    ``tls``: serve HTTPS at ``https://127.0.0.1:PORT`` with that server context."""
     requests: list[tuple[str, str]] = []
     state = _State(
         dirs=[Path(d) for d in dirs],
@@ -772,12 +798,13 @@ def serve_index(
         latency=latency,
         fault=fault,
         ranges=ranges,
+        tls=tls,
     )
     # Hash and read every file once now, not in the first (possibly concurrent) requests.
     state.files()
     server = _Server(state)
     host, port = server.server_address[:2]
-    base = f"http://{host!s}:{port}"
+    base = f"{'https' if tls else 'http'}://{host!s}:{port}"
     state.files_url = f"{base}/files"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

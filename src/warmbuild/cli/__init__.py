@@ -20,7 +20,7 @@ from typing import Any
 from .. import __version__
 from .._log import logger
 from ..cache import default_cache_root
-from ..errors import UsageError, WarmbuildError
+from ..errors import WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
 from ..oserrors import WRITE_ERRNOS, write_error
@@ -28,6 +28,7 @@ from ..pipeline import BuildRequest, InstallRequest, build_dists, install, unins
 from ..python import find_interpreter, query_target
 from . import _envs
 from ._common import (
+    FormatAction,
     build_args,
     build_options,
     cache_from,
@@ -116,12 +117,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="upgrade the named packages (dependencies only if needed)")
     p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME")
-    p.add_argument("--reinstall", "--force-reinstall", action="store_true",
-                   help="reinstall everything resolved, even when up to date")
+    p.add_argument("--upgrade-strategy", choices=("only-if-needed", "eager"),
+                   default="only-if-needed",
+                   help="with -U, eager also upgrades every dependency (as pip)")
+    p.add_argument("--reinstall", "--force-reinstall", "-I", "--ignore-installed",
+                   action="store_true", help="reinstall everything resolved, even when up to "
+                   "date (resolved as if nothing were installed)")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true")
-    p.add_argument("--only-binary", metavar=":all:",
-                   help="`:all:`: never build sdists, fail instead")
+    for option, what in (("--only-binary", "never build an sdist of"),
+                         ("--no-binary", "never use a wheel of")):
+        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
+                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
+    p.add_argument("--prefer-binary", action="store_true",
+                   help="an older version with a wheel over a newer one with only an sdist")
+    p.add_argument("--use-pep517", action="store_true",
+                   help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -190,9 +201,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
-    if args.only_binary not in (None, ":all:", ":none:"):
-        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
-                         "supported")
     cache = cache_from(args)
     target = target_from(args, cache)
     request = InstallRequest(
@@ -204,8 +212,10 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
-        only_binary=args.only_binary == ":all:", extras=tuple(args.extra),
-        all_extras=args.all_extras, groups=tuple(args.group), src_dir=args.src,
+        formats=tuple(args.formats), prefer_binary=args.prefer_binary,
+        upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
+        extras=tuple(args.extra), all_extras=args.all_extras, groups=tuple(args.group),
+        src_dir=args.src,
     )
     with status_line():
         result = install(request, target, cache)
