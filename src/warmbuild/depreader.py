@@ -15,12 +15,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
-from .coremeta import wheel_metadata
 from .errors import ResolutionError
 from .fetch import Fetcher
 from .index import Finder
 from .resolve import Candidate
 from .sdist import SdistBuilder
+from .wheelcheck import read_metadata
 
 
 class DependencyReader:
@@ -63,10 +63,9 @@ class DependencyReader:
             data = self._fetcher.remote_metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
-        text = wheel_metadata(self._fetcher.fetch(cand.file, required).path)
-        if text is None:
-            raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
-        return text
+        # Read under the rules the wheel is unpacked by, so that a broken archive gets
+        # the same error here as it would at install time.
+        return read_metadata(self._fetcher.fetch(cand.file, required).path)
 
 
 def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:

@@ -10,7 +10,6 @@ to the transaction's journal first (:mod:`journal`), for a process that is kille
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -23,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from installer import install as installer_install
-from installer.sources import WheelFile
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from ._log import logger
 from .directurl import metadata_files as direct_url_files
@@ -36,7 +35,8 @@ from .oserrors import WRITE_ERRNOS, environment_hint, written
 from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
-from .unpack import Claims, LinkingDestination, UnpackedWheel
+from .unpack import Claims, LinkingDestination, UnpackedWheel, unpack_into
+from .wheelcheck import invalid
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
@@ -133,7 +133,7 @@ class _Transaction:
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
         self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=prefix))
-        self._journal = Journal(self.root)
+        self._journal = Journal(self.root, prefix)
         self._backups: list[tuple[Path, Path]] = []
         self._placed: list[Path] = []
         self._emptied: set[Path] = set()
@@ -175,11 +175,18 @@ class _Transaction:
             script_kind="posix", destdir=str(stage_dir), overwrite_existing=True,
             claims=self.claims, rank=rank,
         )
+        # The name the wheel came under: its file, or the index's name for a cached one.
+        filename = (action.new.file.filename if action.new.file is not None and
+                    action.new.file.kind == "wheel" and wheel.is_dir() else wheel.name)
+        if not wheel.is_dir():
+            # A wheel used in place (a local file, a fresh build) is unpacked and checked
+            # here, by the same rules as one unpacked into the cache, before any of it
+            # is staged.
+            wheel = unpack_into(wheel, self.root / "wheels" / str(rank))
+        source = UnpackedWheel(wheel)
+        _check_is(source, action.new, Path(filename))
         try:
-            with contextlib.ExitStack() as stack:
-                source = (UnpackedWheel(wheel) if wheel.is_dir()
-                          else stack.enter_context(WheelFile.open(wheel)))
-                installer_install(source, destination, _extra_metadata(action.new))
+            installer_install(source, destination, _extra_metadata(action.new))
         except Exception as exc:
             raise _failed(self.prefix, exc, _label(action)) from exc
         return stage_dir
@@ -263,6 +270,16 @@ class _Transaction:
         os.replace(staged, final)
         if not missing:
             self._placed.append(final)
+
+
+def _check_is(source: UnpackedWheel, dist: ResolvedDist, wheel: Path) -> None:
+    """The wheel holds the distribution that was resolved: a cached wheel was checked
+    under the file name it was first downloaded as, and another file may share its bytes."""
+    if canonicalize_name(source.distribution) == dist.name and \
+            Version(source.version) == dist.version:
+        return
+    raise invalid(wheel, f"it holds {source.distribution} {source.version} "
+                         f"({source.dist_info_dir}), not {dist.name} {dist.version}")
 
 
 def _occupied(path: Path) -> bool:
