@@ -259,6 +259,10 @@ def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, tar
         return reqs
     editables = {str((d.direct_url() or {}).get("url")): d for d in installed.values()
                  if d.editable and d.read_text(FINGERPRINT_FILE)}
+    # A tree also asked for as a regular install is an error _tree_requirement reports.
+    for req in reqs.requirements:
+        if req.tree is not None and not req.editable:
+            editables.pop(req.tree.as_uri(), None)
     kept = []
     for req in reqs.requirements:
         dist = editables.get(req.tree.as_uri()) if req.tree and req.editable else None
