@@ -127,6 +127,14 @@ def test_a_wheel_is_built_once_per_commit(wb: Runner, venv: Path, index: IndexSe
     third = wb("install", "--python", fresh, "-i", index.url, url)
     assert "Built setuptools_pure-0.4.0" in third.stderr
     assert installed(fresh) == {"setuptools_pure": "0.4.0"}
+    # pip's installation report names the commit, as pip's does.
+    report = json.loads(wb("install", "--python", venv, "--dry-run", "--report", "-", "-i",
+                           index.url, url).stdout)
+    (item,) = report["install"]
+    assert item["download_info"] == {
+        "url": repo.as_uri(), "vcs_info": {"vcs": "git", "commit_id": git(repo, "rev-parse",
+                                                                          "HEAD"),
+                                           "requested_revision": "main"}}
 
 
 def test_editable_checkout_in_src_and_with_src_dir(
