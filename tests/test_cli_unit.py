@@ -112,9 +112,11 @@ def test_every_command_documents_every_option(capsys: pytest.CaptureFixture[str]
 
 
 def test_long_options_are_never_abbreviated(capsys: pytest.CaptureFixture[str]) -> None:
-    # `--extra dev` (uv's extras flag) must not become `--extra-index-url dev`.
-    assert exits(["install", "--extra", "dev", "six"]) == 2
-    assert capsys.readouterr().err.endswith("unrecognized arguments: --extra\n")
+    # `--extra-index URL` must not become `--extra-index-url URL` (nor `--all-extra`,
+    # `--all-extras`): `--extra NAME` is the extras flag, as in uv.
+    assert exits(["install", "--extra-index", "https://x.example/simple", "six"]) == 2
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --extra-index\n")
+    assert exits(["install", "--all-extra", "six"]) == 2
     assert exits(["list", "--out"]) == 2
     assert exits(["tree", "--rev"]) == 2
     assert exits(["env", "prune", "--older", "1d"]) == 2
@@ -131,8 +133,8 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ([], "warmbuild", "warmbuild: error: the following arguments are required: COMMAND"),
     (["install", "-r", ""], "warmbuild install",
      "warmbuild install: error: argument -r/--requirement: an empty path"),
-    (["install", "--extra", "dev", "six"], "warmbuild",
-     "warmbuild: error: unrecognized arguments: --extra"),
+    (["install", "--all-extra", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --all-extra"),
     (["install", "--extra-index", "https://x.example/simple", "six"], "warmbuild",
      "warmbuild: error: unrecognized arguments: --extra-index"),
 ])

@@ -75,7 +75,8 @@ def test_missing_wheel_path_and_non_wheel_file(tmp_path: Path) -> None:
                        r"\.whl: no such file$"):
         parse_requirement("./gone-1.0-py3-none-any.whl", base_dir=tmp_path)
     write(tmp_path / "notes.txt", "")
-    with pytest.raises(RequirementError, match=r"notes\.txt is not a wheel file name$"):
+    with pytest.raises(RequirementError,
+                       match=r"notes\.txt is not the file name of a wheel or an sdist\n"):
         parse_requirement("./notes.txt", base_dir=tmp_path)
 
 

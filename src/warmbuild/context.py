@@ -29,7 +29,7 @@ from .depreader import DependencyReader
 from .dists import DistFile, FormatControl, ResolvedDist
 from .errors import BuildError, RequirementError, ResolutionError, WarmbuildError
 from .fetch import Fetcher
-from .http import HttpClient
+from .http import HttpClient, redact
 from .index import Finder, IndexSettings, make_dist_file, split_hash
 from .install import apply
 from .installed import InstalledDist, scan
@@ -42,6 +42,7 @@ from .resolve import resolve as run_resolver
 from .sdist import SdistBuilder
 from .trust import NetworkSettings
 from .unpack import unpack
+from .vcsurl import is_vcs_url
 
 #: Builds the wheel of a resolved tree (``pipeline``'s source trees), given where to put it.
 TreeBuild = Callable[[ResolvedDist, Path], Path]
@@ -78,6 +79,13 @@ class RunContext:
                 return self.finder.find(name_or_url)
             if name_or_url in trees:
                 return [trees[name_or_url]]
+            if is_vcs_url(name_or_url):
+                # The user's own git requirements reach here pinned (as a tree or wheel).
+                raise RequirementError(
+                    f"a dependency requires {redact(name_or_url)}: git URLs are installed "
+                    "when you name them, not from another package's Requires-Dist",
+                    hint="install that package with --no-deps, and name its dependencies "
+                         "(the git one as `name @ git+...`) yourself")
             url, hashes = split_hash(name_or_url)
             filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
             file = make_dist_file(filename, url, origin="direct", hashes=hashes)

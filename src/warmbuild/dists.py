@@ -18,6 +18,8 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from .vcsurl import VcsInfo
+
 
 @dataclass(frozen=True)
 class DistFile:
@@ -89,6 +91,8 @@ class ResolvedDist:
     #: The build env an editable install keeps using (meson-python rebuilds on import);
     #: recorded next to the install so ``env prune`` leaves that env alone.
     build_env: str | None = None
+    #: The git commit it was built from (``git+`` requirements): PEP 610 ``vcs_info``.
+    vcs: VcsInfo | None = None
     #: What an editable install was made from (``fingerprint``), when an unchanged one
     #: may be kept without a build.
     fingerprint: str | None = None

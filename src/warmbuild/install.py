@@ -10,7 +10,6 @@ to the transaction's journal first (:mod:`journal`), for a process that is kille
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -28,6 +27,7 @@ from packaging.version import Version
 
 from . import _signals
 from ._log import logger
+from .directurl import metadata_files as direct_url_files
 from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
@@ -317,18 +317,7 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
         extra[BUILD_ENV_MARKER] = f"{dist.build_env}\n".encode()
     if dist.fingerprint is not None:
         extra[FINGERPRINT_FILE] = f"{dist.fingerprint}\n".encode()
-    if dist.file is not None and dist.file.kind == "tree":
-        info_tree = {"url": dist.direct_url or dist.file.url,
-                     "dir_info": {"editable": True} if dist.editable else {}}
-        extra["direct_url.json"] = json.dumps(info_tree, sort_keys=True).encode()
-    elif dist.direct_url is not None:
-        info: dict[str, object] = {"url": dist.direct_url, "archive_info": {}}
-        known = dict(dist.file.hashes) if dist.file is not None else {}
-        known.update(dict(dist.required_hashes))
-        if known:
-            algo, digest = next(iter(sorted(known.items())))
-            info["archive_info"] = {"hash": f"{algo}={digest}", "hashes": known}
-        extra["direct_url.json"] = json.dumps(info, sort_keys=True).encode()
+    extra.update(direct_url_files(dist))
     return extra
 
 

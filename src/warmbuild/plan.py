@@ -13,6 +13,7 @@ from typing import Literal
 
 from packaging.utils import NormalizedName
 
+from .directurl import same_source
 from .dists import ResolvedDist
 from .installed import InstalledDist
 from .reqfile import UserRequirement
@@ -60,7 +61,7 @@ def make_plan(resolved: Sequence[ResolvedDist], installed: Mapping[NormalizedNam
             kind: ActionKind = "upgrade" if dist.version > old.version else "downgrade"
             actions.append(Action(kind, dist.name, old, dist))
         elif (dist.direct_url is not None and not reinstall and dist.file.kind != "tree"
-              and (old.direct_url() or {}).get("url") == dist.direct_url):
+              and same_source(old, dist)):
             unchanged.append(dist.name)
         else:
             actions.append(Action("reinstall", dist.name, old, dist))

@@ -109,6 +109,8 @@ def download_info(dist: ResolvedDist, sha256: str | None = None) -> dict[str, An
     ``archive_info`` with the index's first hash (pip's ``Link.hash``), else ``sha256``."""
     file = dist.file
     assert file is not None
+    if dist.vcs is not None:
+        return dist.vcs.as_direct_url()  # as pip: the commit, editable or not
     url = _without_credentials(dist.direct_url or file.url)
     if file.kind == "tree":
         return {"url": url, "dir_info": {"editable": True} if dist.editable else {}}

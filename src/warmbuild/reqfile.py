@@ -7,6 +7,8 @@ global option lines (``-i``, ``--extra-index-url``, ``-f``, ``--no-index``, ``--
 expansion. Every option is honoured or refused with what to do instead: none is ignored.
 Relative paths (nested files, wheels, find-links) are taken relative to the file that names
 them, as uv does; on the command line they are relative to the working dir.
+``git+URL[@rev][#egg=name&subdirectory=dir]``, ``name @ git+URL`` and ``-e git+URL`` name
+git repositories (:mod:`vcsurl` takes the URL apart; :mod:`vcsreq` pins and checks out).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from .dists import parse_filename
 from .errors import RequirementError
 from .source import is_source_tree
+from .vcsurl import VcsUrl, is_vcs_url, parse_vcs_url
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 #: pip's --use-feature values that name what warmbuild always does.
@@ -40,6 +43,11 @@ _UNSUPPORTED = {
     "--install-option": "pass options to the build backend with -C/--config-settings",
     "--build-option": "pass options to the build backend with -C/--config-settings",
 }
+#: ``name @ <vcs>+URL`` (other VCSs too, so that they get the "git only" error).
+_NAMED_VCS = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@\s*(git|hg|svn|bzr)\+",
+                        re.IGNORECASE)
+#: The `;` before a marker after a URL: PEP 508 wants whitespace there, as pip does.
+_URL_MARKER = re.compile(r"\s+;\s*|;\s+")
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class UserRequirement:
     #: tree's metadata is known).
     tree: Path | None = None
     editable: bool = False
+    #: A git repository to check out (``tree`` is set once it is checked out).
+    vcs: VcsUrl | None = None
 
     @property
     def name(self) -> NormalizedName:
@@ -99,6 +109,8 @@ def parse_requirement(text: str, *, source: str = "command line",
     """One requirement: PEP 508, a bare wheel URL, a wheel file or a source tree path."""
     text = text.strip()
     base_dir = base_dir or Path.cwd()
+    if is_vcs_url(text) or _NAMED_VCS.match(text):
+        return _from_vcs(text, source, editable=editable)
     if text.startswith("file:") and "://" in text and " @ " not in text:
         # `-e file:///path` (as `pip freeze` writes it), or a bare file URL of a tree.
         file_path = urllib.request.url2pathname(urlsplit(text).path)
@@ -129,6 +141,22 @@ def parse_requirement(text: str, *, source: str = "command line",
     return UserRequirement(req, source)
 
 
+def _from_vcs(text: str, source: str, *, editable: bool) -> UserRequirement:
+    """``git+URL...`` or ``name @ git+URL...``; the name stays provisional without one."""
+    if _NAMED_VCS.match(text):
+        req = _requirement(text, source)
+        vcs = parse_vcs_url(req.url or "", source)
+        # The name the user gave is checked against the built metadata.
+        return UserRequirement(req, source, editable=editable,
+                               vcs=replace(vcs, egg=canonicalize_name(req.name)))
+    url, marker = [*_URL_MARKER.split(text, maxsplit=1), ""][:2]
+    vcs = parse_vcs_url(url, source)
+    extras = f"[{','.join(vcs.egg_extras)}]" if vcs.egg_extras else ""
+    req = _requirement(f"{vcs.project_guess}{extras} @ {url}{' ; ' + marker if marker else ''}",
+                       source)
+    return UserRequirement(req, source, editable=editable, vcs=vcs)
+
+
 def _from_url(url: str, source: str) -> UserRequirement:
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     parsed = parse_filename(filename)
@@ -153,8 +181,10 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
     if not path.is_file():
         raise RequirementError(f"{source}: {raw.strip()}: no such file")
     parsed = parse_filename(path.name)
-    if parsed is None or parsed[2] != "wheel":
-        raise RequirementError(f"{source}: {path.name} is not a wheel file name")
+    if parsed is None:
+        raise RequirementError(f"{source}: {path.name} is not the file name of a wheel or an "
+                               "sdist", hint="distributions are named name-version-...whl, "
+                               "name-version.tar.gz or name-version.zip")
     # PEP 508 wants whitespace between a URL and the `;` of its marker.
     suffix = f" ; {marker.strip()}" if marker.strip() else ""
     return UserRequirement(_requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}", source),
@@ -246,9 +276,7 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
     if not value and option in _TAKES_VALUE:
         raise RequirementError(f"{source}: {option} needs a value")
     if option in ("-r", "--requirement", "-c", "--constraint"):
-        nested = base / value
-        return read_requirements_file(nested, constraint=constraint or option in ("-c",
-                                      "--constraint"), _seen=seen)
+        return _nested(option, value, source, base, constraint, seen)
     if option in ("-i", "--index-url"):
         return RequirementSet(index_url=value)
     if option == "--extra-index-url":
@@ -284,6 +312,17 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         return (RequirementSet(constraints=(req,)) if constraint
                 else RequirementSet(requirements=(req,)))
     raise RequirementError(f"{source}: unknown option {option!r} in requirements file")
+
+
+def _nested(option: str, value: str, source: str, base: Path, constraint: bool,
+            seen: frozenset[Path]) -> RequirementSet:
+    nested = base / value
+    if nested.name == "pyproject.toml":
+        raise RequirementError(f"{source}: {option} {value}: a pyproject.toml is read as "
+                               "requirements only when named on the command line",
+                               hint=f"pass `-r {nested}` to warmbuild install")
+    return read_requirements_file(nested, constraint=constraint or option in ("-c",
+                                  "--constraint"), _seen=seen)
 
 
 _TAKES_VALUE = ("-r", "--requirement", "-c", "--constraint", "-i", "--index-url",

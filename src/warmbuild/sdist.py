@@ -25,7 +25,7 @@ from packaging.utils import (
     parse_sdist_filename,
 )
 
-from .build import BuildContext, TreeBuilder, digest_files
+from .build import BuildContext, BuildOptions, TreeBuilder, digest_files
 from .buildenv import default_root, interpreter_identity
 from .coremeta import built_metadata, metadata_version
 from .errors import BuildError
@@ -57,23 +57,15 @@ class SdistBuilder:
     def wheel(self, sdist: Path, sha256: str | None) -> Path:
         """``sha256``: the sdist's, when the fetcher already knows it."""
         sha256 = sha256 or sha256_of(sdist)
-        name = _sdist_name(sdist)
-        settings = self._options.settings
-        key = hashlib.sha256(json.dumps(
-            [interpreter_identity(self.target), str(self.target.tags[0]),
-             {**settings.config_settings.get(name, {}), **self._options.config_settings},
-             settings.extra_build_dependencies.get(name, ()),
-             digest_files(settings.build_constraints)],
-            sort_keys=True).encode()).hexdigest()[:16]
+        key = built_key(self.target, self._options, _sdist_name(sdist))
         dest = self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
-        if dest.is_dir():
-            found = sorted(dest.glob("*.whl"))
-            if found:
-                return found[0]
+        found = cached_wheel(dest)
+        if found is not None:
+            return found
         with self._cache.lock(dest):
-            found = sorted(dest.glob("*.whl")) if dest.is_dir() else []
-            if found:
-                return found[0]
+            found = cached_wheel(dest)
+            if found is not None:
+                return found
             with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp:
                 # The unpacked tree is a temporary dir; the user knows the sdist.
                 unpacked = _unpack_sdist(sdist, Path(tmp))
@@ -81,14 +73,7 @@ class SdistBuilder:
                 with TreeBuilder(tree, self.target, self._ctx,
                                  shared_env=self._shared_env(tree)) as builder:
                     built = builder.build("wheel", Path(tmp) / "out")
-                dest.mkdir(parents=True, exist_ok=True)
-                # Copied under a temporary name, then renamed: readers that do not take
-                # the lock never see half a wheel.
-                final = dest / built.name
-                partial = dest / f".{built.name}.partial"
-                shutil.copyfile(built, partial)
-                os.replace(partial, final)
-                return final
+                return keep_wheel(built, dest)
 
     def _shared_env(self, tree: SourceTree) -> Path:
         configured = self._options.env_dir
@@ -97,6 +82,35 @@ class SdistBuilder:
         key = json.dumps([sorted(str(r) for r in tree.requires), sorted(extra), tree.backend,
                           interpreter_identity(self.target)], sort_keys=True)
         return root / f"shared-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+def built_key(target: Target, options: BuildOptions, name: NormalizedName) -> str:
+    """What else a built wheel depends on: the interpreter and the package's settings."""
+    settings = options.settings
+    return hashlib.sha256(json.dumps(
+        [interpreter_identity(target), str(target.tags[0]),
+         {**settings.config_settings.get(name, {}), **options.config_settings},
+         settings.extra_build_dependencies.get(name, ()),
+         digest_files(settings.build_constraints)],
+        sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cached_wheel(dest: Path) -> Path | None:
+    """The wheel kept in the ``built-v1`` entry ``dest``, if one was built."""
+    found = sorted(dest.glob("*.whl")) if dest.is_dir() else []
+    return found[0] if found else None
+
+
+def keep_wheel(built: Path, dest: Path) -> Path:
+    """Copy a fresh build into the ``built-v1`` entry ``dest``; the kept copy's path."""
+    dest.mkdir(parents=True, exist_ok=True)
+    # Copied under a temporary name, then renamed: readers that do not take the lock
+    # never see half a wheel.
+    final = dest / built.name
+    partial = dest / f".{built.name}.partial"
+    shutil.copyfile(built, partial)
+    os.replace(partial, final)
+    return final
 
 
 def _sdist_name(sdist: Path) -> NormalizedName:

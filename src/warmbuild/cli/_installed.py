@@ -172,6 +172,7 @@ def _print_columns(rows: Sequence[dict[str, str]]) -> None:
 
 
 def cmd_freeze(args: argparse.Namespace) -> int:
+    from ..directurl import freeze_line
     from ..installed import scan
 
     target = _target(args)
@@ -181,12 +182,7 @@ def cmd_freeze(args: argparse.Namespace) -> int:
     for dist in _sorted(list(scan(target).values())):
         if (dist.name in hidden and not args.all) or (dist.editable and args.exclude_editable):
             continue
-        info = dist.direct_url()
-        if info and isinstance(info.get("url"), str):
-            prefix = "-e " if dist.editable else f"{_display(dist)} @ "
-            print(f"{prefix}{info['url']}")
-        else:
-            print(f"{_display(dist)}=={dist.version}")
+        print(freeze_line(dist, _display(dist)))
     return 0
 
 

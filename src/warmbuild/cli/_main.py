@@ -109,9 +109,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("install", help="install packages into the target environment")
     p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
-                   help="PEP 508 requirements, wheel paths or wheel URLs")
+                   help="PEP 508 requirements, wheel or sdist paths and URLs, project "
+                   "directories, git+URLs")
     p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
-                   metavar="FILE", help="install from this requirements file (repeatable)")
+                   metavar="FILE", help="install from this requirements file, or the [project] "
+                   "dependencies of a pyproject.toml (repeatable)")
     p.add_argument("-c", "--constraint", action="append", default=[], type=path_arg,
                    metavar="FILE", help="constrain versions with this file, installing "
                    "nothing by itself (repeatable)")
@@ -146,8 +148,15 @@ def _parser() -> argparse.ArgumentParser:
                    "environment linked to it); also WARMBUILD_LINK_MODE, link-mode")
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="json: print the plan as JSON on stdout")
-    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
-                   help="install a source tree in editable mode (PEP 660)")
+    p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH|git+URL",
+                   help="install a source tree (or a git checkout) in editable mode (PEP 660)")
+    p.add_argument("--src", type=path_arg, metavar="DIR",
+                   help="where -e git+URL checkouts go (default: the venv's src/)")
+    p.add_argument("--extra", action="append", default=[], metavar="NAME",
+                   help="an extra of -r pyproject.toml or of the project directories named")
+    p.add_argument("--all-extras", action="store_true", help="every such extra")
+    p.add_argument("--group", action="append", default=[], metavar="[PATH:]NAME",
+                   help="a PEP 735 dependency group of ./pyproject.toml (or PATH)")
     _dist.install_args(p)
     build_args(p)
     index_args(p)
@@ -222,6 +231,8 @@ def _cmd_install(args: argparse.Namespace) -> int:
         formats=tuple(args.formats), prefer_binary=args.prefer_binary,
         upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
         layout=layout, report=args.report is not None,
+        extras=tuple(args.extra), all_extras=args.all_extras, groups=tuple(args.group),
+        src_dir=args.src,
     )
     with status_line():
         result = install(request, target, cache)

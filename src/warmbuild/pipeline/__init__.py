@@ -36,11 +36,13 @@ from ..journal import locked
 from ..layout import destination, environment_line, keep_existing, locked_layout
 from ..outdated import Latest, newest_of
 from ..plan import Plan, make_plan, uninstall_names, uninstall_plan
+from ..projectreqs import tree_extras
 from ..python import Target
 from ..report import installation_report, report_items
 from ..reqfile import RequirementSet, read_requirements_file
 from ..resolve import Candidate, Provider, dep_from_requirement
 from ..resolve import resolve as run_resolver
+from ..sdist import keep_wheel
 from ..source import load_source_tree
 from ._request import (
     BuildRequest,
@@ -55,6 +57,7 @@ from ._resolve import (
     Tree,
     applies,
     make_policy,
+    more_extras,
     resolve_set,
     resolved_dists,
     run_context,
@@ -139,7 +142,10 @@ def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, tar
                             "(%s)", dist.display_name, dist.version,
                             skip_reason(builder.tree, builder.options.config_settings))
                 pin = Requirement(f"{dist.name}=={dist.version}")
-                pin.extras = req.requirement.extras
+                pin.extras = set(req.requirement.extras)
+                more = more_extras(request, req)
+                if more is not None:
+                    pin.extras |= tree_extras(dist.metadata_text(), *more, str(req.tree))
                 req = replace(req, requirement=pin, tree=None, editable=False)
         kept.append(req)
     return replace(reqs, requirements=tuple(kept))
@@ -181,7 +187,8 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, Tree],
     def build_tree(dist: ResolvedDist, out: Path) -> Path:
         assert dist.file is not None
         tree = trees[dist.file.url]
-        return tree.builder.build(tree.kind, out)
+        built = tree.builder.build(tree.kind, out)
+        return keep_wheel(built, tree.keep) if tree.keep is not None else built
 
     wheels = ctx.prepare([a.new for a in plan.actions if a.new is not None],
                          ctx.sdists(target), build_tree)

@@ -11,10 +11,11 @@ from typing import Any
 from ..build import BuildOptions
 from ..config import Settings, load_settings
 from ..dists import ResolvedDist
-from ..errors import RequirementError, TargetError
+from ..errors import RequirementError, TargetError, UsageError
 from ..hooks import Kind
 from ..layout import Layout
 from ..plan import Plan
+from ..projectreqs import group_requirements, is_pyproject, project_requirements
 from ..python import Target
 from ..reqfile import RequirementSet, parse_requirement, read_requirements_file
 
@@ -50,6 +51,13 @@ class InstallRequest:
     layout: Layout = field(default_factory=Layout)
     #: ``--report``: make pip's installation report (``InstallResult.report``).
     report: bool = False
+    #: ``--extra``/``--all-extras``: for ``-r pyproject.toml`` and source trees named here.
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    #: ``--group [path:]NAME``: PEP 735 dependency groups.
+    groups: tuple[str, ...] = ()
+    #: ``--src``: where ``-e git+`` checkouts go (default: ``<venv>/src``).
+    src_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -77,8 +85,19 @@ def gather(request: InstallRequest) -> RequirementSet:
     reqs = RequirementSet(requirements=tuple(parse_requirement(r) for r in request.requirements)
                           + tuple(parse_requirement(e, editable=True)
                                   for e in request.editables))
+    extras_used = any(r.tree is not None for r in reqs.requirements)
     for path in request.requirement_files:
-        reqs = reqs.merge(read_requirements_file(path))
+        if is_pyproject(path):
+            extras_used = True
+            reqs = reqs.merge(project_requirements(path, request.extras, request.all_extras))
+        else:
+            reqs = reqs.merge(read_requirements_file(path))
+    for group in request.groups:
+        reqs = reqs.merge(group_requirements(group, Path.cwd()))
+    if (request.extras or request.all_extras) and not extras_used:
+        raise UsageError("--extra and --all-extras apply to -r pyproject.toml and to project "
+                         "directories named on the command line, and none was given",
+                         hint="name the extra in the requirement instead: `pkg[extra]`")
     for path in request.constraint_files:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
     if not reqs.requirements:

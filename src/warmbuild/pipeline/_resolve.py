@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urldefrag
 
@@ -26,10 +27,13 @@ from ..dists import DistFile, FormatControl, ResolvedDist
 from ..errors import RequirementError
 from ..http import HttpClient
 from ..installed import InstalledDist
+from ..projectreqs import tree_extras
 from ..python import Target
 from ..reqfile import RequirementSet, UserRequirement, read_requirements_file
 from ..resolve import Dep, Policy, Resolution, dep_from_requirement, marker_applies
 from ..source import load_source_tree
+from ..vcsreq import VcsRequirements, check_name
+from ..vcsurl import VcsInfo
 from ._request import InstallRequest, effective_settings
 
 
@@ -38,6 +42,8 @@ class Tree:
     builder: TreeBuilder
     metadata: CoreMetadata
     kind: Literal["wheel", "editable"]
+    #: Where to keep the built wheel (a git commit's tree: ``vcsreq``).
+    keep: Path | None = None
 
     def dist_file(self, url: str) -> DistFile:
         return DistFile(filename=self.builder.tree.path.name, url=url,
@@ -74,10 +80,10 @@ def run_context(request: InstallRequest, reqs: RequirementSet, target: Target,
 def resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,
                 ctx: RunContext, stack: contextlib.ExitStack,
                 installed: Mapping[NormalizedName, InstalledDist]) -> Run:
-    """Open the source trees' build envs, read their metadata, and resolve."""
+    """Pin git requirements, open the source trees' build envs, read their metadata, and
+    resolve."""
     trees: dict[str, Tree] = {}
-    wanted = tuple(tree_requirement(r, trees, target, ctx, stack) if r.tree else r
-                   for r in reqs.requirements if applies(r, target))
+    wanted, origins = _sources(request, reqs, trees, target, ctx, stack)
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
     policy = make_policy(request, reqs, wanted, target, installed, ctx.finder.index_order)
@@ -90,12 +96,47 @@ def resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,
             [user_dep(r, ctx.client) for r in wanted], policy, installed,
             constraints_of(reqs.constraints, target), reader,
             ctx.find({u: t.dist_file(u) for u, t in trees.items()}))
-    resolved = resolved_dists(resolution, names, hashes, trees)
+    resolved = resolved_dists(resolution, names, hashes, trees, origins)
     logger.info("Resolved %d package%s in %s", len(resolved), plural(resolved),
                 format_duration(elapsed[0]))
     if request.require_hashes or reqs.require_hashes or hashes:
         check_all_hashed(resolved)
     return Run(wanted, trees, reader, resolved)
+
+
+def _sources(request: InstallRequest, reqs: RequirementSet, trees: dict[str, Tree],
+             target: Target, ctx: RunContext, stack: contextlib.ExitStack
+             ) -> tuple[tuple[UserRequirement, ...], dict[str, VcsInfo]]:
+    """The requirements as the resolver takes them: git ones pinned (to a kept wheel or a
+    checkout), trees opened in their build envs and named by their metadata; and the git
+    commit behind each URL that came from git."""
+    pins = VcsRequirements(ctx.cache, target, request.build, offline=request.offline,
+                           src_dir=request.src_dir)
+    wanted, origins = [], {}
+    for req in reqs.requirements:
+        if not applies(req, target):
+            continue
+        keep = None
+        if req.vcs is not None:
+            pinned = pins.pin(req)
+            req, keep = pinned.requirement, pinned.keep
+            origins[req.requirement.url or ""] = pinned.info
+        if req.tree is not None:
+            named = tree_requirement(req, trees, target, ctx, stack, keep=keep,
+                                     more_extras=more_extras(request, req))
+            check_name(req, named.requirement.name)
+            req = named
+        wanted.append(req)
+    return tuple(wanted), origins
+
+
+def more_extras(request: InstallRequest, req: UserRequirement
+                ) -> tuple[tuple[str, ...], bool] | None:
+    """``--extra``/``--all-extras`` go to trees named on the command line, not to git ones."""
+    if not (request.extras or request.all_extras) or req.source != "command line" \
+            or req.vcs is not None:
+        return None
+    return request.extras, request.all_extras
 
 
 def make_policy(request: InstallRequest, reqs: RequirementSet,
@@ -124,14 +165,17 @@ def make_policy(request: InstallRequest, reqs: RequirementSet,
 
 def resolved_dists(resolution: Resolution, names: frozenset[NormalizedName],
                    hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]],
-                   trees: Mapping[str, Tree]) -> tuple[ResolvedDist, ...]:
+                   trees: Mapping[str, Tree], origins: Mapping[str, VcsInfo] | None = None
+                   ) -> tuple[ResolvedDist, ...]:
+    origins = origins or {}
     return tuple(
         ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
                      direct_url=urldefrag(c.url)[0] if c.url else None,
                      required_hashes=hashes.get(c.name, ()),
                      editable=c.url is not None and c.url in trees
                      and trees[c.url].kind == "editable",
-                     build_env=editable_env(trees.get(c.url or "")))
+                     build_env=editable_env(trees.get(c.url or "")),
+                     vcs=origins.get(c.url or ""))
         for c in resolution.candidates)
 
 
@@ -142,7 +186,9 @@ def editable_env(tree: Tree | None) -> str | None:
 
 
 def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Target,
-                     ctx: RunContext, stack: contextlib.ExitStack) -> UserRequirement:
+                     ctx: RunContext, stack: contextlib.ExitStack, *, keep: Path | None = None,
+                     more_extras: tuple[tuple[str, ...], bool] | None = None
+                     ) -> UserRequirement:
     """Open the tree's build env, read its metadata, and name the requirement by it."""
     assert req.tree is not None
     url = req.tree.as_uri()
@@ -152,10 +198,13 @@ def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Targe
                                "and as a regular one", hint="keep one of the two")
     if url not in trees:
         builder = stack.enter_context(TreeBuilder(load_source_tree(req.tree), target, ctx))
-        trees[url] = Tree(builder, builder.metadata(kind), kind)
+        trees[url] = Tree(builder, builder.metadata(kind), kind, keep)
     metadata = trees[url].metadata
-    extras = f"[{','.join(sorted(req.requirement.extras))}]" if req.requirement.extras else ""
-    return replace(req, requirement=Requirement(f"{metadata.name}{extras} @ {url}"))
+    names = set(req.requirement.extras)
+    if more_extras is not None:
+        names |= tree_extras(metadata.text, *more_extras, str(req.tree))
+    listed = f"[{','.join(sorted(names))}]" if names else ""
+    return replace(req, requirement=Requirement(f"{metadata.name}{listed} @ {url}"))
 
 
 def applies(req: UserRequirement, target: Target) -> bool:
@@ -172,6 +221,13 @@ def user_dep(req: UserRequirement, client: HttpClient) -> Dep:
 
 
 def check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:
+    git = [(d.name, d.vcs) for d in resolved if d.vcs is not None]
+    if git:
+        name, vcs = git[0]
+        raise RequirementError(
+            "hashes are required (--require-hashes, or a requirement with --hash), but "
+            f"{name} comes from git ({vcs.reference(name)}), which has no file to hash",
+            hint="install git requirements in a separate command")
     trees = [d for d in resolved if d.file is not None and d.file.kind == "tree"]
     if trees:
         # As pip says too: a directory has no hash to check.
