@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sized
 from contextlib import contextmanager
 from typing import Literal, Protocol
 
@@ -91,3 +91,8 @@ def timed() -> Iterator[list[float]]:
         yield box
     finally:
         box[0] = time.perf_counter() - start
+
+
+def plural(items: Sized) -> str:
+    """``"s"`` unless there is exactly one (``f"{n} package{plural(xs)}"``)."""
+    return "" if len(items) == 1 else "s"

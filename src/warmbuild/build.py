@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,32 +39,20 @@ from .buildenv import (
     open_env,
     target_environ,
 )
+from .buildopts import BuildOptions
 from .cache import Cache
 from .coremeta import CoreMetadata, built_metadata, parse_core_metadata, static_metadata
 from .errors import BuildError
 from .fingerprint import fingerprint, skip_reason
-from .hooks import BuildLog, ConfigSettings, Hooks, Kind
+from .hooks import BuildLog, Hooks, Kind
 from .installed import scan
 from .python import Target
 from .resolve import marker_applies
-from .settings import BuildSettings
 from .source import SourceTree
 
 #: Environment variables that change what a native build produces; recorded in the manifest.
 BUILD_ENV_VARS = ("CC", "CXX", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS", "CMAKE_ARGS",
                   "CMAKE_GENERATOR", "MAKEFLAGS", "SETUPTOOLS_SCM_PRETEND_VERSION")
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    config_settings: ConfigSettings = field(default_factory=dict)
-    isolation: bool = True
-    refresh_env: bool = False
-    upgrade_env: bool = False
-    #: ``--build-env-dir`` / ``WARMBUILD_BUILD_ENV_DIR`` (else ``[tool.warmbuild]``).
-    env_dir: str | None = None
-    verbose: bool = False
-    settings: BuildSettings = field(default_factory=BuildSettings)
 
 
 class BuildContext(Protocol):

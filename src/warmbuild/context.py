@@ -21,9 +21,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from . import diagnose
-from ._log import format_duration, logger, progress, task, timed
+from ._log import format_duration, logger, plural, progress, task, timed
 from ._threads import map_in_threads
-from .build import BuildOptions
+from .buildopts import BuildOptions
 from .cache import Cache
 from .depreader import DependencyReader
 from .dists import DistFile, FormatControl, ResolvedDist
@@ -37,7 +37,15 @@ from .journal import locked
 from .plan import make_plan
 from .python import Target
 from .reqfile import UserRequirement, read_requirements_file
-from .resolve import Dep, Policy, Provider, Resolution, dep_from_requirement, marker_applies
+from .resolve import (
+    Dep,
+    Policy,
+    Provider,
+    Resolution,
+    constraints_of,
+    dep_from_requirement,
+    marker_applies,
+)
 from .resolve import resolve as run_resolver
 from .sdist import SdistBuilder
 from .trust import NetworkSettings
@@ -192,21 +200,3 @@ class RunContext:
                                   level=logging.DEBUG)
             apply(plan, env, wheels, record=False)
         return {d.name: str(d.version) for d in resolved}
-
-
-def constraints_of(constraints: Sequence[UserRequirement],
-                   target: Target) -> dict[NormalizedName, SpecifierSet]:
-    """``-c`` constraints that apply to ``target``, as one specifier per project."""
-    result: dict[NormalizedName, SpecifierSet] = {}
-    for c in constraints:
-        if not marker_applies(c.requirement.marker, target.markers,
-                              what=f"{c.requirement} ({c.source})"):
-            continue
-        if c.requirement.url:
-            raise RequirementError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")
-        result[c.name] = result.get(c.name, SpecifierSet()) & c.requirement.specifier
-    return result
-
-
-def plural(items: Sequence[object]) -> str:
-    return "" if len(items) == 1 else "s"

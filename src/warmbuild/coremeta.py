@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.requirements import Requirement
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .errors import BuildError, InstallError
+from .errors import BuildError, InstallError, ResolutionError
 from .source import is_valid_name
 
 
@@ -92,3 +93,22 @@ def metadata_version(text: str | None) -> tuple[int, ...]:
         return tuple(int(part) for part in (text or "0").strip().split("."))
     except ValueError:
         return (0,)
+
+
+def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+    """``Requires-Dist`` and ``Requires-Python`` of core metadata, for the resolver."""
+    msg = email.parser.HeaderParser().parsestr(text)
+    reqs = []
+    for line in msg.get_all("Requires-Dist") or []:
+        try:
+            reqs.append(Requirement(line))
+        except InvalidRequirement as exc:
+            raise ResolutionError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
+                                  cause=str(exc)) from exc
+    spec = None
+    if msg.get("Requires-Python"):
+        try:
+            spec = SpecifierSet(msg["Requires-Python"])
+        except InvalidSpecifier:
+            spec = None
+    return tuple(reqs), spec

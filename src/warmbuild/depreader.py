@@ -7,16 +7,15 @@ A ``--hash`` is checked before a file is read, let alone built.
 
 from __future__ import annotations
 
-import email.parser
 from collections.abc import Mapping
 
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
+from .coremeta import parse_dependencies
 from .dists import DistFile
-from .errors import ResolutionError
 from .fetch import Fetcher
 from .index import Finder
 from .resolve import Candidate
@@ -80,21 +79,3 @@ class DependencyReader:
         # Read under the rules the wheel is unpacked by, so that a broken archive gets
         # the same error here as it would at install time.
         return read_metadata(self._fetcher.fetch(file, required).path)
-
-
-def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
-    msg = email.parser.HeaderParser().parsestr(text)
-    reqs = []
-    for line in msg.get_all("Requires-Dist") or []:
-        try:
-            reqs.append(Requirement(line))
-        except InvalidRequirement as exc:
-            raise ResolutionError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
-                                  cause=str(exc)) from exc
-    spec = None
-    if msg.get("Requires-Python"):
-        try:
-            spec = SpecifierSet(msg["Requires-Python"])
-        except InvalidSpecifier:
-            spec = None
-    return tuple(reqs), spec

@@ -14,9 +14,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._log import format_duration, logger, timed
+from ._log import format_duration, logger, plural, timed
 from ._threads import map_in_threads
-from .context import plural
 from .dists import ResolvedDist
 from .fetch import Fetcher
 from .sdist import SdistBuilder

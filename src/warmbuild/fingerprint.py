@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .buildenv import interpreter_identity
-from .hooks import ConfigSettings
+from .buildopts import ConfigSettings
 from .python import Target
 from .source import SourceTree
 

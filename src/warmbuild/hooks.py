@@ -27,11 +27,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from ._log import logger
 from .builddirs import stale_build_dirs
+from .buildopts import ConfigSettings
 from .errors import BuildError, UsageError
 from .source import SourceTree
 
 Kind = Literal["wheel", "editable", "sdist"]
-ConfigSettings = Mapping[str, str | list[str]]
 #: Lines of a failed hook's output shown in the error (all of it is in the log).
 _TAIL = 20
 #: Logs a build env keeps: those of its last builds.

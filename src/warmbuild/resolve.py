@@ -15,7 +15,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import resolvelib
 from packaging.markers import Marker, UndefinedComparison
@@ -29,6 +29,10 @@ from ._threads import DaemonPool
 from .dists import DistFile, FormatControl
 from .errors import RequirementError
 from .installed import InstalledDist
+
+if TYPE_CHECKING:
+    from .python import Target
+    from .reqfile import UserRequirement
 
 PYTHON = "<python>"
 
@@ -373,3 +377,17 @@ def _topological(graph: Any) -> list[str]:
     for key in sorted(k for k in graph if k is not None):
         visit(key)
     return order
+
+
+def constraints_of(constraints: Sequence[UserRequirement],
+                   target: Target) -> dict[NormalizedName, SpecifierSet]:
+    """``-c`` constraints that apply to ``target``, as one specifier per project."""
+    result: dict[NormalizedName, SpecifierSet] = {}
+    for c in constraints:
+        if not marker_applies(c.requirement.marker, target.markers,
+                              what=f"{c.requirement} ({c.source})"):
+            continue
+        if c.requirement.url:
+            raise RequirementError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")
+        result[c.name] = result.get(c.name, SpecifierSet()) & c.requirement.specifier
+    return result

@@ -25,8 +25,9 @@ from packaging.utils import (
     parse_sdist_filename,
 )
 
-from .build import BuildContext, BuildOptions, TreeBuilder, digest_files
+from .build import BuildContext, TreeBuilder, digest_files
 from .buildenv import default_root, interpreter_identity
+from .buildopts import BuildOptions
 from .coremeta import built_metadata, metadata_version
 from .errors import BuildError
 from .fetch import sha256_of

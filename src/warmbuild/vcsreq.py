@@ -24,7 +24,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from ._log import logger
-from .build import BuildOptions
+from .buildopts import BuildOptions
 from .cache import Cache
 from .errors import RequirementError
 from .python import Target

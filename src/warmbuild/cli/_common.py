@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..options import COMPILER_CACHES, KEYRING_PROVIDERS, STRATEGIES
 
 if TYPE_CHECKING:
-    from ..build import BuildOptions
+    from ..buildopts import BuildOptions
     from ..cache import Cache
     from ..python import Target
 
@@ -92,7 +92,7 @@ def build_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
-    from ..build import BuildOptions
+    from ..buildopts import BuildOptions
     from ..hooks import parse_config_settings
     from ..settings import load_build_settings
 

@@ -13,37 +13,26 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import resolvelib
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from .._log import format_duration, logger, progress, timed
-from .._threads import map_in_threads
-from ..build import BuildOptions, TreeBuilder
-from ..cache import Cache
+from .._log import format_duration, logger, plural, progress, timed
+from ..buildopts import BuildOptions
 from ..config import load_settings
-from ..context import RunContext, constraints_of, plural
-from ..depreader import parse_dependencies
 from ..dists import ResolvedDist
 from ..errors import RequirementError, WarmbuildError
-from ..fingerprint import skip_reason
-from ..install import FINGERPRINT_FILE, apply
 from ..installed import InstalledDist, scan
 from ..journal import locked
 from ..layout import destination, environment_line, keep_existing, locked_layout
-from ..outdated import Latest, newest_of
 from ..plan import Plan, make_plan, uninstall_names, uninstall_plan
-from ..projectreqs import tree_extras
 from ..python import Target
-from ..report import installation_report, report_items
 from ..reqfile import RequirementSet, read_requirements_file
-from ..resolve import Candidate, Provider, dep_from_requirement
+from ..resolve import Candidate, Provider, constraints_of, dep_from_requirement
 from ..resolve import resolve as run_resolver
-from ..sdist import keep_wheel
-from ..source import load_source_tree
 from ._request import (
     BuildRequest,
     InstallRequest,
@@ -51,18 +40,14 @@ from ._request import (
     check_writable,
     effective_settings,
     gather,
+    with_settings,
 )
-from ._resolve import (
-    Run,
-    Tree,
-    applies,
-    make_policy,
-    more_extras,
-    resolve_set,
-    resolved_dists,
-    run_context,
-)
-from ._sets import build_wheels, download
+
+if TYPE_CHECKING:
+    from ..cache import Cache
+    from ..context import RunContext
+    from ..outdated import Latest
+    from ._resolve import Run, Tree
 
 __all__ = ["BuildRequest", "InstallRequest", "InstallResult", "build_dists", "build_wheels",
            "check_writable", "download", "effective_settings", "gather", "install",
@@ -81,13 +66,22 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         # Read what is installed only once no other warmbuild is changing it.
         stack.enter_context(locked_layout(dest.prefix, dry_run=request.dry_run))
         installed = scan(dest)
-        request, reqs, ctx = run_context(request, reqs, target, cache)
-        stack.callback(ctx.close)
-        reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
+        request, reqs, settings = with_settings(request, reqs, target)
+        # Decided before any stage of a real install is even imported (a no-op is instant).
         done = _already_satisfied(request, reqs, target, installed, dest.prefix)
+        if done is None:
+            from ._resolve import new_context, resolve_set
+
+            ctx = new_context(request, settings, cache)
+            stack.callback(ctx.close)
+            reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
+            done = _already_satisfied(request, reqs, target, installed, dest.prefix)
         if done is not None:
-            return replace(done, report=installation_report([], dest.markers)
-                           if request.report else None)
+            if not request.report:
+                return done
+            from ..report import installation_report
+
+            return replace(done, report=installation_report([], dest.markers))
         run = resolve_set(request, reqs, target, ctx, stack, installed)
         plan = make_plan(run.dists, installed, reinstall=request.reinstall)
         if request.layout.target is not None and not request.upgrade:
@@ -108,6 +102,8 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
 
 def _report(plan: Plan, run: Run, ctx: RunContext, dest: Target,
             dry_run: bool) -> dict[str, Any]:
+    from ..report import installation_report, report_items
+
     news = [a.new for a in plan.actions if a.new is not None]
     urls = {d.file.url for d in news if d.file is not None}
     # A tree's metadata as its backend writes it, every field (static metadata has few).
@@ -123,6 +119,13 @@ def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, tar
                               ) -> RequirementSet:
     """``-e`` trees whose editable install is unchanged (same fingerprint), pinned to what is
     installed, so that no hook runs: uv rebuilds every time."""
+    from ..build import TreeBuilder
+    from ..fingerprint import skip_reason
+    from ..install import FINGERPRINT_FILE
+    from ..projectreqs import tree_extras
+    from ..source import load_source_tree
+    from ._resolve import more_extras
+
     if request.upgrade or request.reinstall or request.build.refresh_env \
             or request.build.upgrade_env:
         return reqs
@@ -157,6 +160,9 @@ def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Ta
     """The result when what is installed satisfies every requirement and all they depend
     on, decided from the installed metadata alone: no index, no network (pip and uv answer
     "already satisfied" the same way). ``None`` when the index must be asked."""
+    from ..coremeta import parse_dependencies
+    from ._policy import applies, make_policy, resolved_dists
+
     if request.upgrade or request.upgrade_packages or request.reinstall or any(
             r.tree or r.requirement.url for r in reqs.requirements):
         return None
@@ -184,6 +190,9 @@ def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Ta
 def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, Tree],
                target: Target, dest: Target, ctx: RunContext) -> None:
     """Build and fetch for ``target`` (the interpreter), install into ``dest``."""
+    from ..install import apply
+    from ..sdist import keep_wheel
+
     def build_tree(dist: ResolvedDist, out: Path) -> Path:
         assert dist.file is not None
         tree = trees[dist.file.url]
@@ -216,6 +225,10 @@ def _with_fingerprints(plan: Plan, trees: Mapping[str, Tree]) -> Plan:
 
 def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Path]:
     """``warmbuild build``: distributions of a tree, built in its persistent env."""
+    from ..build import TreeBuilder
+    from ..context import RunContext
+    from ..source import load_source_tree
+
     tree = load_source_tree(request.path)
     settings = load_settings(request.index_flags, target_prefix=target.prefix)
     ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
@@ -239,6 +252,8 @@ def uninstall(names: Sequence[str], target: Target, *, dry_run: bool = False,
 def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool,
                files: Sequence[Path]) -> Plan:
     # As pip does, a requirement (`six>=1`) names its project; the version is not checked.
+    from ..install import apply
+
     parsed = []
     for text in names:
         try:
@@ -271,6 +286,10 @@ def latest_versions(names: Sequence[NormalizedName], target: Target, cache: Cach
                     pre: bool = False, offline: bool = False) -> dict[NormalizedName, Latest]:
     """``list --outdated``: the newest version the index offers the target, per project
     (projects it does not know are left out)."""
+    from .._threads import map_in_threads
+    from ..context import RunContext
+    from ..outdated import newest_of
+
     settings = load_settings(index_flags, target_prefix=target.prefix)
     ctx = RunContext(cache, settings.index_settings(), BuildOptions(), offline=offline,
                      revalidate=True, network=settings.network_settings())
@@ -279,3 +298,18 @@ def latest_versions(names: Sequence[NormalizedName], target: Target, cache: Cach
     finally:
         ctx.close()
     return newest_of(dict(zip(names, found, strict=True)), target.tags, target.version, pre=pre)
+
+
+def download(request: InstallRequest, outdir: Path, target: Target, cache: Cache) -> list[Path]:
+    """``warmbuild download`` (``_sets``)."""
+    from ._sets import download as run
+
+    return run(request, outdir, target, cache)
+
+
+def build_wheels(request: InstallRequest, outdir: Path, target: Target,
+                 cache: Cache) -> list[Path]:
+    """``warmbuild wheel`` (``_sets``)."""
+    from ._sets import build_wheels as run
+
+    return run(request, outdir, target, cache)

@@ -4,20 +4,22 @@ its requirements gathered, its settings read, its target checked."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..build import BuildOptions
+from ..buildopts import BuildOptions
 from ..config import Settings, load_settings
 from ..dists import ResolvedDist
 from ..errors import RequirementError, TargetError, UsageError
-from ..hooks import Kind
 from ..layout import Layout
 from ..plan import Plan
 from ..projectreqs import group_requirements, is_pyproject, project_requirements
 from ..python import Target
 from ..reqfile import RequirementSet, parse_requirement, read_requirements_file
+
+if TYPE_CHECKING:
+    from ..hooks import Kind
 
 
 @dataclass(frozen=True)
@@ -124,3 +126,15 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
             hint="install into a virtual environment (`python3 -m venv .venv`), or pass "
                  "--break-system-packages if you really mean to change this interpreter",
         )
+
+
+def with_settings(request: InstallRequest, reqs: RequirementSet,
+                  target: Target) -> tuple[InstallRequest, RequirementSet, Settings]:
+    """The request and requirements with pip's settings added, and the settings."""
+    settings = effective_settings(request, reqs, target)
+    for path in settings.constraint_files:  # pip's PIP_CONSTRAINT / `constraint`
+        reqs = reqs.merge(read_requirements_file(path, constraint=True))
+    # pip applies its config's --no-binary/--only-binary first, then the command line's.
+    request = replace(request, formats=settings.pip_formats + request.formats,
+                      link_mode=settings.link_mode)
+    return request, reqs, settings

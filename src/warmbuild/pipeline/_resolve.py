@@ -11,30 +11,35 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urldefrag
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from .._log import format_duration, logger, progress, timed
+from .._log import format_duration, logger, plural, progress, timed
 from ..build import TreeBuilder
 from ..cache import Cache
-from ..context import RunContext, constraints_of, plural
+from ..config import Settings
+from ..context import RunContext
 from ..coremeta import CoreMetadata
 from ..depreader import DependencyReader
-from ..dists import DistFile, FormatControl, ResolvedDist
+from ..dists import DistFile, ResolvedDist
 from ..errors import RequirementError
 from ..http import HttpClient
 from ..installed import InstalledDist
 from ..projectreqs import tree_extras
 from ..python import Target
-from ..reqfile import RequirementSet, UserRequirement, read_requirements_file
-from ..resolve import Dep, Policy, Resolution, dep_from_requirement, marker_applies
+from ..reqfile import RequirementSet, UserRequirement
+from ..resolve import (
+    Dep,
+    constraints_of,
+    dep_from_requirement,
+)
 from ..source import load_source_tree
 from ..vcsreq import VcsRequirements, check_name
 from ..vcsurl import VcsInfo
-from ._request import InstallRequest, effective_settings
+from ._policy import applies, make_policy, resolved_dists
+from ._request import InstallRequest, with_settings
 
 
 @dataclass(frozen=True)
@@ -64,17 +69,15 @@ class Run:
 def run_context(request: InstallRequest, reqs: RequirementSet, target: Target,
                 cache: Cache) -> tuple[InstallRequest, RequirementSet, RunContext]:
     """The run's context, and the request and requirements with pip's settings added."""
-    settings = effective_settings(request, reqs, target)
-    for path in settings.constraint_files:  # pip's PIP_CONSTRAINT / `constraint`
-        reqs = reqs.merge(read_requirements_file(path, constraint=True))
-    # pip applies its config's --no-binary/--only-binary first, then the command line's.
-    request = replace(request, formats=settings.pip_formats + request.formats,
-                      link_mode=settings.link_mode)
-    ctx = RunContext(cache, settings.index_settings(), request.build,
-                     offline=request.offline,
-                     revalidate=request.upgrade or bool(request.upgrade_packages),
-                     network=settings.network_settings())
-    return request, reqs, ctx
+    request, reqs, settings = with_settings(request, reqs, target)
+    return request, reqs, new_context(request, settings, cache)
+
+
+def new_context(request: InstallRequest, settings: Settings, cache: Cache) -> RunContext:
+    return RunContext(cache, settings.index_settings(), request.build,
+                      offline=request.offline,
+                      revalidate=request.upgrade or bool(request.upgrade_packages),
+                      network=settings.network_settings())
 
 
 def resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,
@@ -139,52 +142,6 @@ def more_extras(request: InstallRequest, req: UserRequirement
     return request.extras, request.all_extras
 
 
-def make_policy(request: InstallRequest, reqs: RequirementSet,
-                wanted: Sequence[UserRequirement], target: Target,
-                installed: Mapping[NormalizedName, InstalledDist] | None = None,
-                index_order: tuple[str, ...] = ()) -> Policy:
-    """``installed``: what ``--upgrade-strategy eager`` does not keep; ``index_order``: for
-    ``unsafe-first-match``."""
-    hashes = {r.name: r.hashes for r in wanted if r.hashes}
-    names = frozenset(r.name for r in wanted)
-    upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
-    if request.upgrade_eager:
-        upgrade |= frozenset(installed or ())
-    formats = FormatControl()
-    for option, value in request.formats + reqs.formats:
-        formats = formats.add(option, value)
-    return Policy(
-        tags=target.tags, python_version=target.version, markers=target.markers,
-        pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
-        reinstall=request.reinstall, no_deps=request.no_deps,
-        allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
-        formats=formats, prefer_binary=request.prefer_binary or reqs.prefer_binary,
-        index_order=index_order,
-    )
-
-
-def resolved_dists(resolution: Resolution, names: frozenset[NormalizedName],
-                   hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]],
-                   trees: Mapping[str, Tree], origins: Mapping[str, VcsInfo] | None = None
-                   ) -> tuple[ResolvedDist, ...]:
-    origins = origins or {}
-    return tuple(
-        ResolvedDist(c.name, c.version, None if c.installed else c.file, c.name in names,
-                     direct_url=urldefrag(c.url)[0] if c.url else None,
-                     required_hashes=hashes.get(c.name, ()),
-                     editable=c.url is not None and c.url in trees
-                     and trees[c.url].kind == "editable",
-                     build_env=editable_env(trees.get(c.url or "")),
-                     vcs=origins.get(c.url or ""))
-        for c in resolution.candidates)
-
-
-def editable_env(tree: Tree | None) -> str | None:
-    if tree is None or tree.kind != "editable" or tree.builder.env is None:
-        return None
-    return str(tree.builder.env.path)
-
-
 def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Target,
                      ctx: RunContext, stack: contextlib.ExitStack, *, keep: Path | None = None,
                      more_extras: tuple[tuple[str, ...], bool] | None = None
@@ -205,11 +162,6 @@ def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Targe
         names |= tree_extras(metadata.text, *more_extras, str(req.tree))
     listed = f"[{','.join(sorted(names))}]" if names else ""
     return replace(req, requirement=Requirement(f"{metadata.name}{listed} @ {url}"))
-
-
-def applies(req: UserRequirement, target: Target) -> bool:
-    return marker_applies(req.requirement.marker, target.markers,
-                          what=f"{req.requirement} ({req.source})")
 
 
 def user_dep(req: UserRequirement, client: HttpClient) -> Dep:
