@@ -87,14 +87,18 @@ class RunContext:
                 find: diagnose.FinderFn) -> Resolution:
         """Resolve, or raise the one-paragraph explanation of why not."""
         provider = Provider(policy, find, reader, installed, constraints)
+        trace = diagnose.Trace()
         try:
-            return run_resolver(provider, deps)
+            return run_resolver(provider, deps, trace)
         except resolvelib.ResolutionImpossible as exc:
             raise diagnose.explain(exc.causes, find, policy, self.finder.settings.indexes,
                                    constraints) from exc
         except resolvelib.ResolutionTooDeep as exc:
             raise ResolutionError("resolution gave up after too many steps",
                                   hint="pin some versions to narrow the search") from exc
+        finally:
+            logger.debug("resolver: tried %d candidates (%d rejected), backtracked %d times",
+                         trace.tried, trace.rejected, trace.backtracks)
 
     def prepare(self, dists: Sequence[ResolvedDist], sdists: SdistBuilder,
                 build_tree: TreeBuild | None = None, level: int = logging.INFO

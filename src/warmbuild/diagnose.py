@@ -1,19 +1,61 @@
-"""Turn a failed resolution into one paragraph a user can act on."""
+"""Turn a failed resolution into one paragraph a user can act on.
+
+:class:`Trace` watches the resolver (a resolvelib reporter): how many candidates it tried
+and, when it backtracks, the conflict that made it. When backtracking then runs into the
+sdist cap or into an old sdist that cannot even give its metadata, that conflict is the
+story to tell, not the last build error (item 3 of issue 11).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+import resolvelib
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
+from ._log import logger
 from .dists import DistFile
 from .errors import ResolutionError
-from .resolve import PYTHON, Dep, Policy
+from .preference import PYTHON
+from .resolve import Dep, Policy
 from .resolve import Finder as FinderFn
 
-__all__ = ["FinderFn", "explain"]
+__all__ = ["FinderFn", "Trace", "explain"]
+
+
+class Trace(resolvelib.BaseReporter):  # type: ignore[type-arg]
+    """Counts what the resolver tried, logs it under ``-v``, keeps the latest conflict."""
+
+    def __init__(self) -> None:
+        self.pinned = 0
+        self.rejected = 0
+        self.backtracks = 0
+        #: RequirementInformation(requirement, parent) of the latest conflict.
+        self.conflict: tuple[Any, ...] = ()
+
+    @property
+    def tried(self) -> int:
+        return self.pinned + self.rejected
+
+    def pinning(self, candidate: Any) -> None:
+        self.pinned += 1
+        logger.debug("resolver: pinned %s", candidate)
+
+    def rejecting_candidate(self, criterion: Any, candidate: Any) -> None:
+        self.rejected += 1
+        self.conflict = tuple(criterion.information)
+        logger.debug("resolver: rejected %s: %s", candidate, _requirements(self.conflict))
+
+    def resolving_conflicts(self, causes: Any) -> None:
+        self.backtracks += 1
+        self.conflict = tuple(causes)
+        logger.debug("resolver: backtracking: %s", _requirements(self.conflict))
+
+
+def _requirements(causes: Collection[Any]) -> str:
+    return "; ".join(f"{_who(c.parent)} requires {c.requirement}" for c in causes)
 
 
 def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,

@@ -11,6 +11,7 @@ version, as pip does. ``Requires-Python`` is a dependency on the virtual ``<pyth
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,8 +30,13 @@ from ._threads import DaemonPool
 from .dists import DistFile
 from .errors import RequirementError
 from .installed import InstalledDist
+from .preference import PYTHON, Preference, Preferences, cheap_first
 
-PYTHON = "<python>"
+#: While the resolver walks back through a project's versions, the metadata of the next
+#: few is read in parallel: this many PEP 658 files, and this many whole wheels (of an
+#: index without metadata files), for each is very likely to be asked for next.
+LOOKAHEAD_FILES = 8
+LOOKAHEAD_WHEELS = 3
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,11 @@ class Candidate:
     @property
     def key(self) -> str:
         return identifier(self.name, self.extras)
+
+    @property
+    def cheap(self) -> bool:
+        """Its metadata comes without a build (a wheel, a tree read already, an install)."""
+        return self.file is None or self.file.kind != "sdist"
 
     def __str__(self) -> str:
         return f"{self.key} {self.version}"
@@ -112,8 +123,14 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         self._metadata = metadata
         self._installed = installed
         self._constraints = constraints
+        self.preferences = Preferences(constraints)
         self._priority = {tag: i for i, tag in enumerate(policy.tags)}
-        self._prefetched: set[NormalizedName] = set()
+        self._started: set[object] = set()
+        # Both only grow, and a race between prefetch threads computes the same value twice.
+        self._offered: dict[NormalizedName, tuple[tuple[Version, DistFile | None,
+                                                        DistFile | None], ...]] = {}
+        self._matches: dict[tuple[NormalizedName, frozenset[str], SpecifierSet],
+                            tuple[Candidate, ...]] = {}
         self._pool: DaemonPool | None = None
         self._pool_lock = threading.Lock()
 
@@ -122,30 +139,34 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         that will be tried first. The injected finder and metadata functions keep (and
         share between threads) what they fetched, so the resolver later reads it at once.
         """
-        fresh = [d for d in deps if not d.url and d.name != PYTHON
-                 and d.name not in self._prefetched]
-        if not fresh:
-            return
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = DaemonPool(16, "warmbuild-prefetch")
-            for dep in fresh:
-                if dep.name not in self._prefetched:
-                    self._prefetched.add(dep.name)
-                    self._pool.submit(functools.partial(self._warm, dep))
+        self._submit((d.name, functools.partial(self._warm, d)) for d in deps
+                     if not d.url and d.name != PYTHON)
 
     def _warm(self, dep: Dep) -> None:
         spec = dep.specifier & self._constraints.get(dep.name, SpecifierSet())
-        try:
-            first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
-            # Only a PEP 658 metadata file is read ahead: a guess that turns out wrong must
-            # not cost a whole wheel (or an sdist build).
-            file = first.file if first is not None else None
-            if first is not None and file is not None and file.kind == "wheel" \
-                    and file.metadata_url:
-                self.prefetch(self.get_dependencies(first))
-        except Exception:
-            pass  # the resolver asks again itself, and reports what went wrong
+        first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
+        if first is not None and _metadata_file(first):
+            self.prefetch(self.get_dependencies(first))
+
+    def _read_ahead(self, candidates: Sequence[Candidate]) -> None:
+        """Read the metadata of the first few of ``candidates`` in the background."""
+        ahead = [c for c in candidates[:LOOKAHEAD_FILES] if _metadata_file(c)]
+        ahead += [c for c in candidates[:LOOKAHEAD_WHEELS] if c.file is not None
+                  and c.file.kind == "wheel" and not _metadata_file(c)]
+        self._submit(((c.name, c.version), functools.partial(self._metadata, c))
+                     for c in ahead)
+
+    def _submit(self, jobs: Iterable[tuple[object, Callable[[], object]]]) -> None:
+        """Run each job once per key, in the pool; failures are left for the resolver to
+        meet again itself, and report."""
+        with self._pool_lock:
+            for key, job in jobs:
+                if key in self._started:
+                    continue
+                self._started.add(key)
+                if self._pool is None:
+                    self._pool = DaemonPool(16, "warmbuild-prefetch")
+                self._pool.submit(functools.partial(_quietly, job))
 
     def close(self) -> None:
         with self._pool_lock:
@@ -155,19 +176,19 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
     def identify(self, requirement_or_candidate: Dep | Candidate) -> str:
         return requirement_or_candidate.key
 
+    def narrow_requirement_selection(
+            self, identifiers: Iterable[str], resolutions: Mapping[str, Candidate],
+            candidates: Mapping[str, Iterator[Candidate]],
+            information: Mapping[str, Iterator[Any]],
+            backtrack_causes: Sequence[Any]) -> Iterable[str]:
+        return self.preferences.narrow(identifiers, resolutions, backtrack_causes)
+
     def get_preference(self, identifier: str, resolutions: Mapping[str, Candidate],
                        candidates: Mapping[str, Iterator[Candidate]],
                        information: Mapping[str, Iterator[Any]],
-                       backtrack_causes: Sequence[Any]) -> tuple[bool, ...]:
+                       backtrack_causes: Sequence[Any]) -> Preference:
         deps = [info.requirement for info in information[identifier]]
-        direct = any(d.url for d in deps)
-        pinned = any(s.operator in ("==", "===") and "*" not in s.version
-                     for d in deps for s in d.specifier)
-        causes = {c.requirement.name for c in backtrack_causes}
-        # Earlier tuple entries win: the virtual python first, then direct URLs and pins
-        # (cheap, decisive), then what caused a conflict, then the rest by name.
-        return (identifier != PYTHON, not direct, not pinned, identifier not in causes,
-                "[" in identifier)
+        return self.preferences.key(identifier, deps)
 
     def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Dep]],
                      incompatibilities: Mapping[str, Iterator[Candidate]]) -> list[Candidate]:
@@ -189,7 +210,13 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         urls = {d.url for d in deps if d.url}
         if urls:
             return self._direct_candidate(name, extras, urls, spec, bad)
-        return self._index_candidates(name, extras, spec, bad)
+        candidates = self._index_candidates(name, extras, spec, bad)
+        if bad:
+            # Walking back through this project's versions: cheap metadata first, and the
+            # next few metadata files read in parallel instead of one per round.
+            candidates = cheap_first(candidates)
+            self._read_ahead(candidates)
+        return candidates
 
     def _direct_candidate(self, name: NormalizedName, extras: frozenset[str], urls: set[str],
                           spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
@@ -218,23 +245,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
 
     def _index_candidates(self, name: NormalizedName, extras: frozenset[str],
                           spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
-        by_version: dict[Version, list[DistFile]] = {}
-        for file in self._finder(name):
-            by_version.setdefault(file.version, []).append(file)
-        allowed = set(spec.filter(by_version, prereleases=True if self.policy.pre else None))
-        exact = {s.version for s in spec if s.operator in ("==", "===") and "*" not in s.version}
-        exact_versions = {v for v in by_version if str(v) in exact or any(
-            s.operator == "==" and "*" not in s.version and s.contains(v, prereleases=True)
-            for s in spec)}
-        hashes = self.policy.allowed_hashes.get(name)
-        candidates = []
-        for version in sorted(allowed - bad, reverse=True):
-            usable = [f for f in by_version[version] if self._usable(f, hashes)]
-            if any(f.is_yanked for f in usable) and version not in exact_versions:
-                usable = [f for f in usable if not f.is_yanked]
-            best = min(usable, key=self._rank, default=None)
-            if best is not None:
-                candidates.append(Candidate(name, version, extras, file=best))
+        candidates = [c for c in self._matching(name, extras, spec) if c.version not in bad]
         installed = self._installed.get(name)
         if (installed is not None and installed.version not in bad
                 and spec.contains(installed.version, prereleases=True)
@@ -244,6 +255,44 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
                 return [mine, *(c for c in candidates if c.version != installed.version)]
             candidates = [mine if c.version == installed.version else c for c in candidates]
         return candidates
+
+    def _matching(self, name: NormalizedName, extras: frozenset[str],
+                  spec: SpecifierSet) -> tuple[Candidate, ...]:
+        """Newest first. Kept per specifier: while backtracking the resolver asks for the
+        same project with the same requirements thousands of times (botocore has ~2000
+        versions), and recomputing this was most of the time such a resolution took."""
+        key = (name, extras, spec)
+        found = self._matches.get(key)
+        if found is None:
+            offers = self._offers(name)
+            allowed = set(spec.filter([v for v, _, _ in offers],
+                                      prereleases=True if self.policy.pre else None))
+            # Every allowed version satisfies an `==` pin, so it is exactly pinned: a yanked
+            # file is then still offered (PEP 592).
+            pinned = any(s.operator in ("==", "===") and "*" not in s.version for s in spec)
+            found = tuple(Candidate(name, version, extras, file=file)
+                          for version, best, unyanked in offers if version in allowed
+                          for file in [best if pinned else unyanked] if file is not None)
+            self._matches[key] = found
+        return found
+
+    def _offers(self, name: NormalizedName) -> tuple[tuple[Version, DistFile | None,
+                                                          DistFile | None], ...]:
+        """Per version, newest first: its best usable file, and its best file not yanked."""
+        found = self._offered.get(name)
+        if found is None:
+            by_version: dict[Version, list[DistFile]] = {}
+            for file in self._finder(name):
+                by_version.setdefault(file.version, []).append(file)
+            hashes = self.policy.allowed_hashes.get(name)
+            rows = []
+            for version in sorted(by_version, reverse=True):
+                usable = [f for f in by_version[version] if self._usable(f, hashes)]
+                rows.append((version, min(usable, key=self._rank, default=None),
+                             min((f for f in usable if not f.is_yanked), key=self._rank,
+                                 default=None)))
+            found = self._offered[name] = tuple(rows)
+        return found
 
     def _usable(self, file: DistFile, hashes: frozenset[str] | None) -> bool:
         if file.kind == "sdist":
@@ -294,6 +343,19 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         return deps
 
 
+def _metadata_file(candidate: Candidate) -> bool:
+    """Whether reading ahead is cheap: only a PEP 658 metadata file is read on a guess, never
+    a whole wheel (let alone an sdist prepared) for a version that may not be tried."""
+    file = candidate.file
+    return file is not None and file.kind == "wheel" and file.metadata_url is not None
+
+
+def _quietly(job: Callable[[], object]) -> None:
+    # The resolver asks again itself, and reports what went wrong.
+    with contextlib.suppress(Exception):
+        job()
+
+
 def dep_from_requirement(req: Requirement, *, origin: str) -> Dep:
     return Dep(canonicalize_name(req.name),
                frozenset(canonicalize_name(e) for e in req.extras),
@@ -323,6 +385,7 @@ def resolve(provider: Provider, deps: Iterable[Dep],
     """Raises resolvelib's ResolutionImpossible/ResolutionTooDeep; the caller explains."""
     resolver = resolvelib.Resolver(provider, reporter or resolvelib.BaseReporter())
     deps = list(deps)
+    provider.preferences.requested(deps)
     provider.prefetch(deps)
     try:
         result = resolver.resolve(deps, max_rounds=20000)
