@@ -204,6 +204,11 @@ class TreeBuilder:
         wheel = self.build(kind, self._work / f"built-{kind}")
         return parse_core_metadata(built_metadata(wheel), what)
 
+    def built(self, kind: Kind) -> Path | None:
+        """What ``build`` made already: ``metadata`` builds when the backend has no
+        ``prepare_metadata_for_build_*`` hook."""
+        return self._built.get(kind)
+
     def build(self, kind: Kind, out: Path) -> Path:
         if kind in self._built:
             return self._built[kind]

@@ -25,7 +25,7 @@ from ._log import format_duration, logger, progress, timed
 from ._threads import map_in_threads
 from .build import BuildOptions
 from .cache import Cache
-from .depreader import DependencyReader
+from .depreader import DependencyReader, SdistCapReached, SdistFailed
 from .dists import DistFile, ResolvedDist
 from .errors import BuildError, RequirementError, ResolutionError, WarmbuildError
 from .fetch import Fetcher
@@ -93,12 +93,24 @@ class RunContext:
         except resolvelib.ResolutionImpossible as exc:
             raise diagnose.explain(exc.causes, find, policy, self.finder.settings.indexes,
                                    constraints) from exc
+        except SdistCapReached as exc:
+            raise diagnose.sdist_cap_reached(trace.conflict, find, exc.candidate, exc.prepared,
+                                             exc.cap) from exc
+        except SdistFailed as exc:
+            # Only an old release reached by backtracking is explained by the conflict; a
+            # failing sdist the resolver chose first is the story itself.
+            walked = trace.walked | provider.backtracked
+            if exc.candidate.name not in walked or not trace.conflict:
+                raise exc.error from exc.error.__cause__
+            raise diagnose.sdist_failed(trace.conflict, find, exc.candidate,
+                                        exc.error) from exc.error
         except resolvelib.ResolutionTooDeep as exc:
             raise ResolutionError("resolution gave up after too many steps",
                                   hint="pin some versions to narrow the search") from exc
         finally:
-            logger.debug("resolver: tried %d candidates (%d rejected), backtracked %d times",
-                         trace.tried, trace.rejected, trace.backtracks)
+            logger.debug("resolver: tried %d candidates (%d rejected), backtracked %d times, "
+                         "prepared the metadata of %d sdists", trace.tried, trace.rejected,
+                         trace.backtracks, len(reader.prepared))
 
     def prepare(self, dists: Sequence[ResolvedDist], sdists: SdistBuilder,
                 build_tree: TreeBuild | None = None, level: int = logging.INFO

@@ -1,13 +1,21 @@
 """The resolver's dependency reader: what a candidate depends on, from installed METADATA,
-a PEP 658 file, an sdist's PKG-INFO, or the wheel itself.
+a PEP 658 file, the wheel itself, or an sdist (static PKG-INFO, else its backend's metadata
+hook).
 
 The resolver asks only when it needs a candidate's dependencies; each answer is read once.
-A ``--hash`` is checked before a file is read, let alone built.
+A ``--hash`` is checked before a file is read, let alone prepared.
+
+Preparing an sdist's metadata runs its backend (seconds each), and a resolver walking back
+through a project's old releases can ask for dozens. So the first sdist of each project is
+prepared freely, and every further one (an older release, reached only by backtracking)
+counts towards a cap (``--max-sdist-builds``); reaching it stops the resolution with
+:class:`SdistCapReached`, which the caller explains with the conflict behind it.
 """
 
 from __future__ import annotations
 
 import email.parser
+import threading
 from collections.abc import Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -16,11 +24,34 @@ from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
 from .coremeta import wheel_metadata
-from .errors import ResolutionError
+from .errors import BuildError, ResolutionError
 from .fetch import Fetcher
 from .index import Finder
 from .resolve import Candidate
 from .sdist import SdistBuilder
+
+#: Older sdists whose metadata one resolution may prepare (``--max-sdist-builds``).
+DEFAULT_MAX_SDIST_BUILDS = 10
+
+
+class SdistCapReached(Exception):
+    """Not a user-facing error: the caller turns it into one that names the conflict."""
+
+    def __init__(self, candidate: Candidate, prepared: tuple[Candidate, ...], cap: int):
+        super().__init__(f"sdist cap {cap} reached at {candidate}")
+        self.candidate = candidate
+        self.prepared = prepared
+        self.cap = cap
+
+
+class SdistFailed(Exception):
+    """An sdist's metadata could not be prepared; ``error`` is the final BuildError, which
+    the caller raises as it is, or explains with the conflict that led to this sdist."""
+
+    def __init__(self, candidate: Candidate, error: BuildError):
+        super().__init__(str(error))
+        self.candidate = candidate
+        self.error = error
 
 
 class DependencyReader:
@@ -28,7 +59,8 @@ class DependencyReader:
 
     def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
                  sdists: SdistBuilder,
-                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]]) -> None:
+                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]], *,
+                 max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS) -> None:
         self._finder = finder
         self._fetcher = fetcher
         self._trees = trees
@@ -38,6 +70,10 @@ class DependencyReader:
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
+        self.max_sdist_builds = max_sdist_builds
+        #: Every sdist whose metadata was prepared, in order.
+        self.prepared: list[Candidate] = []
+        self._prepared_lock = threading.Lock()
 
     def __call__(self, cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
         # The resolver's prefetch threads ask too: one read per key, the others wait for it.
@@ -56,7 +92,14 @@ class DependencyReader:
         required = self._hashes.get(cand.name, ())
         if cand.file.kind == "sdist":
             fetched = self._fetcher.fetch(cand.file, required)
-            return self._sdists.metadata(fetched.path, fetched.sha256)
+            known = self._sdists.known_metadata(fetched.path, fetched.sha256)
+            if known is not None:
+                return known
+            self._count(cand)
+            try:
+                return self._sdists.prepare_metadata(fetched.path, fetched.sha256)
+            except BuildError as exc:
+                raise SdistFailed(cand, exc) from exc
         data = self._finder.metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
@@ -64,6 +107,15 @@ class DependencyReader:
         if text is None:
             raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
         return text
+
+
+    def _count(self, cand: Candidate) -> None:
+        with self._prepared_lock:
+            older = [c for c in self.prepared if c.name == cand.name]
+            extra = len(self.prepared) - len({c.name for c in self.prepared})
+            if older and extra >= self.max_sdist_builds:
+                raise SdistCapReached(cand, tuple(self.prepared), self.max_sdist_builds)
+            self.prepared.append(cand)
 
 
 def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:

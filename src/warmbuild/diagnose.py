@@ -17,12 +17,16 @@ from packaging.utils import NormalizedName
 
 from ._log import logger
 from .dists import DistFile
-from .errors import ResolutionError
+from .errors import BuildError, ResolutionError
+from .http import redact
 from .preference import PYTHON
 from .resolve import Dep, Policy
 from .resolve import Finder as FinderFn
 
-__all__ = ["FinderFn", "Trace", "explain"]
+__all__ = ["FinderFn", "Trace", "explain", "sdist_cap_reached", "sdist_failed"]
+
+#: The most conflict lines and versions an explanation shows.
+_SHOWN = 8
 
 
 class Trace(resolvelib.BaseReporter):  # type: ignore[type-arg]
@@ -34,6 +38,8 @@ class Trace(resolvelib.BaseReporter):  # type: ignore[type-arg]
         self.backtracks = 0
         #: RequirementInformation(requirement, parent) of the latest conflict.
         self.conflict: tuple[Any, ...] = ()
+        #: Projects of which a version was rejected: the resolver walks back through them.
+        self.walked: set[str] = set()
 
     @property
     def tried(self) -> int:
@@ -45,6 +51,7 @@ class Trace(resolvelib.BaseReporter):  # type: ignore[type-arg]
 
     def rejecting_candidate(self, criterion: Any, candidate: Any) -> None:
         self.rejected += 1
+        self.walked.add(candidate.name)
         self.conflict = tuple(criterion.information)
         logger.debug("resolver: rejected %s: %s", candidate, _requirements(self.conflict))
 
@@ -75,13 +82,87 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
                 return alone
         if len(causes) == 1:
             return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
-    lines = list(dict.fromkeys(f"{_who(c.parent)} requires {c.requirement}" for c in causes))
-    names = sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
+    names = _names(causes)
     return ResolutionError(
         f"cannot install a consistent set: the requirements on {', '.join(names)} conflict",
-        cause="\n".join(f"  {line}" for line in lines),
+        cause="\n".join(_conflict_lines(causes) + _available(names, finder)),
         hint="loosen one of these requirements, or pin a version that satisfies all of them",
     )
+
+
+def sdist_cap_reached(conflict: Collection[Any], finder: FinderFn, candidate: Any,
+                      prepared: Sequence[Any], cap: int) -> ResolutionError:
+    """Backtracking over ``conflict`` would prepare more old sdists than ``cap`` allows."""
+    tried = _by_project([*prepared, candidate])
+    return _stopped(
+        conflict, finder,
+        f"settling it would take the metadata of more than {cap} older sdists "
+        f"(--max-sdist-builds {cap}); the next was {candidate}",
+        [f"  sdists prepared: {tried}"],
+        hint="bound one of the requirements above (e.g. a lower bound on the package whose "
+             "releases the resolver was walking back through), or raise the cap with "
+             "--max-sdist-builds N")
+
+
+def sdist_failed(conflict: Collection[Any], finder: FinderFn, candidate: Any,
+                 error: BuildError) -> ResolutionError:
+    """Backtracking over ``conflict`` reached an old sdist whose backend failed."""
+    detail = [f"  {candidate}: {error.message}"]
+    if error.cause:
+        detail += [f"    {line}" for line in error.cause.splitlines()[-5:]]
+    return _stopped(
+        conflict, finder,
+        f"settling it led the resolver back to {candidate}, an sdist whose metadata could "
+        "not be prepared", detail,
+        hint=f"bound one of the requirements above (e.g. `{candidate.name}>"
+             f"{candidate.version}`) so that the resolver need not go back that far")
+
+
+def _stopped(conflict: Collection[Any], finder: FinderFn, why: str, detail: list[str], *,
+             hint: str) -> ResolutionError:
+    names = _names(conflict)
+    if not names:
+        return ResolutionError(f"resolution stopped: {why}", cause="\n".join(detail),
+                               hint=hint)
+    return ResolutionError(
+        f"cannot install a consistent set: the requirements on {', '.join(names)} conflict, "
+        f"and {why}",
+        cause="\n".join(_conflict_lines(conflict) + _available(names, finder) + detail),
+        hint=hint)
+
+
+def _names(causes: Collection[Any]) -> list[str]:
+    return sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
+
+
+def _conflict_lines(causes: Collection[Any]) -> list[str]:
+    lines = list(dict.fromkeys(f"  {_who(c.parent)} requires {c.requirement}" for c in causes))
+    if len(lines) > _SHOWN:
+        lines[_SHOWN:] = [f"  ... and {len(lines) - _SHOWN} more"]
+    return lines
+
+
+def _available(names: Sequence[str], finder: FinderFn) -> list[str]:
+    """Which versions of each project the indexes offered, and from where: with a partial
+    mirror first in line, "only 8.1.0 is there" is often the whole story."""
+    lines = []
+    for name in names:
+        files = finder(name)
+        versions = sorted({f.version for f in files}, reverse=True)
+        shown = ", ".join(str(v) for v in versions[:_SHOWN])
+        if len(versions) > _SHOWN:
+            shown += f", ... ({len(versions)} versions)"
+        origins = sorted({redact(f.origin) for f in files if f.origin})
+        where = f" (from {', '.join(origins)})" if origins else ""
+        lines.append(f"  available {name}: {shown or 'none'}{where}")
+    return lines
+
+
+def _by_project(candidates: Sequence[Any]) -> str:
+    versions: dict[str, list[str]] = {}
+    for cand in candidates:
+        versions.setdefault(cand.name, []).append(str(cand.version))
+    return "; ".join(f"{name} {', '.join(v)}" for name, v in versions.items())
 
 
 def _who(parent: Any) -> str:
@@ -132,8 +213,10 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
         hint = None
         if any(v.is_prerelease for v in spec.filter(versions, prereleases=True)):
             hint = "only pre-releases match; pass --pre or pin the pre-release explicitly"
+        origins = sorted({redact(f.origin) for f in files if f.origin})
+        where = f" (from {', '.join(origins)})" if origins else ""
         return ResolutionError(f"no version of `{dep.name}` matches {asked}",
-                               cause=f"available: {shown}", hint=hint)
+                               cause=f"available: {shown}{where}", hint=hint)
     if not matching:
         return None
     newest = max(matching)

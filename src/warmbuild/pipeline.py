@@ -24,7 +24,7 @@ from .cache import Cache
 from .config import Settings, load_settings
 from .context import RunContext, constraints_of, plural
 from .coremeta import CoreMetadata
-from .depreader import DependencyReader
+from .depreader import DEFAULT_MAX_SDIST_BUILDS, DependencyReader
 from .dists import DistFile, ResolvedDist
 from .errors import RequirementError, TargetError
 from .hooks import Kind
@@ -61,6 +61,8 @@ class InstallRequest:
     build: BuildOptions = field(default_factory=BuildOptions)
     #: ``--only-binary :all:``: never build an sdist.
     only_binary: bool = False
+    #: ``--max-sdist-builds``: older sdists one resolution may prepare (``depreader``).
+    max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[Use
     )
     reader = DependencyReader(ctx.finder, ctx.fetcher,
                               {u: t.metadata.text for u, t in trees.items()},
-                              ctx.sdists(target), hashes)
+                              ctx.sdists(target), hashes,
+                              max_sdist_builds=request.max_sdist_builds)
     progress.info("Resolving dependencies")
     with timed() as elapsed:
         resolution = ctx.resolve(

@@ -124,6 +124,8 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         self._installed = installed
         self._constraints = constraints
         self.preferences = Preferences(constraints)
+        #: Projects the resolver has rejected a version of (for explanations).
+        self.backtracked: set[NormalizedName] = set()
         self._priority = {tag: i for i, tag in enumerate(policy.tags)}
         self._started: set[object] = set()
         # Both only grow, and a race between prefetch threads computes the same value twice.
@@ -212,6 +214,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             return self._direct_candidate(name, extras, urls, spec, bad)
         candidates = self._index_candidates(name, extras, spec, bad)
         if bad:
+            self.backtracked.add(name)
             # Walking back through this project's versions: cheap metadata first, and the
             # next few metadata files read in parallel instead of one per round.
             candidates = cheap_first(candidates)

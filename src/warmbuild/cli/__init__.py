@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import __version__
 from .._log import logger
+from ..depreader import DEFAULT_MAX_SDIST_BUILDS
 from ..errors import UsageError, WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
@@ -94,6 +95,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
@@ -117,6 +124,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--only-binary", metavar=":all:",
                    help="`:all:`: never build sdists, fail instead")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--max-sdist-builds", type=_count, default=DEFAULT_MAX_SDIST_BUILDS,
+                   metavar="N", help="older sdists whose metadata one resolution may prepare "
+                   f"while backtracking (default {DEFAULT_MAX_SDIST_BUILDS})")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
@@ -191,7 +201,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
-        only_binary=args.only_binary == ":all:",
+        only_binary=args.only_binary == ":all:", max_sdist_builds=args.max_sdist_builds,
     )
     with status_line():
         result = install(request, target, cache)
