@@ -193,7 +193,8 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         return self.preferences.key(identifier, deps)
 
     def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Dep]],
-                     incompatibilities: Mapping[str, Iterator[Candidate]]) -> list[Candidate]:
+                     incompatibilities: Mapping[str, Iterator[Candidate]]
+                     ) -> list[Candidate] | Callable[[], Iterator[Candidate]]:
         deps = list(requirements[identifier])
         bad = {c.version for c in incompatibilities[identifier]}
         if identifier == PYTHON:
@@ -215,11 +216,21 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         candidates = self._index_candidates(name, extras, spec, bad)
         if bad:
             self.backtracked.add(name)
-            # Walking back through this project's versions: cheap metadata first, and the
-            # next few metadata files read in parallel instead of one per round.
             candidates = cheap_first(candidates)
-            self._read_ahead(candidates)
-        return candidates
+        else:
+            candidates = candidates[:1] + cheap_first(candidates[1:])
+        return functools.partial(self._walk, candidates, bool(bad))
+
+    def _walk(self, candidates: list[Candidate], walking: bool) -> Iterator[Candidate]:
+        """The candidates, in order; resolvelib asks for the next one only when it rejected
+        the one before. So from the second on (or at once, when versions were rejected
+        before) the resolver is walking back through the project's versions: versions with
+        cheap metadata come first (sorted so by ``find_matches``), and the metadata of the
+        next few is read in parallel instead of one per round."""
+        for i, candidate in enumerate(candidates):
+            if i or walking:
+                self._read_ahead(candidates[i:])
+            yield candidate
 
     def _direct_candidate(self, name: NormalizedName, extras: frozenset[str], urls: set[str],
                           spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
