@@ -93,14 +93,13 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
 def sdist_cap_reached(conflict: Collection[Any], finder: FinderFn, candidate: Any,
                       prepared: Sequence[Any], cap: int) -> ResolutionError:
     """Backtracking over ``conflict`` would prepare more old sdists than ``cap`` allows."""
-    tried = _by_project([*prepared, candidate])
     return _stopped(
         conflict, finder,
         f"settling it would take the metadata of more than {cap} older sdists "
         f"(--max-sdist-builds {cap}); the next was {candidate}",
-        [f"  sdists prepared: {tried}"],
-        hint="bound one of the requirements above (e.g. a lower bound on the package whose "
-             "releases the resolver was walking back through), or raise the cap with "
+        [f"  sdists prepared: {_by_project(prepared)}"],
+        hint=f"bound one of the requirements above, or `{candidate.name}` from below (the "
+             "resolver was walking back through its releases), or raise the cap with "
              "--max-sdist-builds N")
 
 
