@@ -214,7 +214,9 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
             hint = "only pre-releases match; pass --pre or pin the pre-release explicitly"
         origins = sorted({redact(f.origin) for f in files if f.origin})
         where = f" (from {', '.join(origins)})" if origins else ""
-        return ResolutionError(f"no version of `{dep.name}` matches {asked}",
+        parent = next(iter(causes)).parent
+        by = f", which {parent} requires" if parent is not None else ""
+        return ResolutionError(f"no version of `{dep.name}` matches {asked}{by}",
                                cause=f"available: {shown}{where}", hint=hint)
     if not matching:
         return None
