@@ -251,11 +251,11 @@ def test_a_record_that_is_not_utf8_is_named(wb: Runner, venv: Path) -> None:
 
 
 @pytest.mark.parametrize("journal", [
-    b'["backup", "a", "b"]\n["plac',       # cut short: the partial last line is ignored
+    b'["backup", "a", "b"]\n["plac',       # relative paths: not moves inside the venv
     b'{"a": 1}\n', b"[]\n", b"\xff\n", None,  # None: the journal is a directory
     b'["placed", "/tmp/warmbuild-fuzz-victim"]\n',
 ])
-def test_a_damaged_or_foreign_journal_is_never_followed(
+def test_a_damaged_or_foreign_journal_is_never_followed_nor_hidden(
         wb: Runner, venv: Path, index: IndexServer, tmp_path: Path,
         journal: bytes | None) -> None:
     victim = Path("/tmp/warmbuild-fuzz-victim")
@@ -267,12 +267,16 @@ def test_a_damaged_or_foreign_journal_is_never_followed(
         (tx / "journal").mkdir()
     else:
         (tx / "journal").write_bytes(journal)
-    result = wb("install", "--python", venv, "-i", index.url, "six")
-    assert "six" in installed(venv) and (victim / "keep").exists()
-    assert not tx.exists()
-    if journal is not None and journal.startswith(b'["backup", "a"'):
-        return  # a sound journal whose only move never happened: nothing to say
-    assert "cannot trust" in result.stderr and (venv / ".warmbuild-damaged-zzz").exists()
+    # The environment may be damaged: no run reports a success over it until a human
+    # has looked and removed what was set aside.
+    for _run in range(2):
+        failed(wb("install", "--python", venv, "-i", index.url, "six", expect=None),
+               "cannot trust", f"remove {venv / '.warmbuild-damaged-zzz'}")
+    assert "six" not in installed(venv) and (victim / "keep").exists()
+    assert not tx.exists() and (venv / ".warmbuild-damaged-zzz").exists()
+    shutil.rmtree(venv / ".warmbuild-damaged-zzz")
+    wb("install", "--python", venv, "-i", index.url, "six")
+    assert "six" in installed(venv)
 
 
 @pytest.mark.parametrize("oddity", ["json-list", "cmakecache-dir", "ninja-fifo"])

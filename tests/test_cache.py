@@ -1,13 +1,17 @@
 """The cache as a user sees it: where it is, cleaning and pruning it, running without one,
-and two installs sharing one cache at the same time."""
+two installs sharing one cache at the same time, and cleaning while an install runs."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from conftest import IndexFactory, Runner, create_venv, run_python
+from warmbuild.cache import ROOT_LOCK
 
 
 def _version(venv: Path, module: str = "demo") -> str:
@@ -15,7 +19,9 @@ def _version(venv: Path, module: str = "demo") -> str:
 
 
 def _files(root: Path) -> list[Path]:
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+    """The cache's files, but for the root's lock (which cleaning holds, and keeps)."""
+    return [p for p in root.rglob("*") if p.is_file() and p.name != ROOT_LOCK] \
+        if root.exists() else []
 
 
 def test_cache_dir_honours_flag_env_and_xdg(wb: Runner, tmp_path: Path) -> None:
@@ -139,3 +145,52 @@ def test_two_processes_share_one_cache_at_the_same_time(
     cache = Path(wb.env["WARMBUILD_CACHE_DIR"])
     assert len(list(cache.glob("wheels-v1/*/*/*.whl"))) == 3
     assert not list(cache.rglob(".download-*")) and not list(cache.rglob("*.tmp"))
+
+
+def _start(wb: Runner, *args: str | Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "warmbuild", *map(str, args)], env=wb.env,
+                            cwd=wb.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_cache_clean_waits_for_a_running_install(wb: Runner, tmp_path: Path,
+                                                 custom_index: IndexFactory) -> None:
+    # A slow index keeps the install mid-flight (resolving, downloading) while clean runs.
+    server = custom_index([("app", "1.0", {"requires": ["lib"]}), ("lib", "1.0")],
+                          latency=0.4)
+    cache = Path(wb.env["WARMBUILD_CACHE_DIR"])
+    venv = create_venv(tmp_path / "venv")
+    install = _start(wb, "install", "--python", venv, "-i", server.url, "app")
+    deadline = time.monotonic() + 60
+    while not server.requests:
+        assert time.monotonic() < deadline and install.poll() is None, install.communicate()
+        time.sleep(0.01)
+    clean = wb("cache", "clean")
+    _out, err = install.communicate(timeout=120)
+    assert install.returncode == 0, err
+    assert "in use; waiting for the other warmbuild processes" in clean.stderr
+    for output in (err, clean.stderr):
+        assert "internal error" not in output and "Traceback" not in output
+    assert run_python(venv, "import app, lib; print(lib.__version__)") == "1.0"
+    assert _files(cache) == [], "clean ran after the install, and removed what it cached"
+
+
+def test_install_waits_for_a_running_cache_clean(wb: Runner, tmp_path: Path,
+                                                 custom_index: IndexFactory) -> None:
+    server = custom_index([("demo", "1.0")])
+    cache = Path(wb.env["WARMBUILD_CACHE_DIR"])
+    cache.mkdir()
+    # Held the way `cache clean` holds it while it removes.
+    fd = os.open(cache / ROOT_LOCK, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        install = _start(wb, "install", "--python", create_venv(tmp_path / "venv"), "-i",
+                         server.url, "demo")
+        time.sleep(2)
+        assert install.poll() is None and not server.requests, "the install waits"
+    finally:
+        os.close(fd)
+    _out, err = install.communicate(timeout=120)
+    assert install.returncode == 0, err
+    assert f"Waiting for `warmbuild cache clean` (or `prune`) to finish with the cache at " \
+        f"{cache}" in err

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
+from warmbuild.cache import ROOT_LOCK, hold
 from warmbuild.cacheclean import clean, fate, is_temporary
 
 
@@ -21,6 +23,9 @@ from warmbuild.cacheclean import clean, fate, is_temporary
     ("wheels-v1.bak", "foreign", "foreign"),
     (".wheels-v1", "foreign", "foreign"),
     ("Wheels-V1", "foreign", "foreign"),
+    # The root's lock: a process waiting on a removed lock file would be locked out of
+    # nothing, so it stays.
+    (ROOT_LOCK, "keep", "keep"),
 ])
 def test_what_clean_and_prune_do_with_each_entry(name: str, on_clean: str,
                                                  on_prune: str) -> None:
@@ -58,7 +63,8 @@ def test_clean_removes_buckets_and_leaves_what_is_not_warmbuilds(tmp_path: Path)
     # Files and directories under each removed entry (wheels-v1: ab, ab/cd and two
     # files), plus the lock file itself.
     assert cleaned.removed == 4 + 1 + 1 + 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "photos"]
+    # The root's lock, which the clean held, stays.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [ROOT_LOCK, "notes.txt", "photos"]
 
 
 def test_prune_removes_only_temporary_files(tmp_path: Path) -> None:
@@ -69,7 +75,7 @@ def test_prune_removes_only_temporary_files(tmp_path: Path) -> None:
     assert cleaned.removed == 2 + 1
     assert not (tmp_path / "wheels-v0").exists()
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) \
-        == ["http-v1/ab/p.json", "wheels-v1/ab/demo.whl"]
+        == [ROOT_LOCK, "http-v1/ab/p.json", "wheels-v1/ab/demo.whl"]
 
 
 def test_a_symlinked_bucket_is_unlinked_not_followed(tmp_path: Path) -> None:
@@ -81,3 +87,32 @@ def test_a_symlinked_bucket_is_unlinked_not_followed(tmp_path: Path) -> None:
     assert clean(root, prune=False).removed == 1
     assert not (root / "wheels-v1").exists()
     assert (elsewhere / "keep.whl").exists()
+
+
+def test_clean_waits_for_the_shared_lock_and_says_so(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    root = tmp_path / "cache"
+    (root / "wheels-v1" / "ab").mkdir(parents=True)
+    (root / "wheels-v1" / "ab" / "x.whl").write_bytes(b"x")
+    done = threading.Event()
+
+    def run_clean() -> None:
+        clean(root, prune=False)
+        done.set()
+
+    with hold(root):  # an install using the cache
+        cleaner = threading.Thread(target=run_clean)
+        cleaner.start()
+        assert not done.wait(0.5), "clean waits while the cache is in use"
+        assert (root / "wheels-v1" / "ab" / "x.whl").exists()
+    assert done.wait(10)
+    cleaner.join()
+    assert "is in use; waiting for the other warmbuild processes" in caplog.text
+    assert sorted(p.name for p in root.iterdir()) == [ROOT_LOCK]
+
+
+def test_clean_leaves_no_lock_in_a_directory_that_is_not_a_cache(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    cleaned = clean(tmp_path, prune=False)
+    assert cleaned.foreign == ("notes.txt",)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

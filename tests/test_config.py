@@ -142,7 +142,9 @@ def test_environment_over_pip_config_and_command_line_over_both(
 def test_json_format_lists_every_setting(wb: Runner) -> None:
     rows = _config(wb)
     assert set(rows) == {"index-url", "extra-index-url", "find-links", "no-index", "cache-dir",
-                         "index-strategy"}
+                         "index-strategy", "trusted-host", "cert", "client-cert",
+                         "keyring-provider", "exclude-newer", "constraint", "only-binary",
+                         "no-binary"}
     assert all(set(row) == {"value", "source"} for row in rows.values())
     assert rows["extra-index-url"] == {"value": [], "source": "default"}
     assert rows["no-index"] == {"value": False, "source": "default"}
@@ -161,7 +163,7 @@ def test_install_uses_the_index_from_pip_config(wb: Runner, tmp_path: Path,
 def test_install_uses_extra_index_and_find_links_from_pip_config(
         wb: Runner, tmp_path: Path, custom_index: IndexFactory) -> None:
     main = custom_index([("demo", "2.0"), ("app", "1.0", {"requires": ["demo", "lib"]})])
-    extra = custom_index([("demo", "1.0")])
+    extra = custom_index([("demo", "3.0")])
     links = tmp_path / "links"
     make_wheel(links, "lib", "4.0")
     venv = create_venv(tmp_path / "venv")
@@ -169,5 +171,7 @@ def test_install_uses_extra_index_and_find_links_from_pip_config(
                                            f"extra-index-url = {extra.url}\n"
                                            f"[install]\nfind-links = {links}\n")
     wb("install", "--python", venv, "app", env=env)
+    # Extra indexes from pip's config get pip's merge (README: index strategy): the best
+    # version of every index, here the extra one's.
     assert run_python(venv, "import demo, lib; print(demo.__version__, lib.__version__)") == \
-        "1.0 4.0"
+        "3.0 4.0"

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from warmbuild.errors import TargetError
 from warmbuild.journal import (
     JOURNAL,
     Backup,
     Commit,
     Entry,
+    Journal,
     Placed,
     encode,
     parse,
     recover,
+    touched,
     undo,
 )
 
@@ -146,10 +150,61 @@ def test_recover_leaves_a_committed_transaction_as_it_is(tmp_path: Path) -> None
     assert not root.exists()
 
 
-def test_recover_sets_a_damaged_journal_aside(tmp_path: Path) -> None:
+def test_recover_sets_a_damaged_journal_aside_and_refuses_to_go_on(tmp_path: Path) -> None:
     (tmp_path / "keep.py").write_text("mine")
-    _dead_transaction(tmp_path, journal(Placed(tmp_path / "keep.py")) + b"{oops\n")
-    assert recover(tmp_path) == 0
+    info = "/lib/python3.11/site-packages/numpy-2.0.dist-info"
+    _dead_transaction(tmp_path, b'["placed", "%s%s"]\n{oops\n' % (str(tmp_path).encode(),
+                                                                    info.encode()))
+    for _run in range(2):  # and again on the next run, until a human removes it
+        with pytest.raises(TargetError) as raised:
+            recover(tmp_path)
+        error = raised.value
+        assert "cannot trust (line 2 is not JSON)" in error.message
+        assert "the journal names the .dist-info of: numpy" in str(error.cause)
+        assert "--reinstall numpy" in str(error.hint)
     assert (tmp_path / "keep.py").read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == \
         [".warmbuild-damaged-dead"]
+    shutil.rmtree(tmp_path / ".warmbuild-damaged-dead")
+    assert recover(tmp_path) == 0
+
+
+def test_entries_are_written_through_the_real_path_of_the_prefix(tmp_path: Path) -> None:
+    real = tmp_path / "venv"
+    root = real / ".warmbuild-tx-1"
+    root.mkdir(parents=True)
+    (tmp_path / "link").symlink_to(real)
+    link = tmp_path / "link"
+    writer = Journal(link / root.name, link)
+    writer.write(Placed(link / "lib" / "a.py"))
+    writer.write(Backup(link / "bin" / "x", link / root.name / "backup" / "0"))
+    writer.close()
+    parsed = parse((root / JOURNAL).read_bytes(), root, real)
+    assert parsed.problem == ""
+    assert parsed.entries == (Placed(real / "lib" / "a.py"),
+                              Backup(real / "bin" / "x", root / "backup" / "0"))
+
+
+def test_recover_through_a_link_rolls_back_what_was_journaled_through_another(
+        tmp_path: Path) -> None:
+    real = tmp_path / "venv"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    (real / "new.py").write_text("placed by the dead install")
+    root = _dead_transaction(real, b"")
+    writer = Journal(tmp_path / "link" / root.name, tmp_path / "link")
+    writer.write(Placed(tmp_path / "link" / "new.py"))
+    writer.close()
+    assert recover(real) == 1
+    assert not (real / "new.py").exists() and not root.exists()
+
+
+@pytest.mark.parametrize(("data", "names"), [
+    (b'["backup", "/v/lib/site-packages/Jinja2-3.1.dist-info", "/v/.tx/0"]\n'
+     b'["placed", "/v/lib/site-packages/my-pkg-1.0.dist-info"]\n', ["Jinja2", "my-pkg"]),
+    (b"\xff garbage numpy-1.0.dist-info/RECORD", ["numpy"]),
+    (b'["placed", "/v/lib/site-packages/six.py"]\n', []),
+])
+def test_the_dists_an_untrusted_journal_touched_are_read_loosely(data: bytes,
+                                                                  names: list[str]) -> None:
+    assert touched(data) == names

@@ -148,8 +148,9 @@ def test_options_comments_continuations_and_variables(
     assert reqs.extra_index_urls == ("https://extra.example/simple",)
     # A relative find-links directory is taken relative to the file that names it.
     assert reqs.find_links == (str(links), "https://links.example/")
-    assert (reqs.pre, reqs.only_binary, reqs.no_index, reqs.require_hashes) == (
-        True, True, False, False)
+    assert (reqs.pre, reqs.no_index, reqs.require_hashes) == (True, False, False)
+    assert (reqs.formats, reqs.prefer_binary) == ((("--only-binary", ":all:"),), True)
+    assert reqs.trusted_hosts == ("mirror.example",)
     assert [(r.name, str(r.requirement.specifier), r.source) for r in reqs.requirements] == [
         ("alpha", "==1.0", f"{path}:10"), ("beta", ">=2", f"{path}:12")]
     assert reqs.requirements[1].requirement.marker == Marker("python_version < '4'")
@@ -157,9 +158,11 @@ def test_options_comments_continuations_and_variables(
 
 
 def test_no_index_require_hashes_and_per_package_only_binary(tmp_path: Path) -> None:
-    path = write(tmp_path / "r.txt", "--no-index\n--require-hashes\n--only-binary=numpy\n")
+    path = write(tmp_path / "r.txt", "--no-index\n--require-hashes\n--only-binary=numpy\n"
+                                     "--no-binary scipy,:none:\n")
     reqs = read_requirements_file(path)
-    assert (reqs.no_index, reqs.require_hashes, reqs.only_binary) == (True, True, False)
+    assert (reqs.no_index, reqs.require_hashes) == (True, True)
+    assert reqs.formats == (("--only-binary", "numpy"), ("--no-binary", "scipy,:none:"))
     assert reqs.requirements == ()
 
 
@@ -251,3 +254,32 @@ def test_include_cycle_missing_file_and_not_utf8(tmp_path: Path) -> None:
     latin = tmp_path / "latin.txt"
     latin.write_bytes("caf\xe9==1\n".encode("latin-1"))
     assert error(latin) == f"cannot read requirements file {latin}: it is not UTF-8 text"
+
+
+@pytest.mark.parametrize(("line", "message", "hint"), [
+    ("--no-build-isolation", "--no-build-isolation is not supported in a requirements file",
+     "pass --no-build-isolation on the command line"),
+    ("--no-use-pep517", "--no-use-pep517 is not supported in a requirements file",
+     "warmbuild builds every project through PEP 517"),
+    ("--global-option=--x", "--global-option is not supported in a requirements file",
+     "-C/--config-settings"),
+    ("--use-feature=magic", "--use-feature magic: not a feature warmbuild has", "drop the line"),
+    ("six --config-settings=a=b", "unknown per-requirement option '--config-settings=a=b'",
+     "-C/--config-settings"),
+])
+def test_unsupported_pip_options_name_the_alternative(tmp_path: Path, line: str, message: str,
+                                                      hint: str) -> None:
+    path = write(tmp_path / "requirements.txt", f"{line}\n")
+    with pytest.raises(RequirementError) as caught:
+        read_requirements_file(path)
+    assert caught.value.message == f"{path}:1: {message}"
+    assert caught.value.hint is not None and hint in caught.value.hint
+
+
+def test_options_warmbuild_always_honours(tmp_path: Path) -> None:
+    path = write(tmp_path / "r.txt", "--use-pep517\n--use-feature=fast-deps\n"
+                                     "--use-feature truststore\n--trusted-host a.example\n"
+                                     "--trusted-host=b.example:8080\nsix\n")
+    reqs = read_requirements_file(path)
+    assert reqs.trusted_hosts == ("a.example", "b.example:8080")
+    assert [r.name for r in reqs.requirements] == ["six"]

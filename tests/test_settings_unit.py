@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from warmbuild._log import logger
-from warmbuild.config import DEFAULT_INDEX, KEYS, load_settings, pip_config_files
+from warmbuild.config import DEFAULT_INDEX, KEYS, Setting, load_settings, pip_config_files
 from warmbuild.errors import UsageError
 from warmbuild.index import IndexSettings
 from warmbuild.settings import load_build_settings, user_config_file
@@ -213,11 +213,18 @@ def test_pip_config_files_in_pips_order(tmp_path: Path) -> None:
     assert pip_config_files({**environ, "PIP_CONFIG_FILE": os.devnull}, prefix) == []
 
 
-def test_defaults_without_any_configuration() -> None:
-    settings = load_settings({}, environ={"PIP_CONFIG_FILE": os.devnull})
+def test_defaults_without_any_configuration(tmp_path: Path) -> None:
+    settings = load_settings({}, environ={"PIP_CONFIG_FILE": os.devnull,
+                                          "WARMBUILD_CONFIG_FILE": str(tmp_path / "none")},
+                             cwd=tmp_path)
     assert {k: (s.value, s.source) for k, s in settings.values.items()} == {
         "index-url": (DEFAULT_INDEX, "default"), "extra-index-url": ((), "default"),
-        "find-links": ((), "default"), "no-index": (False, "default")}
+        "find-links": ((), "default"), "no-index": (False, "default"),
+        "index-strategy": ("first-index", "default"), "trusted-host": ((), "default"),
+        "cert": (None, "default"), "client-cert": (None, "default"),
+        "keyring-provider": ("disabled", "default"), "exclude-newer": (None, "default"),
+        "constraint": ((), "default"), "no-cache-dir": (False, "default"),
+        "only-binary": ((), "default"), "no-binary": ((), "default")}
     assert settings.index_settings() == IndexSettings()
 
 
@@ -252,10 +259,11 @@ def test_install_section_beats_global_in_any_file(tmp_path: Path) -> None:
     index_url = settings.values["index-url"]
     assert (index_url.value, index_url.source) == (
         "https://install.example/simple", f"pip config {user} [install]")
+    # Extra indexes from pip's files get pip's merge unless a strategy is set.
     assert settings.index_settings() == IndexSettings(
         index_url="https://install.example/simple",
         extra_index_urls=("https://e1.example/simple", "https://e2.example/simple"),
-        no_index=True)
+        no_index=True, strategy="unsafe-best-match")
 
 
 def test_later_files_win_and_empty_values_are_skipped(tmp_path: Path) -> None:
@@ -323,3 +331,95 @@ def test_bad_index_url_names_its_source(url: str, problem: str) -> None:
     assert load_settings({"index-url": "file:///srv/index"},
                          environ={"PIP_CONFIG_FILE": os.devnull}).values[
         "index-url"].value == "file:///srv/index"
+
+
+def _only_defaults(tmp_path: Path, **environ: str) -> dict[str, str]:
+    return {"PIP_CONFIG_FILE": os.devnull, "WARMBUILD_CONFIG_FILE": str(tmp_path / "none"),
+            **environ}
+
+
+def test_ca_bundle_precedence(tmp_path: Path) -> None:
+    conf = write(tmp_path / "pip.conf", "[global]\ncert = /conf.pem\nclient-cert = /c.pem\n")
+    environ = {"PIP_CONFIG_FILE": str(conf), "WARMBUILD_CONFIG_FILE": str(tmp_path / "none"),
+               "SSL_CERT_FILE": "/ssl.pem", "REQUESTS_CA_BUNDLE": "/requests.pem",
+               "PIP_CERT": "/pip.pem"}
+
+    def cert() -> tuple[object, str]:
+        s = load_settings(flags, environ=environ, cwd=tmp_path).values["cert"]
+        return s.value, s.source
+
+    flags: dict[str, str | None] = {"cert": "/flag.pem"}
+    assert cert() == ("/flag.pem", "command line")
+    flags.clear()
+    assert cert() == ("/pip.pem", "pip environment PIP_CERT")
+    del environ["PIP_CERT"]
+    assert cert() == ("/requests.pem", "environment REQUESTS_CA_BUNDLE")
+    del environ["REQUESTS_CA_BUNDLE"]
+    assert cert() == ("/conf.pem", f"pip config {conf} [global]")
+    environ["PIP_CONFIG_FILE"] = os.devnull
+    assert cert() == ("/ssl.pem", "environment SSL_CERT_FILE")
+    net = load_settings({"client-cert": "/mine.pem"}, environ=environ,
+                        cwd=tmp_path).network_settings()
+    assert (net.cert, net.cert_source) == ("/ssl.pem", "environment SSL_CERT_FILE")
+    assert (net.client_cert, net.client_cert_source) == ("/mine.pem", "command line")
+
+
+def test_trusted_hosts_from_a_file_add_to_the_others(tmp_path: Path) -> None:
+    environ = _only_defaults(tmp_path, PIP_TRUSTED_HOST="a.example b.example")
+    setting = load_settings({}, file_options={"trusted-host": ("b.example", "c.example")},
+                            environ=environ, cwd=tmp_path).values["trusted-host"]
+    assert setting == Setting(("a.example", "b.example", "c.example"),
+                              "pip environment PIP_TRUSTED_HOST; requirements file")
+    flagged = load_settings({"trusted-host": ["d.example"]}, environ=environ, cwd=tmp_path)
+    assert flagged.values["trusted-host"] == Setting(("d.example",), "command line")
+
+
+def test_strategy_default_follows_where_extra_indexes_came_from(tmp_path: Path) -> None:
+    def strategy(**environ: str) -> str:
+        return load_settings({}, environ=_only_defaults(tmp_path, **environ),
+                             cwd=tmp_path).index_settings().strategy
+
+    assert strategy() == "first-index"
+    assert strategy(WARMBUILD_EXTRA_INDEX_URL="https://x.example/simple") == "first-index"
+    assert strategy(PIP_EXTRA_INDEX_URL="https://x.example/simple") == "unsafe-best-match"
+    assert strategy(PIP_EXTRA_INDEX_URL="https://x.example/simple",
+                    WARMBUILD_INDEX_STRATEGY="first-index") == "first-index"
+    write(tmp_path / "warmbuild.toml", 'index-strategy = "unsafe-first-match"\n'
+                                       "exclude-newer = 2024-01-31\n")
+    settings = load_settings({}, environ=_only_defaults(tmp_path), cwd=tmp_path)
+    assert settings.index_settings().strategy == "unsafe-first-match"
+    assert settings.values["exclude-newer"].value == "2024-01-31"
+
+
+@pytest.mark.parametrize(("environ", "message"), [
+    ({"WARMBUILD_KEYRING_PROVIDER": "auto"},
+     "keyring-provider 'auto' (from environment WARMBUILD_KEYRING_PROVIDER) is not supported"),
+    ({"WARMBUILD_INDEX_STRATEGY": "best"},
+     "index-strategy 'best' (from environment WARMBUILD_INDEX_STRATEGY) is not supported"),
+    ({"WARMBUILD_EXCLUDE_NEWER": "soon"},
+     "exclude-newer 'soon' (from environment WARMBUILD_EXCLUDE_NEWER) is not a date"),
+])
+def test_bad_values_name_their_source(tmp_path: Path, environ: dict[str, str],
+                                      message: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        load_settings({}, environ=_only_defaults(tmp_path, **environ), cwd=tmp_path)
+    assert caught.value.message == message
+
+
+def test_pips_own_keyring_values_mean_the_keyring_command(tmp_path: Path) -> None:
+    environ = _only_defaults(tmp_path, PIP_KEYRING_PROVIDER="auto")
+    settings = load_settings({}, environ=environ, cwd=tmp_path)
+    assert settings.network_settings().keyring_provider == "subprocess"
+
+
+def test_display_masks_passwords(tmp_path: Path) -> None:
+    environ = _only_defaults(tmp_path, PIP_EXTRA_INDEX_URL="https://u:pw@x.example/simple")
+    settings = load_settings({"index-url": "https://tok:secret@y.example/simple",
+                              "find-links": ["https://a:b@z.example/"]}, environ=environ,
+                             cwd=tmp_path)
+    shown = {k: s.value for k, s in settings.display().items()}
+    assert shown["index-url"] == "https://tok:****@y.example/simple"
+    assert shown["extra-index-url"] == ("https://u:****@x.example/simple",)
+    assert shown["find-links"] == ("https://a:****@z.example/",)
+    # The settings themselves keep the password: requests need it.
+    assert settings.index_settings().index_url == "https://tok:secret@y.example/simple"

@@ -56,6 +56,17 @@ def contents(venv: Path) -> dict[str, str]:
     return result
 
 
+def journal_text(venv: Path) -> str:
+    """The journal of the transaction in ``venv``, or "" when there is none (it may be
+    removed between finding and reading it: the install committed meanwhile)."""
+    for journal in venv.glob(".warmbuild-tx-*/journal"):
+        try:
+            return journal.read_text()
+        except FileNotFoundError:
+            continue
+    return ""
+
+
 def test_interrupted_install_leaves_env_unchanged(wb: Runner, venv: Path, index: IndexServer,
                                                   tmp_path: Path) -> None:
     reqs = ROOT / "benchmarks" / "requirements.txt"
@@ -76,8 +87,7 @@ def test_interrupted_install_leaves_env_unchanged(wb: Runner, venv: Path, index:
              index.url, "-r", str(reqs)], env=wb.env, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
         while proc.poll() is None:
-            journals = list(venv.glob(".warmbuild-tx-*/journal"))
-            if journals and '"placed"' in journals[0].read_text():
+            if '"placed"' in journal_text(venv):
                 proc.send_signal(signal.SIGTERM)
                 break
         _, stderr = proc.communicate(timeout=60)
@@ -111,15 +121,14 @@ def test_install_killed_outright_is_rolled_back_by_the_next_run(
             stderr=subprocess.PIPE)
         caught = False
         while proc.poll() is None:
-            journals = list(venv.glob(".warmbuild-tx-*/journal"))
-            if journals and '"placed"' in journals[0].read_text():
+            if '"placed"' in journal_text(venv):
                 proc.send_signal(signal.SIGKILL)
                 caught = True
                 break
         proc.wait()
         # The signal can land just after the install committed: then it was not caught.
-        left = list(venv.glob(".warmbuild-tx-*/journal"))
-        if caught and left and '"commit"' not in left[0].read_text():
+        left = journal_text(venv)
+        if caught and left and '"commit"' not in left:
             break
         caught = False
     assert caught, "no attempt was caught while moving files"

@@ -39,6 +39,7 @@ from .buildenv import (
 from .cache import Cache
 from .coremeta import CoreMetadata, built_metadata, parse_core_metadata, static_metadata
 from .errors import BuildError
+from .fingerprint import fingerprint, skip_reason
 from .hooks import ConfigSettings, Hooks, Kind
 from .installed import scan
 from .python import Target
@@ -141,12 +142,8 @@ class TreeBuilder:
                          self.options.config_settings,
                          where=f"{self.target.prefix} (no isolation)",
                          stream=self.options.verbose)
-        configured = (self.options.env_dir or self.tree.settings.get("build-env-dir")
-                      or self.options.settings.env_dir)
-        root = default_root(self._ctx.cache, self.tree.path, configured)
-        key_vars = {k: os.environ.get(k) for k in self.options.settings.env_vars}
-        path = self._shared_env or env_path(root, self.tree.path, self.tree.name, self.target,
-                                            key_vars)
+        path = self.env_dir()
+        assert path is not None
         self.session = self._stack.enter_context(open_env(
             path, self.target, self._ctx, self._ctx.cache, refresh=self.options.refresh_env,
             upgrade=self.options.upgrade_env))
@@ -154,6 +151,26 @@ class TreeBuilder:
         return Hooks(self.tree, self.env.python, self.env.environ(),
                      self.options.config_settings, where=str(self.env.path),
                      stream=self.options.verbose)
+
+    def env_dir(self) -> Path | None:
+        """Where the tree's env is (``None`` without isolation); nothing is created."""
+        if not self.options.isolation:
+            return None
+        if self._shared_env is not None:
+            return self._shared_env
+        configured = (self.options.env_dir or self.tree.settings.get("build-env-dir")
+                      or self.options.settings.env_dir)
+        root = default_root(self._ctx.cache, self.tree.path, configured)
+        key_vars = {k: os.environ.get(k) for k in self.options.settings.env_vars}
+        return env_path(root, self.tree.path, self.tree.name, self.target, key_vars)
+
+    def fingerprint(self) -> str | None:
+        """What an editable install of the tree depends on, when an unchanged one may be
+        kept without a build (``fingerprint.skip_reason``); ``None`` when it may not."""
+        if skip_reason(self.tree, self.options.config_settings) is None:
+            return None
+        return fingerprint(self.tree, self.target, self.options.config_settings,
+                           self._record()["env_vars"], self.env_dir())
 
     @property
     def report(self) -> str:

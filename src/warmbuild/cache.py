@@ -9,14 +9,19 @@ where two writers could race.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import errno
+import fcntl
 import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._log import logger
 from .errors import WarmbuildError
 
 if TYPE_CHECKING:
@@ -26,12 +31,17 @@ if TYPE_CHECKING:
 BUCKETS = {
     "wheels-v1": "wheels by sha256, as downloaded or built",
     "http-v1": "index pages and metadata files with their validators",
+    "metadata-v1": "METADATA of remote wheels read with range requests, by sha256",
     "interpreters-v1": "target interpreter queries by path and mtime",
     "archive-v1": "unpacked wheels by sha256, installed by hard links",
     "built-v1": "wheels built from sdists, by sdist sha256, interpreter and settings",
     "envs-v1": "persistent build environments",
 }
 
+
+#: The lock in the cache root (see the module's docstring). Never removed: a process
+#: waiting on a removed lock file would hold a lock nobody else can see.
+ROOT_LOCK = ".warmbuild-cache.lock"
 
 _BUCKET_NAME = re.compile(r"[a-z]+-v[0-9]+(\.lock)?")
 
@@ -96,3 +106,39 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def hold(root: Path, *, exclusive: bool = False) -> Iterator[None]:
+    """Hold the cache root's lock: shared to use the cache, ``exclusive`` to remove from it."""
+    fd = _open_lock(root / ROOT_LOCK)
+    if fd is None:  # a read-only cache: nobody can clean it either
+        yield
+        return
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+    try:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if exclusive:
+                logger.warning("The cache at %s is in use; waiting for the other warmbuild "
+                               "processes using it to finish", root)
+            else:
+                logger.warning("Waiting for `warmbuild cache clean` (or `prune`) to finish "
+                               "with the cache at %s", root)
+            fcntl.flock(fd, mode)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _open_lock(path: Path) -> int | None:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM):
+            raise
+    try:  # an existing lock can be held through a read-only descriptor
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None

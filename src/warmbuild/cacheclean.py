@@ -2,28 +2,35 @@
 
 Only warmbuild's own buckets go (a mistyped ``--cache-dir`` must not empty a directory of
 the user's); prune takes only what interrupted runs leave behind; build envs that editable
-installs still use survive a clean unless forced. Not in :mod:`cache`, which every stage
+installs still use survive a clean unless forced. Both hold the cache root's lock
+exclusively (:func:`cache.hold`): they wait, saying so, for running installs to finish, and
+installs that start meanwhile wait for them. Not in :mod:`cache`, which every stage
 imports: keeping envs needs :mod:`envs`, and that imports :mod:`cache`.
 """
 
 from __future__ import annotations
 
+import errno
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from .cache import BUCKETS, is_bucket_name, open_cache
+from .cache import BUCKETS, ROOT_LOCK, hold, is_bucket_name, open_cache
 from .envs import Removal, all_envs, remove
+from .errors import CacheError
 
 #: ``foreign``: not made by warmbuild, left alone. ``prune``: only temporary files go.
 #: ``envs``: the build envs, removed one by one so that those in use can stay.
-#: ``remove``: the whole entry goes.
-Fate = Literal["foreign", "prune", "envs", "remove"]
+#: ``remove``: the whole entry goes. ``keep``: the root's lock, which cleaning holds.
+Fate = Literal["foreign", "prune", "envs", "remove", "keep"]
 
 
 def fate(name: str, *, prune: bool, force: bool = False) -> Fate:
     """What cleaning (or, with ``prune``, pruning) does with the cache root's entry ``name``."""
+    if name == ROOT_LOCK:
+        return "keep"
     if not is_bucket_name(name):
         return "foreign"
     if prune and name in BUCKETS:
@@ -50,12 +57,24 @@ class Cleaned:
 
 
 def clean(root: Path, *, prune: bool, force: bool = False) -> Cleaned:
-    """Clean (or prune) the cache at ``root``, an existing directory."""
+    """Clean (or prune) the cache at ``root``, an existing directory, once no other
+    warmbuild uses it."""
+    if not any(is_bucket_name(e.name) for e in root.iterdir()):
+        # Not (yet) a warmbuild cache, maybe a mistyped --cache-dir: no lock file is left
+        # in it, and there is nothing of ours to remove.
+        return _clean(root, prune=prune, force=force)
+    with hold(root, exclusive=True):
+        return _clean(root, prune=prune, force=force)
+
+
+def _clean(root: Path, *, prune: bool, force: bool) -> Cleaned:
     removed = 0
     kept: list[Removal] = []
     foreign: list[str] = []
     for entry in sorted(root.iterdir()):
         what = fate(entry.name, prune=prune, force=force)
+        if what == "keep":
+            continue
         if what == "foreign":
             foreign.append(entry.name)
             continue
@@ -83,8 +102,26 @@ def _prune_bucket(bucket: Path) -> int:
 
 def _remove_entry(entry: Path) -> int:
     removed = sum(1 for _ in entry.rglob("*")) if entry.is_dir() else 1
-    if entry.is_dir() and not entry.is_symlink():
-        shutil.rmtree(entry)
-    else:
-        entry.unlink()
-    return removed
+    if not entry.is_dir() or entry.is_symlink():
+        entry.unlink(missing_ok=True)
+        return removed
+    # Under the exclusive lock no warmbuild writes here; one that predates the lock (or a
+    # process outside warmbuild) still may. An entry that appears while its directory is
+    # removed fails that with ENOTEMPTY, one that vanishes with ENOENT: take another pass.
+    problem: OSError | None = None
+    for attempt in range(3):
+        try:
+            shutil.rmtree(entry)
+            return removed
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.ENOENT):
+                raise
+            if not entry.exists():
+                return removed
+            problem = exc
+            time.sleep(0.1 * (attempt + 1))
+    assert problem is not None
+    raise CacheError(f"cannot remove {entry} from the cache",
+                     cause=f"{problem.strerror}: {problem.filename}",
+                     hint="another process keeps writing into it; stop it and run "
+                          "`warmbuild cache clean` again") from problem

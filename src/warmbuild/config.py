@@ -1,7 +1,8 @@
-"""Index settings and where each came from.
+"""Index and network settings, and where each came from.
 
 Precedence, highest first: command-line flags; options inside ``-r`` files; ``WARMBUILD_*``
-environment variables; pip's environment variables (``PIP_INDEX_URL`` ...); pip's
+environment variables; warmbuild's own config files (for the keys marked ``toml``, read by
+``settings.config_layers``); pip's environment variables (``PIP_INDEX_URL`` ...); pip's
 configuration files (``[install]`` in any file over ``[global]`` in any file; then later files
 over earlier, in pip's order: global, user, the target env's ``pip.conf``, ``PIP_CONFIG_FILE``,
 whose presence skips the user files); the default.
@@ -13,21 +14,62 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import UsageError
-from .index import IndexSettings
+from .http import redact
+from .index import STRATEGIES, IndexSettings, parse_cutoff
+from .settings import config_layers
+from .trust import KEYRING_PROVIDERS, NetworkSettings
 
 DEFAULT_INDEX = "https://pypi.org/simple"
-KEYS = ("index-url", "extra-index-url", "find-links", "no-index")
+Value = str | tuple[str, ...] | bool | None
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: str  # "str", "list" or "bool"
+    default: Value
+    #: Read from ``PIP_*`` variables and pip's config files.
+    pip: bool = True
+    #: Read from warmbuild.toml, ``[tool.warmbuild]`` and the user config.
+    toml: bool = False
+    #: Read from a ``WARMBUILD_*`` variable (pip's settings without a flag of ours: not).
+    own: bool = True
+    choices: tuple[str, ...] = ()
+
+
+KEYS: dict[str, Key] = {
+    "index-url": Key("str", DEFAULT_INDEX),
+    "extra-index-url": Key("list", ()),
+    "find-links": Key("list", ()),
+    "no-index": Key("bool", False),
+    # Its default depends on where extra-index-url came from (see _strategy_default).
+    "index-strategy": Key("str", None, pip=False, toml=True, choices=STRATEGIES),
+    "trusted-host": Key("list", ()),
+    "cert": Key("str", None),
+    "client-cert": Key("str", None),
+    "keyring-provider": Key("str", "disabled", toml=True, choices=KEYRING_PROVIDERS),
+    "exclude-newer": Key("str", None, pip=False, toml=True),
+    # pip's own settings without a warmbuild flag of the same name (-c, --no-cache,
+    # --only-binary and --no-binary are flags that add to these).
+    "constraint": Key("list", (), own=False),
+    "no-cache-dir": Key("bool", False, own=False),
+    "only-binary": Key("list", (), own=False),
+    "no-binary": Key("list", (), own=False),
+}
+#: Keys a requirements file can set; trusted hosts there add to the others, as in pip.
+FILE_KEYS = ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host")
+_URL_KEYS = ("index-url", "extra-index-url", "find-links")
 
 
 @dataclass(frozen=True)
 class Setting:
-    value: str | tuple[str, ...] | bool
+    value: Value
     source: str
 
 
@@ -35,17 +77,55 @@ class Setting:
 class Settings:
     values: Mapping[str, Setting]
 
-    def index_settings(self) -> IndexSettings:
-        def strs(key: str) -> tuple[str, ...]:
-            value = self.values[key].value
-            return value if isinstance(value, tuple) else ()
+    def _strs(self, key: str) -> tuple[str, ...]:
+        value = self.values[key].value
+        return value if isinstance(value, tuple) else ()
 
+    def _str(self, key: str) -> str | None:
+        value = self.values[key].value
+        return value if isinstance(value, str) else None
+
+    def index_settings(self) -> IndexSettings:
+        cutoff = self.values["exclude-newer"]
         return IndexSettings(
             index_url=str(self.values["index-url"].value),
-            extra_index_urls=strs("extra-index-url"),
-            find_links=strs("find-links"),
+            extra_index_urls=self._strs("extra-index-url"),
+            find_links=self._strs("find-links"),
             no_index=bool(self.values["no-index"].value),
+            strategy=str(self.values["index-strategy"].value),
+            exclude_newer=_cutoff(cutoff) if cutoff.value else None,
         )
+
+    def network_settings(self) -> NetworkSettings:
+        cert, client = self.values["cert"], self.values["client-cert"]
+        keyring = str(self.values["keyring-provider"].value)
+        return NetworkSettings(
+            cert=self._str("cert"), cert_source=cert.source,
+            client_cert=self._str("client-cert"), client_cert_source=client.source,
+            trusted_hosts=self._strs("trusted-host"),
+            keyring_provider="subprocess" if keyring in ("auto", "import") else keyring)
+
+    @property
+    def constraint_files(self) -> tuple[Path, ...]:
+        """pip's ``PIP_CONSTRAINT`` / ``constraint``, relative to the working dir as in pip."""
+        return tuple(Path(p).expanduser() for p in self._strs("constraint"))
+
+    @property
+    def pip_formats(self) -> tuple[tuple[str, str], ...]:
+        """pip's ``no-binary``/``only-binary`` values as ``(option, value)``, applied first."""
+        return (*(("--no-binary", v) for v in self._strs("no-binary")),
+                *(("--only-binary", v) for v in self._strs("only-binary")))
+
+    def display(self) -> dict[str, Setting]:
+        """The values for ``warmbuild config``: passwords in URLs are shown as ``****``."""
+        shown = dict(self.values)
+        for key in _URL_KEYS:
+            setting = shown[key]
+            value = setting.value
+            masked = (tuple(map(redact, value)) if isinstance(value, tuple)
+                      else redact(value) if isinstance(value, str) else value)
+            shown[key] = Setting(masked, setting.source)
+        return shown
 
 
 def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None) -> list[Path]:
@@ -70,16 +150,42 @@ def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None) -> 
     return files
 
 
-def load_settings(flags: Mapping[str, str | Sequence[str] | bool | None], *,
-                  file_options: Mapping[str, str | Sequence[str] | bool | None] | None = None,
-                  environ: Mapping[str, str] = os.environ,
-                  target_prefix: Path | None = None) -> Settings:
-    values: dict[str, Setting] = {
-        "index-url": Setting(DEFAULT_INDEX, "default"),
-        "extra-index-url": Setting((), "default"),
-        "find-links": Setting((), "default"),
-        "no-index": Setting(False, "default"),
-    }
+Options = Mapping[str, str | Sequence[str] | bool | None]
+
+
+def load_settings(flags: Options, *, file_options: Options | None = None,
+                  environ: Mapping[str, str] = os.environ, target_prefix: Path | None = None,
+                  cwd: Path | None = None) -> Settings:
+    values = {key: Setting(spec.default, "default") for key, spec in KEYS.items()}
+    _ca_variable(values, environ, "SSL_CERT_FILE")
+    _pip_files(values, environ, target_prefix)
+    for var in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
+        _ca_variable(values, environ, var)
+    _environment(values, environ, "PIP_", "pip environment", lambda k: KEYS[k].pip)
+    for source, table in config_layers(cwd or Path.cwd(), environ):
+        for key, raw in table.items():
+            if key in KEYS and KEYS[key].toml:
+                values[key] = Setting(_from_toml(key, raw, source), source)
+    _environment(values, environ, "WARMBUILD_", "environment", lambda k: KEYS[k].own)
+    _options(values, file_options or {}, "requirements file")
+    _options(values, flags, "command line")
+    if values["index-strategy"].value is None:
+        values["index-strategy"] = _strategy_default(values["extra-index-url"])
+    _check(values)
+    return Settings(values)
+
+
+def pip_setting(key: str, environ: Mapping[str, str] = os.environ) -> Setting:
+    """One of pip's settings from its variables and user/global files only, unchecked:
+    for what is needed before the target is known (``no-cache-dir``)."""
+    values = {key: Setting(KEYS[key].default, "default")}
+    _pip_files(values, environ, None)
+    _environment(values, environ, "PIP_", "pip environment", lambda k: k == key)
+    return values[key]
+
+
+def _pip_files(values: dict[str, Setting], environ: Mapping[str, str],
+               target_prefix: Path | None) -> None:
     parsed: list[tuple[Path, configparser.RawConfigParser]] = []
     for path in pip_config_files(environ, target_prefix):
         parser = configparser.RawConfigParser()
@@ -98,28 +204,79 @@ def load_settings(flags: Mapping[str, str | Sequence[str] | bool | None], *,
                 # pip spells keys either way (index_url, --index-url) and skips empty values;
                 # an empty index-url must not replace the default with "".
                 key = option.lower().replace("_", "-").removeprefix("--")
-                if key in KEYS and raw.strip():
+                if key in values and KEYS[key].pip and raw.strip():
                     values[key] = Setting(_convert(key, raw), f"pip config {path} [{section}]")
-    for prefix, label in (("PIP_", "pip environment"), ("WARMBUILD_", "environment")):
-        for key in KEYS:
-            var = prefix + key.upper().replace("-", "_")
-            if environ.get(var):
-                values[key] = Setting(_convert(key, environ[var]), f"{label} {var}")
-    for options, label in ((file_options or {}, "requirements file"), (flags, "command line")):
-        for key in KEYS:
-            value = options.get(key)
-            if value is None or value == () or value is False or value == []:
-                continue
-            if isinstance(value, bool | str):
-                values[key] = Setting(value, label)
-            else:
-                values[key] = Setting(tuple(value), label)
+
+
+def _ca_variable(values: dict[str, Setting], environ: Mapping[str, str], var: str) -> None:
+    # CA bundles that other tools read (OpenSSL, requests, curl) count as a `cert` setting.
+    if environ.get(var):
+        values["cert"] = Setting(environ[var], f"environment {var}")
+
+
+def _environment(values: dict[str, Setting], environ: Mapping[str, str], prefix: str,
+                 label: str, wanted: Callable[[str], bool]) -> None:
+    for key in values:
+        var = prefix + key.upper().replace("-", "_")
+        if environ.get(var) and wanted(key):
+            values[key] = Setting(_convert(key, environ[var]), f"{label} {var}")
+
+
+def _options(values: dict[str, Setting], options: Options, label: str) -> None:
+    for key, value in options.items():
+        if key not in KEYS or value is None or value == () or value is False or value == []:
+            continue
+        before = values[key]
+        if isinstance(value, bool | str):
+            values[key] = Setting(value, label)
+        elif key == "trusted-host" and label == "requirements file" and before.value:
+            # pip adds a file's --trusted-host to those of the command line and config.
+            assert isinstance(before.value, tuple)
+            hosts = (*before.value, *(h for h in value if h not in before.value))
+            values[key] = Setting(hosts, f"{before.source}; {label}")
+        else:
+            values[key] = Setting(tuple(value), label)
+
+
+def _strategy_default(extra: Setting) -> Setting:
+    # Extra indexes written into pip's own configuration were written for pip's merge of all
+    # indexes; a drop-in must resolve from them what pip resolves (README: index strategy).
+    if extra.value and extra.source.startswith("pip "):
+        return Setting("unsafe-best-match",
+                       "default for extra indexes from pip's configuration (pip's merge)")
+    return Setting("first-index", "default")
+
+
+def _check(values: Mapping[str, Setting]) -> None:
     for key in ("index-url", "extra-index-url"):
         setting = values[key]
         urls = setting.value if isinstance(setting.value, tuple) else (str(setting.value),)
         for url in urls:
             _check_url(url, key, setting.source)
-    return Settings(values)
+    for key, spec in KEYS.items():
+        setting = values[key]
+        if spec.choices and setting.value not in spec.choices:
+            if key == "keyring-provider" and setting.value in ("auto", "import") \
+                    and setting.source.startswith("pip "):
+                continue  # pip's own values: the same keyring, asked through its command
+            hint = f"use one of: {', '.join(spec.choices)}"
+            if key == "keyring-provider" and setting.value in ("auto", "import"):
+                hint = ("use `subprocess` (runs the `keyring` command) or `disabled`: "
+                        "warmbuild does not import keyring into its own process")
+            raise UsageError(f"{key} {setting.value!r} (from {setting.source}) is not "
+                             "supported", hint=hint)
+    if values["exclude-newer"].value:
+        _cutoff(values["exclude-newer"])
+
+
+def _cutoff(setting: Setting) -> datetime:
+    try:
+        return parse_cutoff(str(setting.value))
+    except ValueError as exc:
+        raise UsageError(f"exclude-newer {setting.value!r} (from {setting.source}) is not a "
+                         "date", cause=str(exc),
+                         hint="write a date (2024-01-31, that day included), a timestamp "
+                              "(2024-01-31T12:00:00Z) or a number of days (`7 days`)") from exc
 
 
 def _check_url(url: str, key: str, source: str) -> None:
@@ -135,9 +292,21 @@ def _check_url(url: str, key: str, source: str) -> None:
                          hint="write e.g. https://pypi.org/simple or file:///path/to/index")
 
 
-def _convert(key: str, raw: str) -> str | tuple[str, ...] | bool:
-    if key == "no-index":
+def _convert(key: str, raw: str) -> Value:
+    kind = KEYS[key].kind
+    if key == "no-cache-dir":
+        # As in pip, any value turns the cache off, even "false" (pip keeps that quirk).
+        return True
+    if kind == "bool":
         return raw.strip().lower() in ("1", "true", "yes", "on")
-    if key in ("extra-index-url", "find-links"):
+    if kind == "list":
         return tuple(raw.split())
     return raw.strip()
+
+
+def _from_toml(key: str, raw: object, source: str) -> Value:
+    if isinstance(raw, date):  # TOML has dates: `exclude-newer = 2024-01-31` (no quotes)
+        return raw.isoformat()
+    if not isinstance(raw, str):
+        raise UsageError(f"warmbuild setting `{key}` (from {source}) must be a string")
+    return raw

@@ -26,7 +26,7 @@ from ._threads import map_in_threads
 from .build import BuildOptions
 from .cache import Cache
 from .depreader import DependencyReader, SdistCapReached, SdistFailed
-from .dists import DistFile, ResolvedDist
+from .dists import DistFile, FormatControl, ResolvedDist
 from .errors import BuildError, RequirementError, ResolutionError, WarmbuildError
 from .fetch import Fetcher
 from .http import HttpClient
@@ -40,6 +40,7 @@ from .reqfile import UserRequirement, read_requirements_file
 from .resolve import Dep, Policy, Provider, Resolution, dep_from_requirement, marker_applies
 from .resolve import resolve as run_resolver
 from .sdist import SdistBuilder
+from .trust import NetworkSettings
 from .unpack import unpack
 
 #: Builds the wheel of a resolved tree (``pipeline``'s source trees), given where to put it.
@@ -50,10 +51,12 @@ class RunContext:
     """The run's shared services, and the ``BuildContext`` of its builders."""
 
     def __init__(self, cache: Cache, index: IndexSettings, options: BuildOptions, *,
-                 offline: bool = False, revalidate: bool = False) -> None:
+                 offline: bool = False, revalidate: bool = False,
+                 network: NetworkSettings | None = None) -> None:
         self.cache = cache
         self.options = options
-        self.client = HttpClient(cache, offline=offline, revalidate=revalidate)
+        self.client = HttpClient(cache, offline=offline, revalidate=revalidate,
+                                 network=network)
         self.finder = Finder(index, self.client)
         self.fetcher = Fetcher(self.client, cache)
         self._outs: list[Path] = []
@@ -86,13 +89,14 @@ class RunContext:
                 constraints: Mapping[NormalizedName, SpecifierSet], reader: DependencyReader,
                 find: diagnose.FinderFn) -> Resolution:
         """Resolve, or raise the one-paragraph explanation of why not."""
-        provider = Provider(policy, find, reader, installed, constraints)
+        provider = Provider(policy, find, reader, installed, constraints,
+                            peek=lambda file: self.fetcher.remote_metadata(file) is not None)
         trace = diagnose.Trace()
         try:
             return run_resolver(provider, deps, trace)
         except resolvelib.ResolutionImpossible as exc:
             raise diagnose.explain(exc.causes, find, policy, self.finder.settings.indexes,
-                                   constraints) from exc
+                                   constraints, self.finder.missing_note) from exc
         except SdistCapReached as exc:
             raise diagnose.sdist_cap_reached(trace.conflict, find, exc.candidate, exc.prepared,
                                              exc.cap) from exc
@@ -171,7 +175,8 @@ class RunContext:
         names = frozenset(canonicalize_name(r.name) for r in reqs)
         policy = Policy(tags=env.tags, python_version=env.version, markers=env.markers,
                         pre=False, upgrade=names if upgrade else frozenset(), reinstall=False,
-                        no_deps=False, allowed_hashes={}, only_binary=True)
+                        no_deps=False, allowed_hashes={},
+                        formats=FormatControl.binary_only(), index_order=self.finder.index_order)
         installed = scan(env)
         sdists = self.sdists(env)
         find = self.find({})

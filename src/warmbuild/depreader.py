@@ -23,12 +23,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
-from .coremeta import wheel_metadata
 from .errors import BuildError, ResolutionError
 from .fetch import Fetcher
 from .index import Finder
 from .resolve import Candidate
 from .sdist import SdistBuilder
+from .wheelcheck import read_metadata
 
 #: Older sdists whose metadata one resolution may prepare (``--max-sdist-builds``).
 DEFAULT_MAX_SDIST_BUILDS = 10
@@ -101,13 +101,14 @@ class DependencyReader:
             except BuildError as exc:
                 raise SdistFailed(cand, exc) from exc
         data = self._finder.metadata(cand.file)
+        if data is None and not required:
+            # With --hash, the whole file is checked before anything in it is read.
+            data = self._fetcher.remote_metadata(cand.file)
         if data is not None:
             return data.decode("utf-8", "replace")
-        text = wheel_metadata(self._fetcher.fetch(cand.file, required).path)
-        if text is None:
-            raise ResolutionError(f"{cand.file.filename}: not a valid wheel (no METADATA)")
-        return text
-
+        # Read under the rules the wheel is unpacked by, so that a broken archive gets
+        # the same error here as it would at install time.
+        return read_metadata(self._fetcher.fetch(cand.file, required).path)
 
     def _count(self, cand: Candidate) -> None:
         with self._prepared_lock:

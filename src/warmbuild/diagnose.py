@@ -8,7 +8,7 @@ story to tell, not the last build error (item 3 of issue 11).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import resolvelib
@@ -23,7 +23,10 @@ from .preference import PYTHON
 from .resolve import Dep, Policy
 from .resolve import Finder as FinderFn
 
-__all__ = ["FinderFn", "Trace", "explain", "sdist_cap_reached", "sdist_failed"]
+__all__ = ["FinderFn", "NoteFn", "Trace", "explain", "sdist_cap_reached", "sdist_failed"]
+
+#: What the index settings hid from a project: ``(cause, hint)`` (``index.Finder``).
+NoteFn = Callable[[str, SpecifierSet], "tuple[str, str] | None"]
 
 #: The most conflict lines and versions an explanation shows.
 _SHOWN = 8
@@ -67,7 +70,8 @@ def _requirements(causes: Collection[Any]) -> str:
 
 def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
             indexes: Sequence[str],
-            constraints: Mapping[NormalizedName, SpecifierSet] | None = None) -> ResolutionError:
+            constraints: Mapping[NormalizedName, SpecifierSet] | None = None,
+            note: NoteFn | None = None) -> ResolutionError:
     """``causes`` are resolvelib's RequirementInformation(requirement, parent) pairs;
     ``constraints`` the ``-c`` specifiers, which narrow choices without being causes."""
     constraints = constraints or {}
@@ -79,7 +83,7 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
         for cause in causes:
             alone = _no_candidates([cause], finder, policy, indexes, constraints)
             if alone is not None:
-                return alone
+                return _with_note(alone, cause.requirement, constraints, note)
         if len(causes) == 1:
             return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
     names = _names(causes)
@@ -164,6 +168,18 @@ def _by_project(candidates: Sequence[Any]) -> str:
     return "; ".join(f"{name} {', '.join(v)}" for name, v in versions.items())
 
 
+def _with_note(error: ResolutionError, dep: Dep,
+               constraints: Mapping[NormalizedName, SpecifierSet],
+               note: NoteFn | None) -> ResolutionError:
+    """Add which index answered, when another configured one has a matching version."""
+    found = None if note is None or dep.url else note(
+        dep.name, dep.specifier & constraints.get(dep.name, SpecifierSet()))
+    if found is None:
+        return error
+    cause = f"{error.cause}\n{found[0]}" if error.cause else found[0]
+    return ResolutionError(error.message, cause=cause, hint=found[1])
+
+
 def _who(parent: Any) -> str:
     if parent is None:
         return "you (command line or requirements file)"
@@ -227,14 +243,24 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
 
 def _why_unusable(name: str, version: object, files: list[DistFile],
                   policy: Policy) -> ResolutionError | None:
-    wheels = [f for f in files if f.kind == "wheel"]
-    sdists = [] if policy.only_binary else [f for f in files if f.kind == "sdist"]
+    allows = policy.formats.allows
+    wheels = [f for f in files if f.kind == "wheel" and allows(f.name, "wheel")]
+    sdists = [f for f in files if f.kind == "sdist" and allows(f.name, "sdist")]
     supported = set(policy.tags)
     if not wheels and not sdists:
+        # Name the value that decided: the project's own, else :all:.
+        formats = policy.formats
+        if any(f.kind == "wheel" for f in files):
+            which = name if name in formats.no_binary else ":all:"
+            return ResolutionError(
+                f"`{name}` {version} has no source distribution, and --no-binary {which} "
+                "forbids its wheels", hint=f"drop `{which}` from --no-binary, or pin another "
+                                           "version")
+        which = name if name in formats.only_binary else ":all:"
         return ResolutionError(
             f"`{name}` {version} has no wheel, only a source distribution, and "
-            "--only-binary :all: forbids building it",
-            hint=f"drop --only-binary, or pin a version of `{name}` that ships a wheel")
+            f"--only-binary {which} forbids building it",
+            hint=f"drop `{which}` from --only-binary, or pin a version that ships a wheel")
     compatible = [f for f in wheels if f.tags & supported] + sdists
     if not compatible:
         offered = sorted({str(t) for f in wheels for t in f.tags})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from packaging.specifiers import SpecifierSet
@@ -41,6 +42,8 @@ class DistFile:
     metadata_hashes: tuple[tuple[str, str], ...] = ()
     #: Where the file was found (index URL, find-links location, or ``"direct"``).
     origin: str = field(default="", compare=False)
+    #: PEP 700 ``upload-time`` (JSON pages only), for ``--exclude-newer``.
+    upload_time: datetime | None = field(default=None, compare=False)
 
     @property
     def is_yanked(self) -> bool:
@@ -86,3 +89,51 @@ class ResolvedDist:
     #: The build env an editable install keeps using (meson-python rebuilds on import);
     #: recorded next to the install so ``env prune`` leaves that env alone.
     build_env: str | None = None
+    #: What an editable install was made from (``fingerprint``), when an unchanged one
+    #: may be kept without a build.
+    fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class FormatControl:
+    """Which kinds of file each project may use: pip's ``--only-binary``/``--no-binary``.
+
+    Values hold canonical names or ``:all:``; a project's own entry beats ``:all:``.
+    """
+
+    only_binary: frozenset[str] = frozenset()
+    no_binary: frozenset[str] = frozenset()
+
+    @classmethod
+    def binary_only(cls) -> FormatControl:
+        return cls(only_binary=frozenset({":all:"}))
+
+    def add(self, option: str, value: str) -> FormatControl:
+        """One ``--only-binary``/``--no-binary`` value, applied as pip applies it: a comma
+        list of names, ``:all:`` (clears both lists) or ``:none:`` (clears this one); a name
+        moves from the other list to this one."""
+        only = option == "--only-binary"
+        target = set(self.only_binary if only else self.no_binary)
+        other = set(self.no_binary if only else self.only_binary)
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            if item == ":all:":
+                target, other = {":all:"}, set()
+            elif item == ":none:":
+                target.clear()
+            else:
+                name = canonicalize_name(item)
+                other.discard(name)
+                target.add(name)
+        if only:
+            return FormatControl(frozenset(target), frozenset(other))
+        return FormatControl(frozenset(other), frozenset(target))
+
+    def allows(self, name: str, kind: str) -> bool:
+        """Whether a ``wheel`` or ``sdist`` of project ``name`` may be used."""
+        if name in self.only_binary:
+            return kind != "sdist"
+        if name in self.no_binary:
+            return kind != "wheel"
+        if ":all:" in self.only_binary:
+            return kind != "sdist"
+        return not (":all:" in self.no_binary and kind == "wheel")

@@ -67,3 +67,7 @@ class SourceError(WarmbuildError):
 
 class BuildError(WarmbuildError):
     """A build backend or its hook failed, or a build environment could not be made."""
+
+
+class CacheError(WarmbuildError):
+    """A cache entry that is damaged and cannot be replaced (offline), or cannot be used."""

@@ -2,8 +2,13 @@
 
 Layout of ``wheels-v1``: ``<sha[:2]>/<sha>/<filename>`` holds the file; ``urls/<key>`` maps a
 URL whose index published no hash to the sha256 it had, so a warm run never re-downloads.
-An unpacked-wheel bucket for installing by hard links (uv's approach) can sit beside this,
-keyed by the same sha256.
+The unpacked wheels in ``archive-v1`` (:mod:`unpack`) are keyed by the same sha256.
+
+A cached file is checked against the hash it is stored under whenever it is read: sdists
+every time, wheels here when their unpacked copy is missing or its index damaged, and by
+:func:`unpack.unpack` before it repairs a copy whose files are damaged (otherwise the
+copy, checked on its own, is what gets installed). A file that fails is discarded and
+downloaded again; offline, the error names it.
 """
 
 from __future__ import annotations
@@ -15,14 +20,18 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from ._log import progress
+from ._log import logger, progress
 from ._threads import KeyedLocks
 from .cache import Cache, atomic_write
 from .dists import DistFile
-from .errors import HashMismatchError, NetworkError
+from .errors import CacheError, HashMismatchError, NetworkError
 from .http import HttpClient, redact
+from .lazywheel import remote_metadata
+from .oserrors import WRITE_ERRNOS, is_full
+from .unpack import has_index
 
 
 @dataclass(frozen=True)
@@ -57,11 +66,59 @@ class Fetcher:
         if sha is not None:
             cached = self._bucket / sha[:2] / sha / file.filename
             if cached.is_file():
-                digests = ({"sha256": sha} if all(a == "sha256" for a, _ in required)
-                           else _hash_file(cached, _algorithms(file, required)))
-                _verify(file, digests, required)
-                return Fetched(cached, sha)
+                found = self._cached(file, cached, sha, required)
+                if found is not None:
+                    return found
         return self._download(file, required)
+
+    def remote_metadata(self, file: DistFile) -> bytes | None:
+        """The METADATA of a remote wheel, read with range requests and kept in
+        ``metadata-v1`` by the wheel's sha256 (or URL); ``None`` when the wheel itself is
+        cached (read it there) or the server does not do ranges."""
+        if file.kind != "wheel" or not file.url.startswith(("http://", "https://")):
+            return None
+        sha = file.sha256 or self._known_sha(file.url)
+        if sha is not None and (self._bucket / sha[:2] / sha / file.filename).is_file():
+            return None
+        key = sha or _url_key(file.url)
+        path = self._cache.bucket("metadata-v1") / key[:2] / f"{key}.metadata"
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+        data = remote_metadata(self._client, file.url)
+        if data is not None:
+            atomic_write(path, data)
+        return data
+
+    def _cached(self, file: DistFile, cached: Path, sha: str,
+                required: Sequence[tuple[str, str]]) -> Fetched | None:
+        """The cached file, checked against the hash it is stored under; ``None`` when it is
+        damaged and was discarded."""
+        if file.kind == "wheel" and all(a == "sha256" for a, _ in required) \
+                and has_index(self._cache, sha):
+            # What gets installed is the unpacked copy, checked file by file when used; the
+            # wheel is read (and then hashed) only when that copy must be made again.
+            digests = {"sha256": sha}
+        else:
+            digests = _hash_file(cached, _algorithms(file, required))
+            if digests["sha256"] != sha:
+                self._discard(file, cached, f"its sha256 is {digests['sha256']}, but it was "
+                                            f"stored as {sha}")
+                return None
+        _verify(file, digests, required)
+        return Fetched(cached, sha)
+
+    def _discard(self, file: DistFile, cached: Path, problem: str) -> None:
+        if self._client.offline:
+            raise CacheError(
+                f"the cached {file.filename} is damaged, and --offline forbids downloading "
+                "it again", cause=f"{cached}: {problem}",
+                hint="run without --offline to replace it, or clear the cache with "
+                     "`warmbuild cache clean`")
+        logger.warning("warning: the cached %s was damaged (%s: %s); downloading it again",
+                       file.filename, cached, problem)
+        cached.unlink(missing_ok=True)
 
     def _known_sha(self, url: str) -> str | None:
         try:
@@ -77,13 +134,23 @@ class Fetcher:
         try:
             with os.fdopen(fd, "wb") as out:
                 hashing = _HashingWriter(out, algorithms)
-                self._client.download(file.url, hashing)  # type: ignore[arg-type]
+                self._client.download(file.url, hashing)
             digests = hashing.hexdigests()
             _verify(file, digests, required)
             sha = digests["sha256"]
             final = self._bucket / sha[:2] / sha / file.filename
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp, final)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno not in WRITE_ERRNOS:
+                raise
+            # A write into the file has no file name of its own to report.
+            raise CacheError(
+                f"cannot store {file.filename} in the cache at {self._cache.root}: "
+                f"{exc.strerror}", hint=("free space on its device, or point" if is_full(exc)
+                                         else "point") + " --cache-dir or WARMBUILD_CACHE_DIR "
+                "at a writable directory") from exc
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -93,14 +160,22 @@ class Fetcher:
 
 
 class _HashingWriter:
-    def __init__(self, out: object, algorithms: set[str]) -> None:
+    """A download's :class:`~warmbuild.http.Sink`: the file, hashed as it is written."""
+
+    def __init__(self, out: BinaryIO, algorithms: set[str]) -> None:
         self._out = out
+        self._algorithms = algorithms
         self._hashers = {a: hashlib.new(a) for a in algorithms}
 
     def write(self, data: bytes) -> int:
         for hasher in self._hashers.values():
             hasher.update(data)
-        return self._out.write(data)  # type: ignore[attr-defined, no-any-return]
+        return self._out.write(data)
+
+    def restart(self) -> None:
+        self._out.seek(0)
+        self._out.truncate()
+        self._hashers = {a: hashlib.new(a) for a in self._algorithms}
 
     def hexdigests(self) -> dict[str, str]:
         return {a: h.hexdigest() for a, h in self._hashers.items()}

@@ -1,11 +1,15 @@
 """Where distribution files come from: simple API indexes (PEP 503/691), find-links, URLs.
 
-Index strategy: **first index wins** (as uv does). For each project the indexes are asked in
-order — every ``--extra-index-url`` first, then ``--index-url`` — and the first one that
-knows the project supplies all its files; later indexes are not merged in. This closes the
-dependency-confusion hole of pip's merge, where a public upload with a higher version
-beats the private package of the same name. Find-links locations are always merged, as
-they are local or explicitly trusted.
+Index strategy (``IndexSettings.strategy``, uv's three): ``first-index`` (the default) asks
+the indexes in order — every ``--extra-index-url`` first, then ``--index-url`` — and the
+first one that knows the project supplies all its files. This closes the
+dependency-confusion hole of pip's merge, where a public upload with a higher version beats
+the private package of the same name. ``unsafe-first-match`` asks every index and tries the
+versions of earlier indexes first (a version an earlier index has is taken from it only);
+``unsafe-best-match`` merges every index's files, as pip does, and the best version wins.
+Find-links locations are always merged, as they are local or explicitly trusted.
+``exclude_newer`` keeps only index files whose PEP 700 ``upload-time`` is not later (files
+without one are left out, as uv does; find-links files are not filtered).
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
@@ -33,12 +39,18 @@ _ACCEPT = ("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+
 _JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
 
+STRATEGIES = ("first-index", "unsafe-first-match", "unsafe-best-match")
+
+
 @dataclass(frozen=True)
 class IndexSettings:
     index_url: str = "https://pypi.org/simple"
     extra_index_urls: tuple[str, ...] = ()
     find_links: tuple[str, ...] = ()
     no_index: bool = False
+    strategy: str = "first-index"
+    #: ``--exclude-newer``: index files uploaded later (or of unknown time) are left out.
+    exclude_newer: datetime | None = None
 
     @property
     def indexes(self) -> tuple[str, ...]:
@@ -60,21 +72,95 @@ class Finder:
         self._found: dict[NormalizedName, tuple[DistFile, ...]] = {}
         self._flat: tuple[DistFile, ...] | None = None
         self._name_locks: KeyedLocks[NormalizedName] = KeyedLocks()
+        #: Per project: how many index files --exclude-newer left out.
+        self._excluded: dict[NormalizedName, int] = {}
+        #: Per project: the error its pages gave, so a resolver thread that asks again after
+        #: a prefetch thread failed does not wait through the same retries once more.
+        self._failed: dict[NormalizedName, NetworkError] = {}
+
+    @property
+    def index_order(self) -> tuple[str, ...]:
+        """The indexes (as files name their origin) when earlier ones' versions go first."""
+        return self._indexes if self.settings.strategy == "unsafe-first-match" else ()
 
     def find(self, name: str) -> tuple[DistFile, ...]:
         key = canonicalize_name(name)
         with self._name_locks(key):
+            if key in self._failed:
+                raise self._failed[key]
             if key not in self._found:
                 files = [f for f in self._flat_files() if f.name == key]
-                for index in self._indexes:
-                    page = self._project_page(index, key)
-                    if page is not None:
-                        # A page may list files of other projects (a misconfigured mirror);
-                        # like pip, take only this project's.
-                        files.extend(f for f in page if f.name == key)
-                        break
-                self._found[key] = tuple(files)
+                try:
+                    self._found[key] = (*files, *self._index_files(key))
+                except NetworkError as exc:
+                    self._failed[key] = exc
+                    raise
             return self._found[key]
+
+    def _index_files(self, key: NormalizedName) -> list[DistFile]:
+        strategy = self.settings.strategy
+        files: list[DistFile] = []
+        for index in self._indexes:
+            page = self._page(index, key)
+            if page is None:
+                continue
+            if strategy == "first-index":
+                return page
+            if strategy == "unsafe-first-match":
+                # A version an earlier index offers is taken from that index only (uv).
+                known = {f.version for f in files}
+                files.extend(f for f in page if f.version not in known)
+            else:
+                # pip's merge: every index's files; the same file twice counts once.
+                names = {f.filename for f in files}
+                files.extend(f for f in page if f.filename not in names)
+        return files
+
+    def _page(self, index: str, key: NormalizedName, *, count: bool = True
+              ) -> list[DistFile] | None:
+        page = self._project_page(index, key)
+        if page is None:
+            return None
+        # A page may list files of other projects (a misconfigured mirror); like pip, take
+        # only this project's.
+        page = [f for f in page if f.name == key]
+        cutoff = self.settings.exclude_newer
+        if cutoff is not None:
+            kept = [f for f in page if f.upload_time is not None and f.upload_time <= cutoff]
+            if count:
+                self._excluded[key] = self._excluded.get(key, 0) + len(page) - len(kept)
+            page = kept
+        return page
+
+    def missing_note(self, name: str, spec: SpecifierSet) -> tuple[str, str] | None:
+        """Why the index settings may hide a version matching ``spec``: ``(cause, hint)``.
+
+        Other indexes are asked only here, after a resolution failed (their pages are
+        cached like any other), so first-index costs no request while things work.
+        """
+        key = canonicalize_name(name)
+        if self._excluded.get(key):
+            return (f"--exclude-newer {self.settings.exclude_newer:%Y-%m-%d %H:%M %Z} left out "
+                    f"{self._excluded[key]} file(s) of `{key}` (uploaded later, or the index "
+                    "gives no upload time)", "pass a later --exclude-newer date, or none")
+        if self.settings.strategy != "first-index" or len(self._indexes) < 2:
+            return None
+        used = next((f.origin for f in self.find(key) if f.origin in self._indexes), None)
+        if used is None:
+            return None
+        have = {f.filename for f in self.find(key)}
+        for index in self._indexes:
+            extra = sorted({f.version for f in self._page(index, key, count=False) or ()
+                            if f.filename not in have and spec.contains(f.version, True)},
+                           reverse=True)
+            if index != used and extra:
+                return (f"`{key}` comes from {redact(used)} alone (the first index that has it: "
+                        f"index-strategy first-index); {redact(index)} also has "
+                        f"{', '.join(map(str, extra[:5]))}",
+                        "to take versions from every index, pass --index-strategy "
+                        "unsafe-best-match (or WARMBUILD_INDEX_STRATEGY); read the README on "
+                        "dependency confusion first")
+        return None
 
     def metadata(self, file: DistFile) -> bytes | None:
         """The PEP 658 metadata file, or ``None`` when the index offers none."""
@@ -146,7 +232,8 @@ def _dir_files(directory: Path, origin: str) -> list[DistFile]:
 
 def make_dist_file(filename: str, url: str, *, origin: str, requires_python: str | None = None,
                    yanked: str | None = None, hashes: tuple[tuple[str, str], ...] = (),
-                   metadata: str | bool | dict[str, str] | None = None) -> DistFile | None:
+                   metadata: str | bool | dict[str, str] | None = None,
+                   upload_time: datetime | None = None) -> DistFile | None:
     """A DistFile from the facts an index gives; ``None`` for files that are not dists."""
     parsed = parse_filename(filename)
     if parsed is None:
@@ -169,7 +256,8 @@ def make_dist_file(filename: str, url: str, *, origin: str, requires_python: str
             metadata_hashes = ((algo, digest),)
     return DistFile(filename=filename, url=url, name=name, version=version, kind=kind,
                     tags=tags, requires_python=spec, yanked=yanked, hashes=hashes,
-                    metadata_url=metadata_url, metadata_hashes=metadata_hashes, origin=origin)
+                    metadata_url=metadata_url, metadata_hashes=metadata_hashes, origin=origin,
+                    upload_time=upload_time)
 
 
 def split_hash(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -239,7 +327,7 @@ def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
                 str(entry["filename"]), urldefrag(urljoin(page_url, entry["url"]))[0],
                 origin=origin, requires_python=entry.get("requires-python"),
                 yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
-                hashes=hashes, metadata=metadata,
+                hashes=hashes, metadata=metadata, upload_time=_upload_time(entry),
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise NetworkError(f"{redact(page_url)}: not a valid simple API JSON page (a "
@@ -258,3 +346,28 @@ def _check_hashes(data: bytes, expected: Sequence[tuple[str, str]], what: str) -
                 raise HashMismatchError(f"hash mismatch for {what}",
                                         cause=f"expected {algo}:{digest}\n     got {algo}:{got}")
             return
+
+
+def _upload_time(entry: dict[str, object]) -> datetime | None:
+    """PEP 700 ``upload-time`` (``2024-01-31T12:00:00.123456Z``); ``None`` when absent."""
+    value = entry.get("upload-time")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None  # an unreadable time is no time: --exclude-newer leaves the file out
+    return parsed if parsed.tzinfo else parsed.astimezone()
+
+
+def parse_cutoff(text: str, now: datetime | None = None) -> datetime:
+    """An ``--exclude-newer`` value as uv takes it: a timestamp (RFC 3339), a date (that whole
+    day included, local time) or ``N days`` before now. Raises ValueError."""
+    text = text.strip()
+    days = re.fullmatch(r"(\d+)\s*days?", text)
+    if days:
+        return (now or datetime.now().astimezone()) - timedelta(days=int(days.group(1)))
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return datetime.fromisoformat(text).astimezone() + timedelta(days=1)
+    parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+    return parsed if parsed.tzinfo else parsed.astimezone()

@@ -10,7 +10,6 @@ to the transaction's journal first (:mod:`journal`), for a process that is kille
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -24,21 +23,25 @@ from pathlib import Path
 from typing import Any
 
 from installer import install as installer_install
-from installer.sources import WheelFile
-from packaging.utils import NormalizedName
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from ._log import logger
 from .dists import ResolvedDist
 from .errors import InstallError
 from .installed import InstalledDist
 from .journal import TX_PREFIX, Backup, Commit, Journal, Placed, remove_path
+from .oserrors import WRITE_ERRNOS, environment_hint, written
 from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
-from .unpack import Claims, LinkingDestination, UnpackedWheel
+from .unpack import Claims, LinkingDestination, UnpackedWheel, unpack_into
+from .wheelcheck import invalid
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
+#: In the ``.dist-info`` of an editable install: what it was made from (``fingerprint``).
+FINGERPRINT_FILE = "WARMBUILD_FINGERPRINT"
 
 
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
@@ -67,9 +70,12 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
 def _failed(prefix: Path, exc: Exception, at: str = "") -> InstallError:
     """The error of a failed install; ``at`` names the dists whose files could not be
     staged or placed, where that is known."""
+    cause, hint = f"{type(exc).__name__}: {exc}", None
+    if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+        # Named by the path written, in the target: never the cache file linked from.
+        cause, hint = f"{exc.strerror}: {written(exc)}", environment_hint(exc)
     return InstallError(f"installing into {prefix} failed{f' at {at}' if at else ''}; "
-                        "the environment was left as it was",
-                        cause=f"{type(exc).__name__}: {exc}")
+                        "the environment was left as it was", cause=cause, hint=hint)
 
 
 def _label(action: Action) -> str:
@@ -127,7 +133,7 @@ class _Transaction:
     def __init__(self, prefix: Path) -> None:
         self.prefix = prefix
         self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=prefix))
-        self._journal = Journal(self.root)
+        self._journal = Journal(self.root, prefix)
         self._backups: list[tuple[Path, Path]] = []
         self._placed: list[Path] = []
         self._emptied: set[Path] = set()
@@ -169,11 +175,18 @@ class _Transaction:
             script_kind="posix", destdir=str(stage_dir), overwrite_existing=True,
             claims=self.claims, rank=rank,
         )
+        # The name the wheel came under: its file, or the index's name for a cached one.
+        filename = (action.new.file.filename if action.new.file is not None and
+                    action.new.file.kind == "wheel" and wheel.is_dir() else wheel.name)
+        if not wheel.is_dir():
+            # A wheel used in place (a local file, a fresh build) is unpacked and checked
+            # here, by the same rules as one unpacked into the cache, before any of it
+            # is staged.
+            wheel = unpack_into(wheel, self.root / "wheels" / str(rank))
+        source = UnpackedWheel(wheel)
+        _check_is(source, action.new, Path(filename))
         try:
-            with contextlib.ExitStack() as stack:
-                source = (UnpackedWheel(wheel) if wheel.is_dir()
-                          else stack.enter_context(WheelFile.open(wheel)))
-                installer_install(source, destination, _extra_metadata(action.new))
+            installer_install(source, destination, _extra_metadata(action.new))
         except Exception as exc:
             raise _failed(self.prefix, exc, _label(action)) from exc
         return stage_dir
@@ -259,6 +272,16 @@ class _Transaction:
             self._placed.append(final)
 
 
+def _check_is(source: UnpackedWheel, dist: ResolvedDist, wheel: Path) -> None:
+    """The wheel holds the distribution that was resolved: a cached wheel was checked
+    under the file name it was first downloaded as, and another file may share its bytes."""
+    if canonicalize_name(source.distribution) == dist.name and \
+            Version(source.version) == dist.version:
+        return
+    raise invalid(wheel, f"it holds {source.distribution} {source.version} "
+                         f"({source.dist_info_dir}), not {dist.name} {dist.version}")
+
+
 def _occupied(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
@@ -278,6 +301,8 @@ def _extra_metadata(dist: ResolvedDist) -> dict[str, bytes]:
         extra["REQUESTED"] = b""
     if dist.build_env is not None:
         extra[BUILD_ENV_MARKER] = f"{dist.build_env}\n".encode()
+    if dist.fingerprint is not None:
+        extra[FINGERPRINT_FILE] = f"{dist.fingerprint}\n".encode()
     if dist.file is not None and dist.file.kind == "tree":
         info_tree = {"url": dist.direct_url or dist.file.url,
                      "dir_info": {"editable": True} if dist.editable else {}}

@@ -5,8 +5,14 @@ holds a lock on that file while its process lives. The next warmbuild to change 
 environment (:func:`locked`) finds journals whose lock is free, which only a process that
 died leaves behind, and undoes what they record unless they end in a commit.
 
+Paths are written resolved (the environment's real path, whatever spelling of it the
+command was given, e.g. a symlink to the venv), and recovery resolves the environment too,
+so a kill through one spelling is rolled back by a run through another.
+
 A journal is followed only when every line is a move inside the environment (a backup:
-into its transaction dir); anything else is set aside for a human, never acted on. Parsing
+into its transaction dir); anything else is set aside for a human, never acted on, and
+until that human removes it every command that would change the environment fails saying
+so: it may be damaged, and a reported success over it would hide that. Parsing
 (:func:`parse`) takes the journal's bytes and touches no file.
 """
 
@@ -16,17 +22,23 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._log import logger
+from .errors import TargetError
 
 #: The journal's file name in a transaction dir.
 JOURNAL = "journal"
 #: Transaction dirs in a prefix are named ``<TX_PREFIX>XXXXXXXX``.
 TX_PREFIX = ".warmbuild-tx-"
+#: A dead transaction whose journal could not be trusted, kept for a human.
+DAMAGED_PREFIX = ".warmbuild-damaged-"
+#: In a damaged transaction dir: why its journal was not followed.
+_WHY = "why"
 
 
 @dataclass(frozen=True)
@@ -64,15 +76,36 @@ def encode(entry: Entry) -> bytes:
 
 
 class Journal:
-    """The writing side, locked until closed so that recovery leaves it alone."""
+    """The writing side, locked until closed so that recovery leaves it alone.
 
-    def __init__(self, root: Path) -> None:
+    ``prefix`` is the environment as the command spelled it; entries are written with its
+    real path instead.
+    """
+
+    def __init__(self, root: Path, prefix: Path) -> None:
         self._fd = os.open(root / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+        self._spelled = str(prefix)
+        self._real = os.path.realpath(prefix)
 
     def write(self, entry: Entry) -> None:
+        if isinstance(entry, Placed):
+            entry = Placed(self._resolved(entry.path))
+        elif isinstance(entry, Backup):
+            entry = Backup(self._resolved(entry.path), self._resolved(entry.backup))
         # Unbuffered: what the kernel has survives the process being killed.
         os.write(self._fd, encode(entry))
+
+    def _resolved(self, path: Path) -> Path:
+        """``path`` through the prefix's real path; the path itself is not resolved, since
+        it may be a symlink that is moved."""
+        text = str(path)
+        if text.startswith(self._spelled + os.sep):
+            return Path(self._real + text[len(self._spelled):])
+        if text.startswith(self._real + os.sep):
+            return path
+        # Spelled through another link (rare): resolve its directory, once per entry.
+        return Path(os.path.realpath(path.parent)) / path.name
 
     def close(self) -> None:
         os.close(self._fd)
@@ -158,10 +191,11 @@ def remove_path(path: Path) -> None:
 def locked(prefix: Path) -> Iterator[None]:
     """One warmbuild at a time changes an environment; a second one waits, saying so.
 
-    The lock is taken on the prefix directory itself, so that locking leaves no file in
-    an environment that a failed command must leave as it was.
+    The lock is taken on the prefix directory itself (its real path: one lock whatever the
+    spelling), so that locking leaves no file in an environment that a failed command must
+    leave as it was.
     """
-    fd = os.open(prefix, os.O_RDONLY)
+    fd = os.open(os.path.realpath(prefix), os.O_RDONLY)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -176,7 +210,9 @@ def locked(prefix: Path) -> Iterator[None]:
 
 def recover(prefix: Path) -> int:
     """Roll back transactions whose process died (the journal's lock is free); a committed
-    one is only cleaned up. Returns how many were found."""
+    one is only cleaned up. Returns how many were found; TargetError when a journal that
+    cannot be trusted was found now or earlier (the environment may be damaged)."""
+    prefix = Path(os.path.realpath(prefix))
     found = 0
     for root in sorted(prefix.glob(f"{TX_PREFIX}*")):
         try:
@@ -192,6 +228,9 @@ def recover(prefix: Path) -> int:
             found += _recover_one(root, prefix)
         finally:
             os.close(fd)
+    damaged = sorted(prefix.glob(f"{DAMAGED_PREFIX}*"))
+    if damaged:
+        raise _damaged(prefix, damaged[0])
     return found
 
 
@@ -200,16 +239,43 @@ def _recover_one(root: Path, prefix: Path) -> bool:
     parsed = read(root, prefix)
     if parsed.problem:
         # Acting on a journal we cannot trust could move files anywhere: keep it, out of
-        # the way, for a human to look at.
-        kept = root.with_name(root.name.replace(TX_PREFIX, ".warmbuild-damaged-"))
+        # the way, for a human to look at (recover then refuses to go on).
+        kept = root.with_name(root.name.replace(TX_PREFIX, DAMAGED_PREFIX))
         os.replace(root, kept)
-        logger.warning(
-            "warning: an interrupted install into %s left a journal warmbuild cannot "
-            "trust (%s); nothing was rolled back, and its backups are kept in %s: "
-            "check the environment (e.g. `pip check`)", prefix, parsed.problem, kept)
+        with contextlib.suppress(OSError):
+            (kept / _WHY).write_text(parsed.problem + "\n")
         return False
     if parsed.entries and not parsed.committed:
         undo(parsed.entries)
         logger.warning("Rolled back an interrupted install into %s", prefix)
     shutil.rmtree(root, ignore_errors=True)
     return True
+
+
+def _damaged(prefix: Path, kept: Path) -> TargetError:
+    try:
+        why = (kept / _WHY).read_text().strip()
+    except OSError:
+        why = "set aside by an earlier warmbuild"
+    try:
+        names = touched((kept / JOURNAL).read_bytes())
+    except OSError:
+        names = []
+    reinstall = (f"`warmbuild install --python {prefix} --reinstall {' '.join(names)}`"
+                 if names else "what it touched with `warmbuild install --reinstall`")
+    return TargetError(
+        f"an interrupted install into {prefix} left a journal warmbuild cannot trust "
+        f"({why}); nothing was rolled back, so the environment may be damaged, and "
+        "warmbuild will not change it until you have checked it",
+        cause=(f"the journal names the .dist-info of: {', '.join(names)}" if names else
+               "the journal names no .dist-info") + f"; it and its backups are in {kept}",
+        hint=f"remove {kept}, then reinstall {reinstall}, or recreate the environment")
+
+
+_DIST_INFO = re.compile(r"(?<![\w.-])(\w[\w.-]*?)-[^/\\\"-]+\.dist-info(?=[/\"])", re.ASCII)
+
+
+def touched(data: bytes) -> list[str]:
+    """The distributions whose ``.dist-info`` a journal names, read as loosely as it takes:
+    the journal is one that could not be trusted."""
+    return sorted({m.group(1) for m in _DIST_INFO.finditer(data.decode("utf-8", "replace"))})

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urldefrag
 
+import resolvelib
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -24,18 +26,28 @@ from .cache import Cache
 from .config import Settings, load_settings
 from .context import RunContext, constraints_of, plural
 from .coremeta import CoreMetadata
-from .depreader import DEFAULT_MAX_SDIST_BUILDS, DependencyReader
-from .dists import DistFile, ResolvedDist
-from .errors import RequirementError, TargetError
+from .depreader import DEFAULT_MAX_SDIST_BUILDS, DependencyReader, parse_dependencies
+from .dists import DistFile, FormatControl, ResolvedDist
+from .errors import RequirementError, TargetError, WarmbuildError
+from .fingerprint import skip_reason
 from .hooks import Kind
 from .http import HttpClient
-from .install import apply
+from .install import FINGERPRINT_FILE, apply
 from .installed import InstalledDist, scan
 from .journal import locked
 from .plan import Plan, make_plan, uninstall_plan
 from .python import Target
 from .reqfile import RequirementSet, UserRequirement, parse_requirement, read_requirements_file
-from .resolve import Dep, Policy, Resolution, dep_from_requirement, marker_applies
+from .resolve import (
+    Candidate,
+    Dep,
+    Policy,
+    Provider,
+    Resolution,
+    dep_from_requirement,
+    marker_applies,
+)
+from .resolve import resolve as run_resolver
 from .source import load_source_tree
 
 
@@ -59,8 +71,11 @@ class InstallRequest:
     #: ``-e PATH`` source trees, installed in editable mode.
     editables: tuple[str, ...] = ()
     build: BuildOptions = field(default_factory=BuildOptions)
-    #: ``--only-binary :all:``: never build an sdist.
-    only_binary: bool = False
+    #: ``--only-binary``/``--no-binary`` values as ``(option, value)``, in command-line order.
+    formats: tuple[tuple[str, str], ...] = ()
+    prefer_binary: bool = False
+    #: ``-U --upgrade-strategy eager``: no installed version is kept just for being there.
+    upgrade_eager: bool = False
     #: ``--max-sdist-builds``: older sdists one resolution may prepare (``depreader``).
     max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS
 
@@ -103,7 +118,8 @@ def effective_settings(request: InstallRequest, reqs: RequirementSet | None,
     file_options = None
     if reqs is not None:
         file_options = {"index-url": reqs.index_url, "extra-index-url": reqs.extra_index_urls,
-                        "find-links": reqs.find_links, "no-index": reqs.no_index}
+                        "find-links": reqs.find_links, "no-index": reqs.no_index,
+                        "trusted-host": reqs.trusted_hosts}
     return load_settings(request.index_flags, file_options=file_options,
                          target_prefix=target.prefix if target else None)
 
@@ -120,17 +136,27 @@ def check_writable(target: Target, *, break_system_packages: bool) -> None:
 def install(request: InstallRequest, target: Target, cache: Cache) -> InstallResult:
     check_writable(target, break_system_packages=request.break_system_packages)
     reqs = gather(request)
-    settings = effective_settings(request, reqs, target)
-    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
-                     revalidate=request.upgrade or bool(request.upgrade_packages))
     with contextlib.ExitStack() as stack:
-        stack.callback(ctx.close)
         # Read what is installed only once no other warmbuild is changing it.
         stack.enter_context(locked(target.prefix))
+        installed = scan(target)
+        settings = effective_settings(request, reqs, target)
+        for path in settings.constraint_files:  # pip's PIP_CONSTRAINT / `constraint`
+            reqs = reqs.merge(read_requirements_file(path, constraint=True))
+        # pip applies its config's --no-binary/--only-binary first, then the command line's.
+        request = replace(request, formats=settings.pip_formats + request.formats)
+        ctx = RunContext(cache, settings.index_settings(), request.build,
+                         offline=request.offline,
+                         revalidate=request.upgrade or bool(request.upgrade_packages),
+                         network=settings.network_settings())
+        stack.callback(ctx.close)
+        reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
+        done = _already_satisfied(request, reqs, target, installed)
+        if done is not None:
+            return done
         trees: dict[str, _Tree] = {}
         wanted = [_tree_requirement(r, trees, target, ctx, stack) if r.tree else r
                   for r in reqs.requirements if _applies(r, target)]
-        installed = scan(target)
         resolved = _resolve(request, reqs, wanted, trees, target, ctx, installed)
         plan = make_plan(resolved, installed, reinstall=request.reinstall)
         if request.dry_run or not plan.actions:
@@ -143,19 +169,92 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         return InstallResult(plan, resolved, False)
 
 
+def _policy(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
+            target: Target, installed: Mapping[NormalizedName, InstalledDist] | None = None,
+            index_order: tuple[str, ...] = ()) -> Policy:
+    """``installed``: what ``--upgrade-strategy eager`` does not keep; ``index_order``: for
+    ``unsafe-first-match``."""
+    hashes = {r.name: r.hashes for r in wanted if r.hashes}
+    names = frozenset(r.name for r in wanted)
+    upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
+    if request.upgrade_eager:
+        upgrade |= frozenset(installed or ())
+    formats = FormatControl()
+    for option, value in request.formats + reqs.formats:
+        formats = formats.add(option, value)
+    return Policy(
+        tags=target.tags, python_version=target.version, markers=target.markers,
+        pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
+        reinstall=request.reinstall, no_deps=request.no_deps,
+        allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
+        formats=formats, prefer_binary=request.prefer_binary or reqs.prefer_binary,
+        index_order=index_order,
+    )
+
+
+def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, target: Target,
+                              ctx: RunContext,
+                              installed: Mapping[NormalizedName, InstalledDist]
+                              ) -> RequirementSet:
+    """``-e`` trees whose editable install is unchanged (same fingerprint), pinned to what is
+    installed, so that no hook runs: uv rebuilds every time."""
+    if request.upgrade or request.reinstall or request.build.refresh_env \
+            or request.build.upgrade_env:
+        return reqs
+    editables = {str((d.direct_url() or {}).get("url")): d for d in installed.values()
+                 if d.editable and d.read_text(FINGERPRINT_FILE)}
+    kept = []
+    for req in reqs.requirements:
+        dist = editables.get(req.tree.as_uri()) if req.tree and req.editable else None
+        if dist is not None and req.tree is not None:
+            builder = TreeBuilder(load_source_tree(req.tree), target, ctx)
+            if builder.fingerprint() == (dist.read_text(FINGERPRINT_FILE) or "").strip():
+                logger.info("Kept the editable install of %s %s: its tree is unchanged "
+                            "(%s)", dist.display_name, dist.version,
+                            skip_reason(builder.tree, builder.options.config_settings))
+                pin = Requirement(f"{dist.name}=={dist.version}")
+                pin.extras = req.requirement.extras
+                req = replace(req, requirement=pin, tree=None, editable=False)
+        kept.append(req)
+    return replace(reqs, requirements=tuple(kept))
+
+
+def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Target,
+                       installed: Mapping[NormalizedName, InstalledDist]
+                       ) -> InstallResult | None:
+    """The result when what is installed satisfies every requirement and all they depend
+    on, decided from the installed metadata alone: no index, no network (pip and uv answer
+    "already satisfied" the same way). ``None`` when the index must be asked."""
+    if request.upgrade or request.upgrade_packages or request.reinstall or any(
+            r.tree or r.requirement.url for r in reqs.requirements):
+        return None
+    wanted = [r for r in reqs.requirements if _applies(r, target)]
+
+    def installed_only(cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
+        assert cand.installed is not None, "nothing else is offered"
+        return parse_dependencies(cand.installed.metadata_text(), str(cand))
+
+    provider = Provider(_policy(request, reqs, wanted, target), lambda _: [], installed_only,
+                        installed, constraints_of(reqs.constraints, target))
+    try:
+        resolution = run_resolver(provider, [dep_from_requirement(r.requirement,
+                                                                  origin=r.source)
+                                             for r in wanted])
+    except (resolvelib.ResolutionError, resolvelib.InconsistentCandidate, WarmbuildError):
+        return None  # something is missing or conflicts: the index decides
+    resolved = _resolved(resolution, frozenset(r.name for r in wanted), {}, {})
+    plan = make_plan(resolved, installed)
+    if plan.actions:
+        return None
+    return InstallResult(plan, resolved, request.dry_run)
+
+
 def _resolve(request: InstallRequest, reqs: RequirementSet, wanted: Sequence[UserRequirement],
              trees: Mapping[str, _Tree], target: Target, ctx: RunContext,
              installed: Mapping[NormalizedName, InstalledDist]) -> tuple[ResolvedDist, ...]:
     hashes = {r.name: r.hashes for r in wanted if r.hashes}
     names = frozenset(r.name for r in wanted)
-    upgrade = frozenset(canonicalize_name(n) for n in request.upgrade_packages)
-    policy = Policy(
-        tags=target.tags, python_version=target.version, markers=target.markers,
-        pre=request.pre or reqs.pre, upgrade=upgrade | (names if request.upgrade else set()),
-        reinstall=request.reinstall, no_deps=request.no_deps,
-        allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
-        only_binary=request.only_binary or reqs.only_binary,
-    )
+    policy = _policy(request, reqs, wanted, target, installed, ctx.finder.index_order)
     reader = DependencyReader(ctx.finder, ctx.fetcher,
                               {u: t.metadata.text for u, t in trees.items()},
                               ctx.sdists(target), hashes,
@@ -196,11 +295,25 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, _Tree],
 
     wheels = ctx.prepare([a.new for a in plan.actions if a.new is not None],
                          ctx.sdists(target), build_tree)
+    plan = _with_fingerprints(plan, trees)
     progress.info("Installing %d package%s", len(plan.actions), plural(plan.actions))
     with timed() as elapsed:
         apply(plan, target, wheels, compile_bytecode=request.compile_bytecode)
     logger.info("Installed %d package%s in %s", len(plan.actions), plural(plan.actions),
                 format_duration(elapsed[0]))
+
+
+def _with_fingerprints(plan: Plan, trees: Mapping[str, _Tree]) -> Plan:
+    """Editable installs record their fingerprint, taken after their build (the build env as
+    it now is), for the next ``install -e`` to compare."""
+    actions = []
+    for action in plan.actions:
+        new = action.new
+        tree = trees.get(new.direct_url or "") if new is not None else None
+        if new is not None and new.editable and tree is not None:
+            action = replace(action, new=replace(new, fingerprint=tree.builder.fingerprint()))
+        actions.append(action)
+    return replace(plan, actions=tuple(actions))
 
 
 def _editable_env(tree: _Tree | None) -> str | None:
@@ -240,7 +353,8 @@ def build_dists(request: BuildRequest, target: Target, cache: Cache) -> list[Pat
     """``warmbuild build``: distributions of a tree, built in its persistent env."""
     tree = load_source_tree(request.path)
     settings = load_settings(request.index_flags, target_prefix=target.prefix)
-    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline)
+    ctx = RunContext(cache, settings.index_settings(), request.build, offline=request.offline,
+                     network=settings.network_settings())
     try:
         with TreeBuilder(tree, target, ctx) as builder:
             return [builder.build(kind, request.outdir.absolute()) for kind in request.kinds]

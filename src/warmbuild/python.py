@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from packaging import tags
 from packaging.tags import Tag
 from packaging.version import Version
 
+from . import pyfind
+from ._log import logger
 from .cache import Cache, atomic_write
 from .errors import TargetError
 
@@ -74,7 +77,10 @@ class Target:
 
 
 def find_interpreter(python: str | None, *, system: bool, cwd: Path) -> Path:
-    """The target interpreter: ``--python``, else ``VIRTUAL_ENV``, else a ``.venv`` above cwd."""
+    """The target interpreter: ``--python`` (a path, a name on PATH or a version), else
+    ``VIRTUAL_ENV``, else a non-base ``CONDA_PREFIX`` (as uv), else a ``.venv`` above cwd."""
+    if python and pyfind.VERSION_REQUEST.fullmatch(python) and not Path(python).exists():
+        return _by_version(python, [] if system else _environments(cwd))
     if python:
         return _interpreter_from_arg(python)
     if system:
@@ -82,19 +88,45 @@ def find_interpreter(python: str | None, *, system: bool, cwd: Path) -> Path:
         if not found:
             raise TargetError("--system was given but no python3 is on PATH")
         return Path(found)
-    venv = os.environ.get("VIRTUAL_ENV")
-    if venv:
-        return _venv_python(Path(venv), source="VIRTUAL_ENV")
-    for directory in (cwd, *cwd.parents):
-        candidate = directory / ".venv"
-        if (candidate / "pyvenv.cfg").is_file():
-            return _venv_python(candidate, source=".venv")
+    found_env = next(iter(_environments(cwd)), None)
+    if found_env is not None:
+        return found_env
+    conda, base = pyfind.conda_prefix(os.environ)
     raise TargetError(
         "no virtual environment found: neither --python, VIRTUAL_ENV nor a .venv in "
-        f"{cwd} or its parents",
+        f"{cwd} or its parents", cause=f"CONDA_PREFIX {conda} is conda's base environment, "
+        "which counts as a system interpreter (as for uv)" if base else None,
         hint="create one with `python3 -m venv .venv`, pass `--python PATH`, or use `--system` "
         "to install into the interpreter on PATH",
     )
+
+
+def _environments(cwd: Path) -> list[Path]:
+    """The interpreters of the environments found without ``--python``, in their order."""
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        return [_venv_python(Path(venv), source="VIRTUAL_ENV")]
+    conda, base = pyfind.conda_prefix(os.environ)
+    if conda is not None and not base:
+        return [_venv_python(conda, source="CONDA_PREFIX")]
+    for directory in (cwd, *cwd.parents):
+        candidate = directory / ".venv"
+        if (candidate / "pyvenv.cfg").is_file():
+            return [_venv_python(candidate, source=".venv")]
+    return []
+
+
+def _by_version(request: str, environments: list[Path]) -> Path:
+    found = pyfind.find_version(request, environments)
+    if found is None:
+        raise TargetError(
+            f"--python {request}: no CPython {request} found",
+            cause="looked at the active environment, python3.X, python3 and python on PATH, "
+                  "pyenv's versions and uv's managed Pythons",
+            hint=f"install one (`uv python install {request}`, `pyenv install {request}`), or "
+                 "pass the interpreter's path")
+    logger.info("Using CPython %s at %s", found[1], found[0])
+    return found[0]
 
 
 def _interpreter_from_arg(python: str) -> Path:
@@ -103,18 +135,22 @@ def _interpreter_from_arg(python: str) -> Path:
         return _venv_python(path, source="--python")
     if not path.exists() and os.sep not in python:
         found = shutil.which(python)
-        if found:
+        name = re.fullmatch(r"python(\d+(?:\.\d+)*)", python)
+        if found and (name is None or pyfind.probe(Path(found)) is not None):
             return Path(found)
+        if name is not None:  # a pyenv shim of an inactive version, or not on PATH
+            return _by_version(name.group(1), [])
     if not path.is_file() or not os.access(path, os.X_OK):
         raise TargetError(
             f"--python {python}: not an interpreter or a virtual environment",
-            hint="pass the path of a python executable or of a venv directory",
+            hint="pass the path of a python executable, a venv directory, a version (3.12) "
+                 "or a name on PATH (python3.12)",
         )
     return path.absolute()
 
 
 def _venv_python(venv: Path, *, source: str) -> Path:
-    for name in ("bin/python", "bin/python3", "Scripts/python.exe"):
+    for name in ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe"):
         if (venv / name).is_file():
             return (venv / name).absolute()
     raise TargetError(f"{source} {venv}: no python interpreter in that directory")

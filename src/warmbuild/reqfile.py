@@ -2,9 +2,11 @@
 
 The file format is pip's: one requirement per line with per-line options (``--hash``),
 global option lines (``-i``, ``--extra-index-url``, ``-f``, ``--no-index``, ``--pre``,
-``--require-hashes``), nested ``-r``/``-c``, comments, ``\\`` continuations and ``${VAR}``
-expansion. Relative paths (nested files, wheels, find-links) are taken relative to the file
-that names them, as uv does; on the command line they are relative to the working dir.
+``--require-hashes``, ``--only-binary``, ``--no-binary``, ``--prefer-binary``,
+``--trusted-host``), nested ``-r``/``-c``, comments, ``\\`` continuations and ``${VAR}``
+expansion. Every option is honoured or refused with what to do instead: none is ignored.
+Relative paths (nested files, wheels, find-links) are taken relative to the file that names
+them, as uv does; on the command line they are relative to the working dir.
 """
 
 from __future__ import annotations
@@ -26,7 +28,18 @@ from .errors import RequirementError
 from .source import is_source_tree
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
-_IGNORED_OPTIONS = frozenset({"--prefer-binary", "--trusted-host", "--use-feature"})
+#: pip's --use-feature values that name what warmbuild always does.
+_FEATURES = frozenset({"truststore", "fast-deps", "2020-resolver"})
+#: Options pip users put in files that warmbuild refuses, with what to do instead.
+_UNSUPPORTED = {
+    "--no-build-isolation": "pass --no-build-isolation on the command line, or list the "
+                            "project in no-build-isolation-package ([tool.warmbuild])",
+    "--no-use-pep517": "warmbuild builds every project through PEP 517 (a setup.py project "
+                       "with setuptools' backend); drop the option",
+    "--global-option": "pass options to the build backend with -C/--config-settings",
+    "--install-option": "pass options to the build backend with -C/--config-settings",
+    "--build-option": "pass options to the build backend with -C/--config-settings",
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,10 @@ class RequirementSet:
     no_index: bool = False
     pre: bool = False
     require_hashes: bool = False
-    only_binary: bool = False
+    #: ``--only-binary``/``--no-binary`` values as ``(option, value)``, in file order.
+    formats: tuple[tuple[str, str], ...] = ()
+    prefer_binary: bool = False
+    trusted_hosts: tuple[str, ...] = ()
     files: tuple[Path, ...] = field(default=())
 
     def merge(self, other: RequirementSet) -> RequirementSet:
@@ -71,7 +87,9 @@ class RequirementSet:
             no_index=self.no_index or other.no_index,
             pre=self.pre or other.pre,
             require_hashes=self.require_hashes or other.require_hashes,
-            only_binary=self.only_binary or other.only_binary,
+            formats=self.formats + other.formats,
+            prefer_binary=self.prefer_binary or other.prefer_binary,
+            trusted_hosts=self.trusted_hosts + other.trusted_hosts,
             files=self.files + other.files,
         )
 
@@ -245,11 +263,22 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         return RequirementSet(pre=True)
     if option == "--require-hashes":
         return RequirementSet(require_hashes=True)
-    if option == "--only-binary":
-        # Only `:all:` changes anything: per-package values are accepted and ignored.
-        return RequirementSet(only_binary=value == ":all:")
-    if option in _IGNORED_OPTIONS:
-        return RequirementSet()
+    if option in ("--only-binary", "--no-binary"):
+        if value.startswith("-"):
+            raise RequirementError(f"{source}: {option} needs a value (:all:, :none: or names)")
+        return RequirementSet(formats=((option, value),))
+    if option == "--prefer-binary":
+        return RequirementSet(prefer_binary=True)
+    if option == "--trusted-host":
+        return RequirementSet(trusted_hosts=(value,))
+    if option == "--use-pep517" or (option == "--use-feature" and value in _FEATURES):
+        return RequirementSet()  # what warmbuild always does
+    if option == "--use-feature":
+        raise RequirementError(f"{source}: --use-feature {value}: not a feature warmbuild has",
+                               hint="drop the line; warmbuild's own behaviour is in its README")
+    if option in _UNSUPPORTED:
+        raise RequirementError(f"{source}: {option} is not supported in a requirements file",
+                               hint=_UNSUPPORTED[option])
     if option in ("-e", "--editable"):
         req = parse_requirement(value, source=source, base_dir=base, editable=True)
         return (RequirementSet(constraints=(req,)) if constraint
@@ -258,7 +287,8 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
 
 
 _TAKES_VALUE = ("-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
-                "--extra-index-url", "-f", "--find-links", "-e", "--editable")
+                "--extra-index-url", "-f", "--find-links", "-e", "--editable", "--only-binary",
+                "--no-binary", "--trusted-host", "--use-feature")
 
 
 def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
@@ -276,5 +306,10 @@ def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
                                        hint="write --hash=sha256:<hex digest>")
             hashes.append((algo, digest.lower()))
         elif token.startswith("-"):
-            raise RequirementError(f"{source}: unknown per-requirement option {token!r}")
+            option = token.partition("=")[0]
+            hint = ("warmbuild takes backend options for all builds (-C/--config-settings) or "
+                    "per package (config-settings-package in [tool.warmbuild])"
+                    if option in ("-C", "--config-settings", *_UNSUPPORTED) else None)
+            raise RequirementError(f"{source}: unknown per-requirement option {token!r}",
+                                   hint=hint)
     return tuple(hashes)

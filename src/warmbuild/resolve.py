@@ -27,7 +27,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from ._threads import DaemonPool
-from .dists import DistFile
+from .dists import DistFile, FormatControl
 from .errors import RequirementError
 from .installed import InstalledDist
 from .preference import PYTHON, Preference, Preferences, cheap_first
@@ -105,9 +105,13 @@ class Policy:
     no_deps: bool = False
     #: Files per name that ``--hash`` pins; others are not offered.
     allowed_hashes: Mapping[NormalizedName, frozenset[str]] = field(default_factory=dict)
-    #: ``--only-binary :all:``: never offer an sdist (else one is offered for a version
-    #: with no compatible wheel, and built).
-    only_binary: bool = False
+    #: ``--only-binary``/``--no-binary`` per project (else an sdist is offered for a
+    #: version with no compatible wheel, and built).
+    formats: FormatControl = field(default_factory=FormatControl)
+    #: ``--prefer-binary``: an older version with a wheel before a newer one with only an sdist.
+    prefer_binary: bool = False
+    #: ``unsafe-first-match``: the indexes in order; versions of earlier ones are tried first.
+    index_order: tuple[str, ...] = ()
 
 
 Finder = Callable[[str], Sequence[DistFile]]
@@ -117,8 +121,12 @@ DependencyFn = Callable[[Candidate], tuple[tuple[Requirement, ...], SpecifierSet
 class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
     def __init__(self, policy: Policy, finder: Finder, metadata: DependencyFn,
                  installed: Mapping[NormalizedName, InstalledDist],
-                 constraints: Mapping[NormalizedName, SpecifierSet]) -> None:
+                 constraints: Mapping[NormalizedName, SpecifierSet],
+                 peek: Callable[[DistFile], bool] | None = None) -> None:
+        """``peek(file)``: whether a wheel's metadata can be had without downloading it
+        (fetching it if so), for read-ahead."""
         self.policy = policy
+        self._peek = peek
         self._finder = finder
         self._metadata = metadata
         self._installed = installed
@@ -147,7 +155,11 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
     def _warm(self, dep: Dep) -> None:
         spec = dep.specifier & self._constraints.get(dep.name, SpecifierSet())
         first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
-        if first is not None and _metadata_file(first):
+        # Only metadata is read ahead (a PEP 658 file, or the METADATA member of a remote
+        # wheel by range requests): a wrong guess must not cost a whole wheel.
+        file = first.file if first is not None else None
+        if first is not None and file is not None and (_metadata_file(first) or (
+                file.kind == "wheel" and self._peek is not None and self._peek(file))):
             self.prefetch(self.get_dependencies(first))
 
     def _read_ahead(self, candidates: Sequence[Candidate]) -> None:
@@ -287,6 +299,9 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             found = tuple(Candidate(name, version, extras, file=file)
                           for version, best, unyanked in offers if version in allowed
                           for file in [best if pinned else unyanked] if file is not None)
+            if self.policy.index_order or self.policy.prefer_binary:
+                # Stable: newest first within each group.
+                found = tuple(sorted(found, key=self._order))
             self._matches[key] = found
         return found
 
@@ -308,11 +323,18 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             found = self._offered[name] = tuple(rows)
         return found
 
+    def _order(self, candidate: Candidate) -> tuple[bool, int]:
+        file = candidate.file
+        assert file is not None
+        order = self.policy.index_order
+        rank = order.index(file.origin) if file.origin in order else 0
+        return (self.policy.prefer_binary and file.kind != "wheel", rank)
+
     def _usable(self, file: DistFile, hashes: frozenset[str] | None) -> bool:
-        if file.kind == "sdist":
-            if self.policy.only_binary:
-                return False
-        elif file.kind != "wheel" or not any(t in self._priority for t in file.tags):
+        if not self.policy.formats.allows(file.name, file.kind):
+            return False
+        if file.kind != "sdist" and (
+                file.kind != "wheel" or not any(t in self._priority for t in file.tags)):
             return False
         if file.requires_python is not None and not file.requires_python.contains(
                 self.policy.python_version, prereleases=True):

@@ -27,7 +27,9 @@ from ._log import logger
 from .errors import UsageError
 
 KEYS = ("no-build-isolation-package", "extra-build-dependencies", "build-constraints",
-        "config-settings-package", "build-env-vars", "build-env-dir")
+        "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys")
+#: Keys of the same files that ``config`` reads and checks (index and network settings).
+INDEX_KEYS = ("index-strategy", "keyring-provider", "exclude-newer")
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,16 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
     user = user_config_file(environ)
     # (where it came from, the dir its relative paths are relative to, the values)
     layers: list[tuple[str, Path, dict[str, Any]]] = [
-        (str(user), user.parent, _read(user, table=None)),
-        (f"{cwd / 'pyproject.toml'} [tool.warmbuild]", cwd,
-         _read(cwd / "pyproject.toml", table=("tool", "warmbuild"))),
-        (str(cwd / "warmbuild.toml"), cwd, _read(cwd / "warmbuild.toml", table=None)),
-        ("environment", cwd, _from_environ(environ)),
-        ("command line", cwd, dict(flags or {})),
-    ]
+        (source, user.parent if source == str(user) else cwd, values)
+        for source, values in config_layers(cwd, environ)]
+    layers += [("environment", cwd, _from_environ(environ)),
+               ("command line", cwd, dict(flags or {}))]
     for source, base, values in layers:
         for key, value in values.items():
+            if key in INDEX_KEYS:
+                continue
             if key not in KEYS:
-                close = difflib.get_close_matches(key, KEYS, n=1)
+                close = difflib.get_close_matches(key, KEYS + INDEX_KEYS, n=1)
                 logger.warning("warning: unknown warmbuild setting `%s` in %s%s", key, source,
                                f"; did you mean `{close[0]}`?" if close else "")
                 continue
@@ -89,6 +90,16 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
                 merged[key] = value
             sources[key] = source
     return _validate(merged, sources, cwd)
+
+
+def config_layers(cwd: Path, environ: Mapping[str, str] = os.environ
+                  ) -> list[tuple[str, dict[str, Any]]]:
+    """warmbuild's config files as ``(source, table)``, lowest precedence first."""
+    user = user_config_file(environ)
+    return [(str(user), _read(user, table=None)),
+            (f"{cwd / 'pyproject.toml'} [tool.warmbuild]",
+             _read(cwd / "pyproject.toml", table=("tool", "warmbuild"))),
+            (str(cwd / "warmbuild.toml"), _read(cwd / "warmbuild.toml", table=None))]
 
 
 def _read(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:
@@ -122,7 +133,7 @@ def setting_problem(key: str, value: Any) -> str | None:
 
     Unknown keys are ``None`` here: they are warnings, which the caller gives.
     """
-    if key in ("no-build-isolation-package", "build-env-vars"):
+    if key in ("no-build-isolation-package", "build-env-vars", "cache-keys"):
         return None if _strings(value) else "a list of strings"
     if key == "build-constraints":
         return None if isinstance(value, str) or _strings(value) else "a path or a list of paths"

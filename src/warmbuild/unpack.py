@@ -1,16 +1,23 @@
 """Unpacked wheels in the cache, installed by hard links (uv's approach).
 
-A wheel is extracted once into ``archive-v1/<sha256>/``, with the hash and size of every
-file computed while extracting (so the RECORD we write is our own, not the wheel's word).
-Installing it then links each file into place instead of decompressing and hashing it
-again; a file that cannot be linked (another filesystem) is copied. Scripts whose shebang
-must be rewritten are written, never linked. Installed files share their inode with the
-cache, as with uv's default link mode: editing one in place edits the cached copy too.
+A wheel is extracted once into ``archive-v1/<sha256>/``, checked by :mod:`wheelcheck` on
+the way, with the hash and size of every file computed while extracting (so the RECORD we
+write is our own, not the wheel's word). Installing it then links each file into place
+instead of decompressing and hashing it again; a file that cannot be linked (another
+filesystem) is copied. Scripts whose shebang must be rewritten are written, never linked.
+Installed files share their inode with the cache, as with uv's default link mode: editing
+one in place edits the cached copy too.
+
+The directory's index of files is sealed with its own checksum and records each file's
+stamp (size, mtime) as unpacked (:mod:`sealed`), and the version of the rules the wheel was
+checked by. Before an unpacked wheel is used, the index is checked and every file stat'ed:
+a truncated index, a deleted, truncated or modified file means the copy is damaged, and it
+is unpacked again from the wheel; a copy checked by older rules is unpacked (and checked)
+again quietly.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import errno
 import hashlib
@@ -20,10 +27,9 @@ import os
 import shutil
 import tempfile
 import threading
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from installer.destinations import SchemeDictionaryDestination
@@ -32,33 +38,40 @@ from installer.scripts import Script
 from installer.sources import WheelSource
 from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
+from . import sealed, wheelcheck
+from ._log import logger
 from .cache import Cache
-from .errors import InstallError
+from .errors import CacheError
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
 
 _INDEX = ".warmbuild-files.json"
-_CHUNK = 1 << 20
+#: The version of :mod:`wheelcheck`'s rules, recorded in the index as ``checked``: a copy
+#: checked by older rules (or none) is unpacked, and so checked, again.
+_RULES = 1
 
 
 def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
-    """The directory holding ``wheel`` unpacked; extracted on first use, then reused."""
+    """The directory holding ``wheel`` unpacked and checked; extracted on first use, then
+    reused without checking the wheel again."""
     bucket = cache.bucket("archive-v1")
     dest = bucket / sha256
-    if (dest / _INDEX).is_file():
+    if damage(dest) is None:
         return dest
     with cache.lock(dest):
-        if (dest / _INDEX).is_file():
+        problem = damage(dest)
+        if problem is None:
             return dest
+        if problem not in (_ABSENT, _OLDER, _UNCHECKED):
+            logger.warning("warning: the unpacked copy of %s in the cache was damaged (%s: "
+                           "%s); unpacking it again", wheel.name, dest, problem)
+        if problem not in (_ABSENT, _OLDER):
+            # The fetcher trusted the wheel file because this copy's index was intact.
+            _check_wheel(wheel, sha256)
         tmp = Path(tempfile.mkdtemp(dir=bucket, prefix=".unpack-"))
         try:
-            try:
-                files = _extract(wheel, tmp)
-            except zipfile.BadZipFile as exc:
-                raise InstallError(f"{wheel.name}: not a valid wheel (not a readable zip "
-                                   "archive)", cause=str(exc)) from exc
-            (tmp / _INDEX).write_text(json.dumps(files))
+            _unpack(wheel, tmp)
             if dest.exists():  # left half-made by a process that was killed
                 shutil.rmtree(dest)
             os.replace(tmp, dest)
@@ -68,31 +81,81 @@ def unpack(cache: Cache, wheel: Path, sha256: str) -> Path:
     return dest
 
 
-def _extract(wheel: Path, root: Path) -> dict[str, list[Any]]:
-    files: dict[str, list[Any]] = {}
-    with zipfile.ZipFile(wheel) as zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            name = info.filename
-            parts = PurePosixPath(name).parts
-            if name.startswith("/") or ".." in parts:
-                raise InstallError(f"{wheel.name}: unsafe path {name!r} in the archive",
-                                   hint="the wheel would write outside the environment; "
-                                        "it was not installed")
-            target = root.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha256()
-            with zf.open(info) as src, target.open("wb") as out:
-                while chunk := src.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-            mode = info.external_attr >> 16
-            executable = bool(mode & 0o111)
-            target.chmod(0o755 if executable else 0o644)
-            encoded = base64.urlsafe_b64encode(digest.digest()).decode().rstrip("=")
-            files[name] = [f"sha256={encoded}", info.file_size, executable]
-    return files
+def unpack_into(wheel: Path, root: Path) -> Path:
+    """``wheel`` unpacked and checked into the new directory ``root``: for wheels that are
+    not kept in the cache (local files, fresh builds), so that they pass the same checks."""
+    root.mkdir(parents=True)
+    _unpack(wheel, root)
+    return root
+
+
+def _unpack(wheel: Path, root: Path) -> None:
+    files = wheelcheck.extract(wheel, root).files
+    (root / _INDEX).write_bytes(sealed.dump(
+        {"files": files, "stamps": sealed.stamps(root, files), "checked": _RULES}))
+
+
+#: What :func:`damage` says of a directory that was never unpacked, or was unpacked by an
+#: earlier warmbuild, whose index was plain JSON without stamps, or whose wheel was not
+#: checked by the current rules: all are (re)made quietly.
+_ABSENT = "not unpacked"
+_OLDER = "unpacked by an earlier warmbuild"
+_UNCHECKED = "checked by older rules"
+
+
+def damage(dest: Path) -> str | None:
+    """What is wrong with the unpacked wheel ``dest`` (``_ABSENT`` if there is none), or
+    ``None`` when every file is as it was unpacked: one ``stat`` per file."""
+    try:
+        raw = (dest / _INDEX).read_bytes()
+    except FileNotFoundError:
+        return _ABSENT
+    except OSError as exc:
+        return f"{_INDEX} is unreadable ({exc.strerror})"
+    index = sealed.load(raw)
+    if not isinstance(index, dict) or not isinstance(index.get("stamps"), dict):
+        return _OLDER if _is_json(raw) else \
+            f"{_INDEX} is not as written (truncated or overwritten)"
+    if index.get("checked") != _RULES:
+        return _UNCHECKED
+    return sealed.changed(dest, index["stamps"])
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def has_index(cache: Cache, sha256: str) -> bool:
+    """Whether the wheel with this hash is unpacked in the cache with an intact index: then
+    :func:`unpack` uses that copy, or repairs it from the wheel after checking the wheel,
+    so the fetcher need not hash the wheel file. Cheap: one small file read, no ``stat``
+    of the unpacked files (which :func:`unpack` does)."""
+    try:
+        index = sealed.load((cache.bucket("archive-v1") / sha256 / _INDEX).read_bytes())
+    except OSError:
+        return False
+    return isinstance(index, dict)
+
+
+def _check_wheel(wheel: Path, sha256: str) -> None:
+    with wheel.open("rb") as f:
+        got = hashlib.file_digest(f, "sha256").hexdigest()
+    if got != sha256:
+        wheel.unlink(missing_ok=True)
+        raise CacheError(
+            f"the cached {wheel.name} is damaged too, so its unpacked copy cannot be made "
+            "again", cause=f"{wheel}: its sha256 is {got}, but it was stored as {sha256}",
+            hint="it was removed: run the command again (online) to download it again, or "
+                 "clear the cache with `warmbuild cache clean`")
+
+
+def _read_index(root: Path) -> dict[str, Any] | None:
+    index = sealed.load((root / _INDEX).read_bytes())
+    return index if isinstance(index, dict) else None
 
 
 class _LinkableFile:
@@ -128,7 +191,12 @@ class UnpackedWheel(WheelSource):
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._files: dict[str, list[Any]] = json.loads((root / _INDEX).read_text())
+        index = _read_index(root)
+        if index is None:
+            raise CacheError(f"the unpacked wheel {root} in the cache is damaged (its index "
+                             f"{_INDEX} is not as written)",
+                             hint="clear the cache with `warmbuild cache clean`")
+        self._files: dict[str, list[Any]] = index["files"]
         (info,) = {p.split("/", 1)[0] for p in self._files
                    if p.split("/", 1)[0].endswith(".dist-info")}
         self._dist_info: str = info

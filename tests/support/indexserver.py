@@ -8,21 +8,26 @@ from __future__ import annotations
 
 import base64
 import email.parser
+import fnmatch
 import hashlib
 import html
 import json
 import os
+import socket
+import ssl
+import struct
 import tarfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from packaging.utils import (
@@ -150,7 +155,10 @@ class _MetadataCache:
                 digest.update(chunk)
         try:
             metadata = _wheel_metadata(path) if is_wheel else None
-        except (OSError, zipfile.BadZipFile):
+        except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError,
+                EOFError):
+            # A broken archive (the hostile corpus) is served without a metadata file; what
+            # the installer makes of it is what the tests look at.
             metadata = None
         rp_source = metadata if is_wheel else _sdist_pkg_info(path)
         entry = _DistFile(
@@ -168,6 +176,18 @@ class _MetadataCache:
         with self._lock:
             self._entries[key] = entry
         return entry
+
+
+def _read_range(path: Path, start: int, length: int) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        fh.seek(start)
+        remaining = length
+        while remaining > 0:
+            chunk = fh.read(min(1 << 16, remaining))
+            if not chunk:
+                break
+            yield chunk
+            remaining -= len(chunk)
 
 
 # --------------------------------------------------------------------------- negotiation
@@ -227,6 +247,22 @@ def negotiate(accept: str | None, offers: Sequence[str]) -> str | None:
 # --------------------------------------------------------------------------- server
 
 
+@dataclass(frozen=True)
+class Fault:
+    """Break the bodies of the first ``times`` GET responses for each path matching ``path``.
+
+    ``short``: send ``after`` bytes of the body, then close the connection (fewer bytes than
+    Content-Length said). ``reset``: send ``after`` bytes, then reset the connection (RST).
+    A large ``times`` makes the fault permanent.
+    """
+
+    kind: Literal["short", "reset"] = "short"
+    times: int = 1
+    after: int = 1000
+    #: A glob over the request path: ``*.whl`` (the default), ``/simple/*``.
+    path: str = "*.whl"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Benchmarks open many connections in a burst; the default backlog of 5 causes resets.
@@ -235,6 +271,15 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, state: _State) -> None:
         self.state = state
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # TLS is set up here, in the connection's own thread: a client that rejects the
+        # certificate must not stall the accepting loop.
+        with self.state.lock:
+            self.state.connections += 1
+        if self.state.tls is not None:
+            request = self.state.tls.wrap_socket(request, server_side=True)
+        super().finish_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that drop a connection mid-response (retry and timeout tests do) are
@@ -261,9 +306,18 @@ class _State:
     cache: _MetadataCache = field(default_factory=_MetadataCache)
     started: float = field(default_factory=time.time)
     seen: int = 0
+    fault: Fault | None = None
+    #: Whether files are served in ranges (``Range`` requests, ``Accept-Ranges``).
+    ranges: bool = True
+    #: How many responses per path were broken by ``fault`` so far.
+    broken: dict[str, int] = field(default_factory=dict)
     in_flight: int = 0
     #: The most requests that were being answered at one time.
     max_in_flight: int = 0
+    #: Serve HTTPS with this server context (its certificate, and client certificates).
+    tls: ssl.SSLContext | None = None
+    #: Connections accepted (a TLS handshake that fails still counts).
+    connections: int = 0
 
     def files(self) -> dict[str, _DistFile]:
         """filename -> file; the first directory wins for duplicate names."""
@@ -344,7 +398,48 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if body and not head:
-            self.wfile.write(body)
+            self._write_body([body], len(body))
+
+    def _write_body(self, chunks: Iterable[bytes], length: int) -> None:
+        """Write a body, or break it off as the server's :class:`Fault` says."""
+        limit = self._fault_limit(length)
+        sent = 0
+        for chunk in chunks:
+            if limit is not None and sent + len(chunk) >= limit:
+                self.wfile.write(chunk[: limit - sent])
+                self._break_connection()
+                return
+            self.wfile.write(chunk)
+            sent += len(chunk)
+
+    def _fault_limit(self, length: int) -> int | None:
+        """Bytes to send before breaking this body off, or None to send all of it."""
+        fault = self.state.fault
+        path = urlsplit(self.path).path
+        if fault is None or self.command != "GET" or length <= fault.after \
+                or not fnmatch.fnmatchcase(path, fault.path):
+            return None
+        with self.state.lock:
+            count = self.state.broken.get(path, 0)
+            if count >= fault.times:
+                return None
+            self.state.broken[path] = count + 1
+        return fault.after
+
+    def _break_connection(self) -> None:
+        self.wfile.flush()
+        self.close_connection = True
+        assert self.state.fault is not None
+        if self.state.fault.kind == "reset":
+            # Linger 0: closing sends an RST instead of a FIN. The socket only really closes
+            # once the handler's file objects, which hold references to it, are closed too.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.rfile.close()
+            self.wfile.close()
+            self.connection.close()
+        # ``short``: the server closes the connection after this handler returns, with
+        # fewer bytes sent than Content-Length announced.
 
     def _redirect(self, location: str, head: bool) -> None:
         self._send(301, b"", {"Location": location}, head=head)
@@ -412,10 +507,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_file(self, path: Path, headers: dict[str, str], head: bool) -> None:
         size = path.stat().st_size
-        headers["Accept-Ranges"] = "bytes"
+        if self.state.ranges:
+            headers["Accept-Ranges"] = "bytes"
         start, end = 0, size - 1
         status = 200
-        rng = self.headers.get("Range")
+        rng = self.headers.get("Range") if self.state.ranges else None
         # Single byte ranges only: enough for lazy-wheel style metadata fetching; anything
         # fancier falls back to the whole file, which RFC 9110 permits.
         if rng and rng.startswith("bytes=") and "," not in rng and size > 0:
@@ -441,15 +537,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if head:
             return
-        with path.open("rb") as fh:
-            fh.seek(start)
-            remaining = length
-            while remaining > 0:
-                chunk = fh.read(min(1 << 16, remaining))
-                if not chunk:
-                    break
-                self.wfile.write(chunk)
-                remaining -= len(chunk)
+        self._write_body(_read_range(path, start, length), length)
 
     # -- routing ---------------------------------------------------------
 
@@ -562,6 +650,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "hashes": {"sha256": f.sha256},
                 "requires-python": f.requires_python,
                 "size": f.size,
+                # PEP 700 (api-version 1.1): the file's mtime stands in for its upload time.
+                "upload-time": datetime.fromtimestamp(f.mtime, UTC).strftime(
+                    "%Y-%m-%dT%H:%M:%S.%fZ"),
                 # PEP 691 wants a non-empty string for a reason; an empty reason is just
                 # "yanked".
                 "yanked": False if reason is None else (reason or True),
@@ -668,6 +759,12 @@ class IndexServer:
         with self._state.lock:
             return self._state.in_flight
 
+    @property
+    def connections(self) -> int:
+        """Connections accepted so far, including those whose TLS handshake failed."""
+        with self._state.lock:
+            return self._state.connections
+
     def statuses(self) -> list[tuple[str, int]]:
         """(path, status) of the responses sent so far, e.g. to see a 304 revalidation."""
         with self._state.lock:
@@ -684,8 +781,13 @@ def serve_index(
     auth: tuple[str, str] | None = None,
     max_age: int = 600,
     latency: float = 0.0,
+    fault: Fault | None = None,
+    ranges: bool = True,
+    tls: ssl.SSLContext | None = None,
 ) -> IndexServer:
-    """Start an index over ``dirs`` (files are rescanned on every request)."""
+    """Start an index over ``dirs`` (files are rescanned on every request); ``fault`` breaks
+    off response bodies, as a flaky network does; ``ranges=False`` ignores Range requests;
+    ``tls``: serve HTTPS at ``https://127.0.0.1:PORT`` with that server context."""
     requests: list[tuple[str, str]] = []
     state = _State(
         dirs=[Path(d) for d in dirs],
@@ -697,12 +799,15 @@ def serve_index(
         max_age=max_age,
         requests=requests,
         latency=latency,
+        fault=fault,
+        ranges=ranges,
+        tls=tls,
     )
     # Hash and read every file once now, not in the first (possibly concurrent) requests.
     state.files()
     server = _Server(state)
     host, port = server.server_address[:2]
-    base = f"http://{host!s}:{port}"
+    base = f"{'https' if tls else 'http'}://{host!s}:{port}"
     state.files_url = f"{base}/files"
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -7,8 +7,8 @@ read-only views, ``_envs`` the build env commands, ``_output`` how things are pr
 from __future__ import annotations
 
 import argparse
-import errno
 import json
+import os
 import signal
 import sys
 import traceback
@@ -19,14 +19,17 @@ from typing import Any
 
 from .. import __version__
 from .._log import logger
+from ..cache import default_cache_root
 from ..depreader import DEFAULT_MAX_SDIST_BUILDS
-from ..errors import UsageError, WarmbuildError
+from ..errors import WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
+from ..oserrors import WRITE_ERRNOS, write_error
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
 from . import _envs
 from ._common import (
+    FormatAction,
     build_args,
     build_options,
     cache_from,
@@ -34,6 +37,7 @@ from ._common import (
     index_args,
     index_flags,
     path_arg,
+    release,
     target_args,
     target_from,
 )
@@ -51,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         # A build still running in a worker thread must not outlive us.
         stop_backends()
+        release()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -66,15 +71,15 @@ def _run(args: argparse.Namespace) -> int:
         print("error: interrupted; the environment was left as it was", file=sys.stderr)
         return 130
     except OSError as exc:
-        if exc.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC):
+        if exc.errno not in WRITE_ERRNOS:
             return _internal_error(args, exc)
         if args.verbose:
             traceback.print_exc()
-        print_error(WarmbuildError(
-            f"cannot write to {exc.filename or 'a directory warmbuild needs'}: {exc.strerror}",
-            hint="the cache is set by --cache-dir or WARMBUILD_CACHE_DIR; build envs by "
-                 "--build-env-dir, WARMBUILD_BUILD_ENV_DIR or [tool.warmbuild] build-env-dir: "
-                 "point the one that holds this path at a writable directory"))
+        env_dir = getattr(args, "build_env_dir", None) or os.environ.get(
+            "WARMBUILD_BUILD_ENV_DIR")
+        print_error(write_error(
+            exc, cache_root=(args.cache_dir or default_cache_root()).expanduser().absolute(),
+            env_dir=Path(env_dir).absolute() if env_dir else None))
         return 1
     except Exception as exc:
         return _internal_error(args, exc)
@@ -117,12 +122,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="upgrade the named packages (dependencies only if needed)")
     p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME")
-    p.add_argument("--reinstall", "--force-reinstall", action="store_true",
-                   help="reinstall everything resolved, even when up to date")
+    p.add_argument("--upgrade-strategy", choices=("only-if-needed", "eager"),
+                   default="only-if-needed",
+                   help="with -U, eager also upgrades every dependency (as pip)")
+    p.add_argument("--reinstall", "--force-reinstall", "-I", "--ignore-installed",
+                   action="store_true", help="reinstall everything resolved, even when up to "
+                   "date (resolved as if nothing were installed)")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true")
-    p.add_argument("--only-binary", metavar=":all:",
-                   help="`:all:`: never build sdists, fail instead")
+    for option, what in (("--only-binary", "never build an sdist of"),
+                         ("--no-binary", "never use a wheel of")):
+        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
+                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
+    p.add_argument("--prefer-binary", action="store_true",
+                   help="an older version with a wheel over a newer one with only an sdist")
+    p.add_argument("--use-pep517", action="store_true",
+                   help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--max-sdist-builds", type=_count, default=DEFAULT_MAX_SDIST_BUILDS,
                    metavar="N", help="older sdists whose metadata one resolution may prepare "
@@ -187,9 +202,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
-    if args.only_binary not in (None, ":all:", ":none:"):
-        raise UsageError(f"--only-binary {args.only_binary}: only `:all:` and `:none:` are "
-                         "supported")
     cache = cache_from(args)
     target = target_from(args, cache)
     request = InstallRequest(
@@ -201,7 +213,9 @@ def _cmd_install(args: argparse.Namespace) -> int:
         compile_bytecode=args.compile_bytecode,
         break_system_packages=args.break_system_packages,
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
-        only_binary=args.only_binary == ":all:", max_sdist_builds=args.max_sdist_builds,
+        formats=tuple(args.formats), prefer_binary=args.prefer_binary,
+        upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
+        max_sdist_builds=args.max_sdist_builds,
     )
     with status_line():
         result = install(request, target, cache)

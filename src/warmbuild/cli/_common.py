@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 from ..build import BuildOptions
-from ..cache import Cache, open_cache
+from ..cache import Cache, hold, open_cache
+from ..config import pip_setting
 from ..hooks import parse_config_settings
+from ..index import STRATEGIES
 from ..python import Target, find_interpreter, query_target
 from ..settings import load_build_settings
+from ..trust import KEYRING_PROVIDERS
 
 
 def path_arg(text: str) -> Path:
@@ -34,13 +38,15 @@ def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     p.add_argument("--cache-dir", type=path_arg, default=default(None),
                    help="cache root (default: WARMBUILD_CACHE_DIR, else the platform's user "
                    "cache dir)")
-    p.add_argument("--no-cache", action="store_true", default=default(False),
-                   help="use a throw-away cache")
+    p.add_argument("--no-cache", "--no-cache-dir", action="store_true", default=default(False),
+                   help="use a throw-away cache (also PIP_NO_CACHE_DIR, pip's no-cache-dir)")
 
 
 def target_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--python", metavar="PATH",
-                   help="target interpreter or venv dir (default: VIRTUAL_ENV, else .venv)")
+    p.add_argument("--python", metavar="PATH|3.X|NAME",
+                   help="target interpreter, venv dir, version (3.12: a venv or an interpreter "
+                   "on PATH, pyenv or uv's) or name on PATH (default: VIRTUAL_ENV, CONDA_PREFIX, "
+                   "else .venv)")
     p.add_argument("--system", action="store_true",
                    help="use the python3 on PATH when no venv is given")
     p.add_argument("--break-system-packages", action="store_true",
@@ -79,15 +85,46 @@ def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOp
 def index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--index-url", help="the main index (simple API)")
     p.add_argument("--extra-index-url", action="append", default=[],
-                   help="more indexes, asked before --index-url (first index wins)")
+                   help="more indexes, asked before --index-url")
     p.add_argument("-f", "--find-links", action="append", default=[],
                    help="a directory or HTML page of distribution files")
     p.add_argument("--no-index", action="store_true", help="ask no index (find-links only)")
+    p.add_argument("--index-strategy", choices=STRATEGIES,
+                   help="first-index (default): a project comes from the first index that has "
+                   "it; unsafe-*: from any index (dependency confusion: see the README)")
+    p.add_argument("--exclude-newer", metavar="DATE",
+                   help="only index files uploaded up to DATE (2024-01-31, a timestamp, "
+                   "or `7 days`)")
+    p.add_argument("--trusted-host", action="append", default=[], metavar="HOST[:PORT]",
+                   help="allow plain HTTP and skip TLS verification for this host")
+    p.add_argument("--cert", metavar="FILE", help="CA bundle (PEM) to verify servers with, "
+                   "instead of the system trust store")
+    p.add_argument("--client-cert", metavar="FILE",
+                   help="client certificate and key (one PEM file)")
+    p.add_argument("--keyring-provider", choices=KEYRING_PROVIDERS,
+                   help="subprocess: ask the `keyring` command for the password of a user "
+                   "named in an index URL (default: disabled)")
     p.add_argument("--offline", action="store_true", help="use the cache only, no network")
 
 
+#: What a command holds until it ends (:func:`release`): the cache root's shared lock.
+_held = contextlib.ExitStack()
+
+
 def cache_from(args: argparse.Namespace) -> Cache:
-    return open_cache(args.cache_dir, no_cache=args.no_cache)
+    """The cache, held shared for the rest of the command: `cache clean` waits for it."""
+    # pip's no-cache-dir ranks below our own --cache-dir and WARMBUILD_CACHE_DIR.
+    no_cache = args.no_cache or (
+        args.cache_dir is None and not os.environ.get("WARMBUILD_CACHE_DIR")
+        and bool(pip_setting("no-cache-dir").value))
+    cache = open_cache(args.cache_dir, no_cache=no_cache)
+    _held.enter_context(hold(cache.root))
+    return cache
+
+
+def release() -> None:
+    """Called when a command ends."""
+    _held.close()
 
 
 def target_from(args: argparse.Namespace, cache: Cache) -> Target:
@@ -97,4 +134,18 @@ def target_from(args: argparse.Namespace, cache: Cache) -> Target:
 
 def index_flags(args: argparse.Namespace) -> dict[str, Any]:
     return {"index-url": args.index_url, "extra-index-url": args.extra_index_url,
-            "find-links": args.find_links, "no-index": args.no_index}
+            "find-links": args.find_links, "no-index": args.no_index,
+            "index-strategy": args.index_strategy, "exclude-newer": args.exclude_newer,
+            "trusted-host": args.trusted_host, "cert": args.cert,
+            "client-cert": args.client_cert, "keyring-provider": args.keyring_provider}
+
+
+class FormatAction(argparse.Action):
+    """``--only-binary``/``--no-binary``: kept in command-line order, as pip applies them."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        if str(values).startswith("-"):
+            parser.error(f"{self.const} needs a value (:all:, :none: or package names)")
+        items = [*(getattr(namespace, self.dest, None) or []), (self.const, str(values))]
+        setattr(namespace, self.dest, items)

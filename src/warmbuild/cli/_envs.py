@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from ..builddirs import doctor
-from ..cache import open_cache
 from ..envs import (
     EnvInfo,
     Removal,
@@ -24,7 +23,7 @@ from ..envs import (
 )
 from ..errors import SourceError, WarmbuildError
 from ..python import find_interpreter, query_target
-from ._common import path_arg
+from ._common import cache_from, path_arg
 
 Common = Callable[[argparse.ArgumentParser], None]
 
@@ -66,7 +65,7 @@ def add_parsers(sub: Any, common: Common) -> None:
 
 
 def _cache(args: argparse.Namespace) -> Any:
-    return open_cache(args.cache_dir, no_cache=args.no_cache)
+    return cache_from(args)
 
 
 def _ago(timestamp: float) -> str:

@@ -129,20 +129,28 @@ def cmd_config(args: argparse.Namespace) -> int:
     with contextlib.suppress(WarmbuildError):
         target = target_from(args, cache_from(args))
     settings = effective_settings(InstallRequest(index_flags=index_flags(args)), None, target)
-    cache_root = args.cache_dir or default_cache_root()
-    cache_source = ("command line" if args.cache_dir else "environment WARMBUILD_CACHE_DIR"
-                    if os.environ.get("WARMBUILD_CACHE_DIR") else "default")
     rows: dict[str, dict[str, Any]] = {
         key: {"value": list(s.value) if isinstance(s.value, tuple) else s.value,
-              "source": s.source} for key, s in settings.values.items()}
-    rows["cache-dir"] = {"value": str(cache_root), "source": cache_source}
-    rows["index-strategy"] = {"value": "first-index", "source": "built in"}
+              "source": s.source} for key, s in settings.display().items()}
+    rows["cache-dir"] = _cache_row(args, rows.pop("no-cache-dir"))
     if args.format == "json":
         print(json.dumps(rows, indent=2))
         return 0
     for key, row in rows.items():
         value = row["value"]
         shown = " ".join(value) if isinstance(value, list) else str(value).lower() \
-            if isinstance(value, bool) else str(value)
+            if isinstance(value, bool) else "" if value is None else str(value)
         print(f"{key:<16} = {shown or '(none)'}    # {row['source']}")
     return 0
+
+
+def _cache_row(args: argparse.Namespace, pip_no_cache: dict[str, Any]) -> dict[str, Any]:
+    if args.no_cache:
+        return {"value": None, "source": "command line (a throw-away cache)"}
+    if args.cache_dir:
+        return {"value": str(args.cache_dir), "source": "command line"}
+    if os.environ.get("WARMBUILD_CACHE_DIR"):
+        return {"value": str(default_cache_root()), "source": "environment WARMBUILD_CACHE_DIR"}
+    if pip_no_cache["value"]:
+        return {"value": None, "source": f"{pip_no_cache['source']} (a throw-away cache)"}
+    return {"value": str(default_cache_root()), "source": "default"}
