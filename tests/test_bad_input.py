@@ -156,7 +156,7 @@ def test_settings_that_are_not_usable(wb: Runner, venv: Path, tmp_path: Path) ->
     failed(wb("install", "--python", venv, "-C", "=x", "six", expect=None),
            "expected KEY=VALUE")
     failed(wb("install", "--python", venv, "six", expect=None,
-              env={"http_proxy": "http://[::1", "WARMBUILD_INDEX_URL": "http://example.com/s"}),
+              env={"https_proxy": "http://[::1", "WARMBUILD_INDEX_URL": "https://example.com/s"}),
            "proxy", "is not a valid URL")
     failed(wb("doctor", tmp_path / "nowhere", expect=None), "no such directory")
     src = project(tmp_path, "setuptools-pure")

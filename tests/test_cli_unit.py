@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,8 @@ import warmbuild
 from warmbuild._log import logger, progress
 from warmbuild.cli import main
 
-COMMANDS = ("install", "build", "uninstall", "list", "freeze", "show", "cache", "env", "doctor",
-            "config")
+COMMANDS = ("install", "build", "download", "wheel", "uninstall", "list", "freeze", "show",
+            "check", "tree", "cache", "env", "doctor", "config")
 
 
 @pytest.fixture(autouse=True)
@@ -76,6 +77,48 @@ def test_command_help_shows_its_own_and_the_global_options(
         assert option in out, option
 
 
+def undocumented(help_text: str) -> list[str]:
+    """The options and arguments in a command's --help that have no description."""
+    entries: list[list[str]] = []
+    sections = False
+    for line in help_text.splitlines():
+        if line.endswith(":") and not line.startswith(" "):
+            sections = True  # "positional arguments:", "options:"
+        elif sections and re.match(r"  \S", line):
+            invocation, _, description = line.strip().partition("  ")
+            entries.append([invocation, description.strip()])
+        elif sections and entries and line.startswith("    "):
+            entries[-1][1] += line.strip()
+    return [invocation for invocation, description in entries if not description]
+
+
+def test_install_help_documents_every_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert exits(["install", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert undocumented(out) == []
+    for option in ("-r FILE, --requirement FILE", "-c FILE, --constraint FILE",
+                   "-P NAME, --upgrade-package NAME", "--require-hashes", "--format {text,json}",
+                   "--color {auto,always,never}", "--no-progress"):
+        assert f"  {option}  " in out or f"  {option}\n" in out, option
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "env list", "env show", "env remove",
+                                     "env prune"])
+def test_every_command_documents_every_option(capsys: pytest.CaptureFixture[str],
+                                              command: str) -> None:
+    assert exits([*command.split(), "--help"]) == 0
+    assert undocumented(capsys.readouterr().out) == [], command
+
+
+def test_long_options_are_never_abbreviated(capsys: pytest.CaptureFixture[str]) -> None:
+    # `--extra dev` (uv's extras flag) must not become `--extra-index-url dev`.
+    assert exits(["install", "--extra", "dev", "six"]) == 2
+    assert capsys.readouterr().err.endswith("unrecognized arguments: --extra\n")
+    assert exits(["list", "--out"]) == 2
+    assert exits(["tree", "--rev"]) == 2
+    assert exits(["env", "prune", "--older", "1d"]) == 2
+
+
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert exits(["--version"]) == 0
     assert capsys.readouterr().out == f"warmbuild {warmbuild.__version__}\n"
@@ -87,8 +130,10 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     ([], "warmbuild", "warmbuild: error: the following arguments are required: COMMAND"),
     (["install", "-r", ""], "warmbuild install",
      "warmbuild install: error: argument -r/--requirement: an empty path"),
-    (["uninstall"], "warmbuild uninstall",
-     "warmbuild uninstall: error: the following arguments are required: NAME"),
+    (["install", "--extra", "dev", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --extra"),
+    (["install", "--extra-index", "https://x.example/simple", "six"], "warmbuild",
+     "warmbuild: error: unrecognized arguments: --extra-index"),
 ])
 def test_bad_usage_exits_2_with_usage_and_one_error_line(
         capsys: pytest.CaptureFixture[str], argv: list[str], usage: str, message: str) -> None:

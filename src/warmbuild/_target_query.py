@@ -134,6 +134,29 @@ def _markers() -> dict[str, str]:
     }
 
 
+#: sysconfig variables a custom base replaces, as pip sets them for --prefix and --target.
+_BASE_VARS = ("installed_base", "base", "installed_platbase", "platbase", "prefix",
+              "exec_prefix", "userbase")
+
+
+def _schemes(keys: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The install schemes pip uses for --prefix, --target (home) and --user, with
+    ``@BASE@`` for the directory the user names (or the user base)."""
+    names = sysconfig.get_scheme_names()
+    user = "posix_user"
+    preferred = getattr(sysconfig, "get_preferred_scheme", None)
+    if preferred is not None:
+        user = preferred("user")
+    wanted = {"prefix": "posix_prefix", "home": "posix_home", "user": user}
+    base_vars = {k: "@BASE@" for k in _BASE_VARS}
+    result = {}
+    for kind, scheme in wanted.items():
+        if scheme in names:
+            paths = sysconfig.get_paths(scheme=scheme, vars=base_vars)
+            result[kind] = {k: paths[k] for k in keys if k in paths}
+    return result
+
+
 def main() -> None:
     keys = ("purelib", "platlib", "scripts", "data", "include")
     paths = sysconfig.get_paths()
@@ -164,6 +187,9 @@ def main() -> None:
         "is_venv": venv,
         "externally_managed": marker,
         "venv_paths": {k: venv_paths[k] for k in keys},
+        "schemes": _schemes(keys),
+        # The user base of a macOS framework build is ~/Library/<framework>/X.Y.
+        "framework": getattr(sys, "_framework", "") or "",
     }))
 
 

@@ -26,13 +26,16 @@ from typing import Any, Protocol
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ._log import format_duration, logger, progress
+from . import compcache
+from ._log import format_duration, logger, task
+from .adopt import AdoptReport, adopt, plan_adoption
 from .buildenv import (
     BuildEnv,
     EnvReport,
     EnvSession,
     default_root,
     env_path,
+    known_envs,
     open_env,
     target_environ,
 )
@@ -40,7 +43,7 @@ from .cache import Cache
 from .coremeta import CoreMetadata, built_metadata, parse_core_metadata, static_metadata
 from .errors import BuildError
 from .fingerprint import fingerprint, skip_reason
-from .hooks import ConfigSettings, Hooks, Kind
+from .hooks import BuildLog, ConfigSettings, Hooks, Kind
 from .installed import scan
 from .python import Target
 from .resolve import marker_applies
@@ -91,8 +94,10 @@ class TreeBuilder:
     hooks: Hooks
 
     def __init__(self, tree: SourceTree, target: Target, ctx: BuildContext, *,
-                 shared_env: Path | None = None) -> None:
-        """``shared_env``: use that env instead of the tree's own (sdist builds)."""
+                 shared_env: Path | None = None, installs: bool = True) -> None:
+        """``shared_env``: use that env instead of the tree's own (sdist builds);
+        ``installs``: the build is installed into ``target`` (editable loaders there that
+        another frontend left are replaced, and named)."""
         self.tree = tree
         self.target = target
         self._ctx = ctx
@@ -104,15 +109,22 @@ class TreeBuilder:
                              **options.config_settings})
         self._prepared: set[str] = set()
         self._metadata_dirs: dict[str, Path] = {}
+        self._metadata_texts: dict[str, str] = {}
         self._built: dict[str, Path] = {}
         self._stack = contextlib.ExitStack()
+        self._installs = installs
+        self.adoption = AdoptReport(tree.path)
+        self.compiler_cache: compcache.CacheSetup | None = None
+        #: The compiler cache's figures of the last build, for the build line.
+        self.cache_stats: compcache.Stats | None = None
 
     def __enter__(self) -> TreeBuilder:
         try:
             self._work = Path(tempfile.mkdtemp(prefix="warmbuild-build-"))
             self._stack.callback(shutil.rmtree, self._work, ignore_errors=True)
             self.env, self.session = None, None
-            self.hooks = self._open()
+            self.hooks = self._with_compiler_cache(self._open())
+            self._adopt()
         except BaseException:
             self._stack.close()
             raise
@@ -124,7 +136,47 @@ class TreeBuilder:
     @property
     def declared(self) -> list[str]:
         extra = self.options.settings.extra_build_dependencies.get(self.tree.name, ())
-        return [str(r) for r in self.tree.requires] + list(extra)
+        # The compiler cache's own binary comes from the index when it is not on PATH.
+        tool = compcache.requirement(self._setting("compiler-cache",
+                                                   self.options.settings.compiler_cache))
+        return [str(r) for r in self.tree.requires] + list(extra) + (
+            [tool] if tool and self.options.isolation else [])
+
+    def _setting(self, key: str, merged: str | None) -> str | None:
+        """``merged`` unless only the config files set it: then the tree's own
+        ``[tool.warmbuild]`` wins, as for ``build-env-dir``."""
+        own = self.tree.settings.get(key)
+        if own is None or self.options.settings.sources.get(key) in ("command line",
+                                                                      "environment"):
+            return merged
+        return None if own == "none" else str(own)
+
+    def _adopt(self) -> None:
+        """Reconfigure build dirs another frontend's deleted env left (``adopt``), before
+        the first hook runs."""
+        own = self.tree.settings.get("adopt")
+        if not self.options.settings.adopt or own is False:
+            return
+        live = {str(k.path) for k in known_envs(self._ctx.cache)}
+        if self.env is not None:
+            live.add(str(self.env.path))
+        sites = self.target.site_dirs if self._installs else ()
+        scripts = Path((self.env.target if self.env else self.target).paths["scripts"])
+        self.adoption = adopt(plan_adoption(self.tree.path, live, sites), scripts / "meson")
+        for line in self.adoption.lines():
+            logger.info("%s", line)
+
+    def _with_compiler_cache(self, hooks: Hooks) -> Hooks:
+        tool = self._setting("compiler-cache", self.options.settings.compiler_cache)
+        if tool is None:
+            return hooks
+        scripts = Path((self.env.target if self.env else self.target).paths["scripts"])
+        exe = compcache.locate(tool, scripts, os.environ)
+        self.compiler_cache = compcache.start(
+            tool, exe, self.tree.path, self.env.path if self.env else None,
+            self.tree.backend, hooks.environ)
+        self._stack.callback(compcache.stop, self.compiler_cache, hooks.environ)
+        return replace(hooks, environ={**hooks.environ, **self.compiler_cache.environ})
 
     def _record(self) -> dict[str, Any]:
         listed = (*BUILD_ENV_VARS, *self.options.settings.env_vars)
@@ -138,10 +190,13 @@ class TreeBuilder:
     def _open(self) -> Hooks:
         if not self.options.isolation:
             self._check_satisfied(self.declared, "build-system.requires")
+            # No env to keep the logs in: they go to the cache, one directory per tree.
+            key = hashlib.sha256(str(self.tree.path).encode()).hexdigest()[:12]
+            logs = self._ctx.cache.bucket("logs-v1") / f"{self.tree.name}-{key}"
             return Hooks(self.tree, self.target.executable, target_environ(self.target),
                          self.options.config_settings,
                          where=f"{self.target.prefix} (no isolation)",
-                         stream=self.options.verbose)
+                         stream=self.options.verbose, log=BuildLog(logs, self.tree.name))
         path = self.env_dir()
         assert path is not None
         self.session = self._stack.enter_context(open_env(
@@ -150,7 +205,8 @@ class TreeBuilder:
         self.env = self.session.ensure(self.declared, record=self._record())
         return Hooks(self.tree, self.env.python, self.env.environ(),
                      self.options.config_settings, where=str(self.env.path),
-                     stream=self.options.verbose)
+                     stream=self.options.verbose,
+                     log=BuildLog(self.env.path / "logs", self.tree.name))
 
     def env_dir(self) -> Path | None:
         """Where the tree's env is (``None`` without isolation); nothing is created."""
@@ -174,17 +230,20 @@ class TreeBuilder:
 
     @property
     def report(self) -> str:
+        cached = (f", compiler cache: {self.cache_stats}" if self.cache_stats else
+                  f", compiler cache: {self.compiler_cache.tool}" if self.compiler_cache
+                  else "")
         if self.env is None or self.session is None:
-            return "no build isolation"
+            return "no build isolation" + cached
         changed = [r for r in self.session.reports if r.action != "reused"]
         if not changed:
-            return f"{self.session.reports[-1]} at {self.env.path}"
+            return f"{self.session.reports[-1]} at {self.env.path}{cached}"
         # One line for the run: what happened first (created beats a later sync), with
         # every change of the run.
         merged = EnvReport(changed[0].action, self.env.path,
                            tuple(c for r in changed for c in r.changes),
                            next((r.reason for r in changed if r.reason), ""))
-        return f"{merged} at {self.env.path}"
+        return f"{merged} at {self.env.path}{cached}"
 
     def _prepare(self, kind: Kind) -> None:
         """Add what ``get_requires_for_build_<kind>`` asks for; once per kind per run."""
@@ -209,17 +268,28 @@ class TreeBuilder:
         what = str(self.tree.path)
         if self.tree.static_project is not None:
             return static_metadata(self.tree.static_project, what)
+        return parse_core_metadata(self.backend_metadata(kind), what)
+
+    def backend_metadata(self, kind: Kind) -> str:
+        """The backend's own metadata text, with every field it writes (an installation
+        report shows them all; a static ``[project]`` table gives only what resolution
+        needs): the wheel's built in this run, else ``prepare_metadata_for_build_*``'s, else
+        a build's (which the build then reuses)."""
         assert kind != "sdist"
-        self._prepare(kind)
-        out = self._work / f"metadata-{kind}"
-        out.mkdir(exist_ok=True)
-        dist_info = self.hooks.prepare_metadata(kind, out)
-        if dist_info is not None:
-            self._metadata_dirs[kind] = dist_info
-            text = (dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
-            return parse_core_metadata(text, what)
-        wheel = self.build(kind, self._work / f"built-{kind}")
-        return parse_core_metadata(built_metadata(wheel), what)
+        if kind in self._built:
+            return built_metadata(self._built[kind])
+        if kind not in self._metadata_texts:
+            self._prepare(kind)
+            out = self._work / f"metadata-{kind}"
+            out.mkdir(exist_ok=True)
+            dist_info = self.hooks.prepare_metadata(kind, out)
+            if dist_info is not None:
+                self._metadata_dirs[kind] = dist_info
+                text = (dist_info / "METADATA").read_text(encoding="utf-8", errors="replace")
+            else:
+                text = built_metadata(self.build(kind, self._work / f"built-{kind}"))
+            self._metadata_texts[kind] = text
+        return self._metadata_texts[kind]
 
     def built(self, kind: Kind) -> Path | None:
         """What ``build`` made already: ``metadata`` builds when the backend has no
@@ -230,13 +300,32 @@ class TreeBuilder:
         if kind in self._built:
             return self._built[kind]
         self._prepare(kind)
-        progress.info("Building %s (%s)", self.tree.name, kind)
         start = time.perf_counter()
-        built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        before = self._cache_stats()
+        with task("build", self.tree.name):
+            built = self.hooks.build(kind, out, self._metadata_dirs.get(kind))
+        after = self._cache_stats()
+        self.cache_stats = after - before if after and before else None
         logger.info("Built %s in %s (%s)", built.name, format_duration(
             time.perf_counter() - start), self.report)
+        for line in self.adoption.rebuilt():
+            logger.info("adopted build dir %s", line)
+        self._note_compiler_cache()
         self._built[kind] = built
         return built
+
+    def _cache_stats(self) -> compcache.Stats | None:
+        if self.compiler_cache is None:
+            return None
+        return compcache.read_stats(self.compiler_cache, self.hooks.environ)
+
+    def _note_compiler_cache(self) -> None:
+        """``env show`` says which compiler cache the last build used, and how it did."""
+        if self.session is None or self.compiler_cache is None:
+            return
+        self.session.note({"compiler_cache": {
+            **self.compiler_cache.as_record(),
+            "last_build": str(self.cache_stats) if self.cache_stats else None}})
 
     def _check_satisfied(self, requirements: Sequence[str], what: str) -> None:
         installed = scan(self.target)

@@ -36,6 +36,7 @@ BUCKETS = {
     "archive-v1": "unpacked wheels by sha256, installed by hard links",
     "built-v1": "wheels built from sdists, by sdist sha256, interpreter and settings",
     "envs-v1": "persistent build environments",
+    "logs-v1": "backend logs of builds without isolation (with it, they are in the env)",
 }
 
 

@@ -21,7 +21,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from . import diagnose
-from ._log import format_duration, logger, progress, timed
+from ._log import format_duration, logger, progress, task, timed
 from ._threads import map_in_threads
 from .build import BuildOptions
 from .cache import Cache
@@ -134,10 +134,15 @@ class RunContext:
                 return fetched.path
             return unpack(self.cache, fetched.path, fetched.sha256)
 
+        def counted(dist: ResolvedDist) -> Path:
+            path = prepare_one(dist)
+            shown.advance()
+            return path
+
         progress.info("Preparing %d package%s", len(dists), plural(dists))
         try:
-            with timed() as elapsed:
-                paths = map_in_threads(prepare_one, dists, workers=8, name="warmbuild-prepare")
+            with timed() as elapsed, task("count", "Prepared", len(dists)) as shown:
+                paths = map_in_threads(counted, dists, workers=8, name="warmbuild-prepare")
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)
             raise

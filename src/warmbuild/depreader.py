@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import email.parser
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName
 
 from ._threads import KeyedLocks
+from .dists import DistFile
 from .errors import BuildError, ResolutionError
 from .fetch import Fetcher
 from .index import Finder
@@ -55,7 +56,11 @@ class SdistFailed(Exception):
 
 
 class DependencyReader:
-    """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself."""
+    """Dependencies of a candidate: installed METADATA, PEP 658 file, or the wheel itself.
+
+    The metadata texts it read are kept (:meth:`text`): the installation report needs
+    them after the resolver is done.
+    """
 
     def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
                  sdists: SdistBuilder,
@@ -74,41 +79,54 @@ class DependencyReader:
         #: Every sdist whose metadata was prepared, in order.
         self.prepared: list[Candidate] = []
         self._prepared_lock = threading.Lock()
+        self._texts: dict[str, str] = {}
+        self._text_locks: KeyedLocks[str] = KeyedLocks()
 
     def __call__(self, cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
         # The resolver's prefetch threads ask too: one read per key, the others wait for it.
         key = (cand.name, cand.file.url if cand.file else f"installed {cand.version}")
         with self._locks(key):
             if key not in self._cache:
-                self._cache[key] = parse_dependencies(self._read(cand), str(cand))
+                text = (cand.installed.metadata_text() if cand.installed is not None
+                        else self.text(cand.name, cand.file))
+                self._cache[key] = parse_dependencies(text, str(cand))
             return self._cache[key]
 
-    def _read(self, cand: Candidate) -> str:
-        if cand.installed is not None:
-            return cand.installed.metadata_text()
-        assert cand.file is not None
-        if cand.file.kind == "tree":
-            return self._trees[cand.file.url]
-        required = self._hashes.get(cand.name, ())
-        if cand.file.kind == "sdist":
-            fetched = self._fetcher.fetch(cand.file, required)
-            known = self._sdists.known_metadata(fetched.path, fetched.sha256)
-            if known is not None:
-                return known
-            self._count(cand)
-            try:
-                return self._sdists.prepare_metadata(fetched.path, fetched.sha256)
-            except BuildError as exc:
-                raise SdistFailed(cand, exc) from exc
-        data = self._finder.metadata(cand.file)
+    def text(self, name: NormalizedName, file: DistFile | None) -> str:
+        """The core metadata text of ``file``, a distribution of ``name``; read once."""
+        assert file is not None, "an installed candidate's metadata is its own"
+        with self._text_locks(file.url):
+            if file.url not in self._texts:
+                self._texts[file.url] = self._read(name, file)
+            return self._texts[file.url]
+
+    def _read(self, name: NormalizedName, file: DistFile) -> str:
+        if file.kind == "tree":
+            return self._trees[file.url]
+        required = self._hashes.get(name, ())
+        if file.kind == "sdist":
+            return self._sdist(Candidate(name, file.version, file=file), required)
+        data = self._finder.metadata(file)
         if data is None and not required:
             # With --hash, the whole file is checked before anything in it is read.
-            data = self._fetcher.remote_metadata(cand.file)
+            data = self._fetcher.remote_metadata(file)
         if data is not None:
             return data.decode("utf-8", "replace")
         # Read under the rules the wheel is unpacked by, so that a broken archive gets
         # the same error here as it would at install time.
-        return read_metadata(self._fetcher.fetch(cand.file, required).path)
+        return read_metadata(self._fetcher.fetch(file, required).path)
+
+    def _sdist(self, cand: Candidate, required: Sequence[tuple[str, str]]) -> str:
+        assert cand.file is not None
+        fetched = self._fetcher.fetch(cand.file, required)
+        known = self._sdists.known_metadata(fetched.path, fetched.sha256)
+        if known is not None:
+            return known
+        self._count(cand)
+        try:
+            return self._sdists.prepare_metadata(fetched.path, fetched.sha256)
+        except BuildError as exc:
+            raise SdistFailed(cand, exc) from exc
 
     def _count(self, cand: Candidate) -> None:
         with self._prepared_lock:

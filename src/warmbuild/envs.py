@@ -20,6 +20,7 @@ from typing import Any, Literal
 from .buildenv import MANIFEST, Damaged, interpreter_identity, known_envs, read_manifest
 from .cache import Cache
 from .errors import UsageError, WarmbuildError
+from .hooks import build_logs
 from .install import BUILD_ENV_MARKER
 from .python import query_target
 
@@ -112,6 +113,11 @@ def _identity(python: Path, cache: Cache) -> dict[str, str] | None:
         return interpreter_identity(query_target(python, cache))
     except WarmbuildError:
         return None
+
+
+def logs_of(env: EnvInfo) -> list[Path]:
+    """The backend logs the env keeps (of its last builds), oldest first."""
+    return build_logs(env.path / "logs")
 
 
 def all_envs(cache: Cache) -> list[EnvInfo]:

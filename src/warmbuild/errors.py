@@ -11,21 +11,29 @@ class WarmbuildError(Exception):
     """An error the user can act on.
 
     ``message`` says what failed, naming the file, package or hook; ``cause`` is the
-    detail from below (an HTTP status, a hook's last output lines); ``hint`` what to do.
+    detail from below (an HTTP status, an exception); ``hint`` what to do. ``output`` is
+    another program's output (a backend's last lines), shown exactly as it was written, and
+    ``log`` the file that holds all of it.
     """
 
     exit_code = 1
 
-    def __init__(self, message: str, *, cause: str | None = None, hint: str | None = None):
+    def __init__(self, message: str, *, cause: str | None = None, hint: str | None = None,
+                 output: tuple[str, ...] = (), log: str | None = None):
         super().__init__(message)
         self.message = message
         self.cause = cause
         self.hint = hint
+        self.output = output
+        self.log = log
 
     def __str__(self) -> str:
         parts = [self.message]
         if self.cause:
             parts.append(self.cause)
+        parts.extend(self.output)
+        if self.log:
+            parts.append(f"full log: {self.log}")
         if self.hint:
             parts.append(f"hint: {self.hint}")
         return "\n".join(parts)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from ._log import logger, progress
+from ._log import Task, logger, progress, task
 from ._threads import KeyedLocks
 from .cache import Cache, atomic_write
 from .dists import DistFile
@@ -132,8 +132,8 @@ class Fetcher:
         fd, tmp_name = tempfile.mkstemp(dir=self._bucket, prefix=".download-")
         tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as out:
-                hashing = _HashingWriter(out, algorithms)
+            with os.fdopen(fd, "wb") as out, task("bytes", file.filename) as shown:
+                hashing = _HashingWriter(out, algorithms, shown)
                 self._client.download(file.url, hashing)
             digests = hashing.hexdigests()
             _verify(file, digests, required)
@@ -160,22 +160,32 @@ class Fetcher:
 
 
 class _HashingWriter:
-    """A download's :class:`~warmbuild.http.Sink`: the file, hashed as it is written."""
+    """A download's :class:`~warmbuild.http.Sink`: the file, hashed as it is written, and
+    its bytes shown (``shown``: a progress row on a terminal)."""
 
-    def __init__(self, out: BinaryIO, algorithms: set[str]) -> None:
+    def __init__(self, out: BinaryIO, algorithms: set[str], shown: Task) -> None:
         self._out = out
         self._algorithms = algorithms
         self._hashers = {a: hashlib.new(a) for a in algorithms}
+        self._shown = shown
+        self._written = 0
 
     def write(self, data: bytes) -> int:
         for hasher in self._hashers.values():
             hasher.update(data)
+        self._shown.advance(len(data))
+        self._written += len(data)
         return self._out.write(data)
+
+    def expect(self, total: int | None) -> None:
+        self._shown.set_total(total)
 
     def restart(self) -> None:
         self._out.seek(0)
         self._out.truncate()
         self._hashers = {a: hashlib.new(a) for a in self._algorithms}
+        self._shown.advance(-self._written)
+        self._written = 0
 
     def hexdigests(self) -> dict[str, str]:
         return {a: h.hexdigest() for a, h in self._hashers.items()}

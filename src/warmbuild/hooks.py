@@ -1,8 +1,9 @@
 """The boundary to build backends: pyproject-hooks, with typed results and one error type.
 
 Hooks run in the build env's interpreter with the env's environment (scripts first on PATH,
-no PYTHONPATH). Their output is captured and, on failure, its last lines become the error;
-with ``-v`` it streams to stderr as it comes.
+no PYTHONPATH). Their output is captured: all of it into the build's log file (the last
+:data:`KEEP_LOGS` builds' logs stay in ``<env>/logs``), and on failure its last lines,
+exactly as written, become the error; with ``-v`` it streams to stderr as it comes.
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import pyproject_hooks
 from packaging.requirements import InvalidRequirement, Requirement
@@ -30,7 +32,10 @@ from .source import SourceTree
 
 Kind = Literal["wheel", "editable", "sdist"]
 ConfigSettings = Mapping[str, str | list[str]]
-_TAIL = 15
+#: Lines of a failed hook's output shown in the error (all of it is in the log).
+_TAIL = 20
+#: Logs a build env keeps: those of its last builds.
+KEEP_LOGS = 5
 
 # Backends run in process groups of their own, so that everything they started (cmake,
 # ninja, compilers) can be ended together; see stop_backends.
@@ -61,6 +66,55 @@ def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
         os.killpg(proc.pid, signum)
 
 
+class BuildLog:
+    """The complete output of one tree's hooks in one run, as a file in ``directory``.
+
+    The file is made when the first hook runs, so a run that calls no hook leaves earlier
+    logs alone; then all but the newest :data:`KEEP_LOGS` go. An env's hooks run under its
+    lock, so no other warmbuild writes or prunes the same directory meanwhile. A log that
+    cannot be written costs the log, never the build.
+    """
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory = directory
+        self._name = name
+        self.path: Path | None = None
+        self._lock = threading.Lock()
+
+    def open(self) -> BinaryIO | None:
+        with self._lock:
+            try:
+                if self.path is None:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{self._name}"
+                    path, n = self.directory / f"{stem}.log", 1
+                    while path.exists():
+                        n += 1
+                        path = self.directory / f"{stem}-{n}.log"
+                    path.touch()
+                    self.path = path
+                    prune_logs(self.directory, KEEP_LOGS)
+                return self.path.open("ab", buffering=0)
+            except OSError as exc:
+                logger.debug("cannot write the build log in %s: %s", self.directory, exc)
+                return None
+
+
+def build_logs(directory: Path) -> list[Path]:
+    """The logs kept in ``directory``, oldest first."""
+    found = []
+    for path in directory.glob("*.log"):
+        with contextlib.suppress(OSError):
+            found.append((path.stat().st_mtime, path.name, path))
+    return [p for _, _, p in sorted(found)]
+
+
+def prune_logs(directory: Path, keep: int) -> None:
+    for old in build_logs(directory)[:-keep]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
 @dataclass
 class Hooks:
     tree: SourceTree
@@ -70,6 +124,7 @@ class Hooks:
     #: Where the build env is, for messages ("in the build env at ...").
     where: str = ""
     stream: bool = False
+    log: BuildLog | None = None
 
     def _caller(self) -> pyproject_hooks.BuildBackendHookCaller:
         return pyproject_hooks.BuildBackendHookCaller(
@@ -80,15 +135,25 @@ class Hooks:
              extra_environ: Mapping[str, str] | None = None) -> None:
         env = {**self.environ, **(extra_environ or {})}
         tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
-        with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                              process_group=0) as proc:
+        with contextlib.ExitStack() as stack:
+            log = self.log.open() if self.log is not None else None
+            if log is not None:
+                stack.enter_context(log)
+                # pyproject-hooks runs `python _in_process.py HOOK DIR`.
+                log.write(f"=== {cmd[-2]} in {self.where or cwd}, "
+                          f"{time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+            proc = stack.enter_context(subprocess.Popen(
+                cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, process_group=0))
             with _running_lock:
                 _running.add(proc)
             try:
                 assert proc.stdout is not None
                 for raw in proc.stdout:
-                    line = raw.decode("utf-8", "replace").rstrip()
+                    if log is not None:
+                        log.write(raw)
+                    # Only the line end goes: leading blanks align a compiler's carets.
+                    line = raw.decode("utf-8", "replace").rstrip("\r\n")
                     tail.append(line)
                     if self.stream:
                         print(line, file=sys.stderr)
@@ -127,12 +192,13 @@ class Hooks:
                 hint="build the other distribution kind, or see the backend's documentation",
             ) from exc
         except _HookFailed as exc:
+            shown = ("the backend's last lines:" if len(exc.lines) == _TAIL
+                     else "the backend's output:") if exc.lines else None
             raise BuildError(
                 f"failed to build `{self.tree.name} @ {self.tree.path}`: the `{hook}` hook "
-                "failed",
-                cause="\n".join(exc.lines) or None,
-                hint=self._hint(f"the build env is at {self.where}; run with -v for the full "
-                                "log"),
+                "failed", cause=shown, output=tuple(exc.lines), log=self._log_path(),
+                hint=self._hint(f"the build env is at {self.where}; run with -v to see the "
+                                "backend's output as it runs"),
             ) from exc
         except (OSError, ValueError) as exc:
             # pyproject-hooks reads the hook's answer from a file the backend process
@@ -140,9 +206,13 @@ class Hooks:
             raise BuildError(
                 f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} ended "
                 "without an answer", cause=f"{type(exc).__name__}: {exc}",
-                hint=self._hint("the backend process exited before returning; run with -v "
-                                "for its log"),
+                log=self._log_path(),
+                hint=self._hint("the backend process exited before returning; its log "
+                                "says what it did"),
             ) from exc
+
+    def _log_path(self) -> str | None:
+        return str(self.log.path) if self.log is not None and self.log.path else None
 
     def _hint(self, default: str) -> str:
         """A hook that fails in a tree whose build dir another frontend's deleted env left
@@ -151,8 +221,8 @@ class Hooks:
         if not stale:
             return default
         return (f"{stale[0].file} records {stale[0].path}, in a deleted temporary build env "
-                f"of another frontend: delete {stale[0].file.parent} and run again "
-                f"(`warmbuild doctor {self.tree.path}` explains)")
+                f"of another frontend: run again without --no-adopt to reconfigure it in place, "
+                f"or delete {stale[0].file.parent} (`warmbuild doctor {self.tree.path}`)")
 
     def _bad_answer(self, hook: str, answer: object, expected: str) -> BuildError:
         return BuildError(f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} "

@@ -149,7 +149,7 @@ class _Transaction:
                 shutil.rmtree(self.root, ignore_errors=True)
                 for directory in sorted(self._emptied, key=lambda p: len(p.parts),
                                         reverse=True):
-                    _remove_empty_parents(directory)
+                    _remove_empty_parents(directory, self.prefix)
                 return
             for path in reversed(self._placed):
                 remove_path(path)
@@ -286,8 +286,10 @@ def _occupied(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def _remove_empty_parents(directory: Path) -> None:
-    while directory.name not in ("site-packages", "bin", "") and directory.is_dir():
+def _remove_empty_parents(directory: Path, prefix: Path) -> None:
+    # Never the prefix or above it: a --target dir's name can be anything.
+    while (directory.name not in ("site-packages", "bin", "") and directory != prefix
+           and directory.is_relative_to(prefix) and directory.is_dir()):
         try:
             directory.rmdir()
         except OSError:

@@ -15,6 +15,7 @@ from packaging.utils import NormalizedName
 
 from .dists import ResolvedDist
 from .installed import InstalledDist
+from .reqfile import UserRequirement
 
 ActionKind = Literal["install", "upgrade", "downgrade", "reinstall", "uninstall"]
 
@@ -71,3 +72,18 @@ def make_plan(resolved: Sequence[ResolvedDist], installed: Mapping[NormalizedNam
 
 def uninstall_plan(dists: Iterable[InstalledDist]) -> Plan:
     return Plan(tuple(Action("uninstall", d.name, old=d) for d in dists))
+
+
+def uninstall_names(requirements: Iterable[UserRequirement],
+                    installed: Mapping[NormalizedName, InstalledDist]) -> list[str]:
+    """The projects ``uninstall -r FILE`` removes: each requirement's name, and for a source
+    tree (whose name the file does not say) what was installed from it (PEP 610 URL)."""
+    names = []
+    for req in requirements:
+        if req.tree is None:
+            names.append(req.requirement.name)
+            continue
+        url = req.tree.as_uri()
+        names.extend(d.display_name for d in installed.values()
+                     if (d.direct_url() or {}).get("url") == url)
+    return names

@@ -29,7 +29,7 @@ from ._log import logger
 from .cache import Cache, atomic_write
 from .errors import TargetError
 
-_QUERY_VERSION = 3
+_QUERY_VERSION = 4
 _VENV = "@VENV@"
 _QUERY = (Path(__file__).parent / "_target_query.py").read_text()
 
@@ -47,13 +47,19 @@ class Target:
     #: Supported tags, most preferred first.
     tags: tuple[Tag, ...]
     markers: Mapping[str, str]
-    #: sysconfig paths: purelib, platlib, scripts, data, include.
+    #: sysconfig paths: purelib, platlib, scripts, data, include; a layout (``layout``) adds
+    #: headers, the dir each distribution's headers go under.
     paths: Mapping[str, Path]
     is_venv: bool
     #: The PEP 668 ``EXTERNALLY-MANAGED`` file, when the target has one.
     externally_managed: Path | None
     #: This interpreter's install paths for a venv made from it (``@VENV@`` for its root).
     venv_paths: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: Its ``prefix``, ``home`` and ``user`` install schemes, ``@BASE@`` for their root
+    #: (``layout`` turns them into ``--prefix``, ``--target`` and ``--user`` targets).
+    schemes: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
+    #: ``sys._framework`` of a macOS framework build, else empty.
+    framework: str = ""
 
     @property
     def python_version(self) -> str:
@@ -66,7 +72,10 @@ class Target:
 
     def scheme(self, dist_name: str) -> dict[str, str]:
         """The installer scheme for one distribution (headers go per distribution, as pip does)."""
-        headers = self.prefix / "include" / "site" / f"python{self.python_version}" / dist_name
+        # A layout (``--prefix``, ``--target`` ...) names its headers dir; a venv's is pip's.
+        base = self.paths.get("headers",
+                              self.prefix / "include" / "site" / f"python{self.python_version}")
+        headers = base / dist_name
         return {
             "purelib": str(self.paths["purelib"]),
             "platlib": str(self.paths["platlib"]),
@@ -280,4 +289,6 @@ def _target_from_json(data: dict[str, Any]) -> Target:
         is_venv=bool(data["is_venv"]),
         externally_managed=Path(str(managed)) if managed else None,
         venv_paths=dict(data.get("venv_paths") or {}),
+        schemes={k: dict(v) for k, v in (data.get("schemes") or {}).items()},
+        framework=str(data.get("framework") or ""),
     )

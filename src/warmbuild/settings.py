@@ -27,9 +27,12 @@ from ._log import logger
 from .errors import UsageError
 
 KEYS = ("no-build-isolation-package", "extra-build-dependencies", "build-constraints",
-        "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys")
+        "config-settings-package", "build-env-vars", "build-env-dir", "cache-keys", "adopt",
+        "compiler-cache")
 #: Keys of the same files that ``config`` reads and checks (index and network settings).
 INDEX_KEYS = ("index-strategy", "keyring-provider", "exclude-newer")
+#: ``compiler-cache`` values; ``none`` turns a cache set in an outer layer off.
+COMPILER_CACHES = ("sccache", "ccache", "none")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,10 @@ class BuildSettings:
     #: Environment variables that are part of a build env's key (a change: a new env).
     env_vars: tuple[str, ...] = ()
     env_dir: str | None = None
+    #: Reconfigure build dirs another frontend's deleted env left behind (``--no-adopt``).
+    adopt: bool = True
+    #: ``sccache`` or ``ccache``; ``None`` when unset or ``none``.
+    compiler_cache: str | None = None
     #: Where each key's value came from, for messages.
     sources: Mapping[str, str] = field(default_factory=dict)
 
@@ -125,6 +132,8 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
             "WARMBUILD_NO_BUILD_ISOLATION_PACKAGE"].split()
     if environ.get("WARMBUILD_BUILD_CONSTRAINT"):
         values["build-constraints"] = environ["WARMBUILD_BUILD_CONSTRAINT"].split()
+    if environ.get("WARMBUILD_COMPILER_CACHE"):
+        values["compiler-cache"] = environ["WARMBUILD_COMPILER_CACHE"].strip()
     return values
 
 
@@ -139,6 +148,11 @@ def setting_problem(key: str, value: Any) -> str | None:
         return None if isinstance(value, str) or _strings(value) else "a path or a list of paths"
     if key == "build-env-dir":
         return None if isinstance(value, str) else "a path"
+    if key == "adopt":
+        return None if isinstance(value, bool) else "true or false"
+    if key == "compiler-cache":
+        return None if value in COMPILER_CACHES else " or ".join(
+            f'"{c}"' for c in COMPILER_CACHES)
     if key == "extra-build-dependencies":
         expected = "a table of package = [requirements]"
         if not isinstance(value, dict) or not all(map(_strings, value.values())):
@@ -174,5 +188,7 @@ def _validate(merged: Mapping[str, Any], sources: Mapping[str, str], cwd: Path) 
         config_settings={canonicalize_name(k): dict(v) for k, v in
                          merged.get("config-settings-package", {}).items()},
         env_vars=tuple(merged.get("build-env-vars", [])),
-        env_dir=merged.get("build-env-dir"), sources=dict(sources),
+        env_dir=merged.get("build-env-dir"), adopt=merged.get("adopt", True),
+        compiler_cache=None if merged.get("compiler-cache") in (None, "none")
+        else merged["compiler-cache"], sources=dict(sources),
     )

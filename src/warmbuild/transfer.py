@@ -24,11 +24,14 @@ BACKOFF = 0.25
 
 
 class Sink(Protocol):
-    """Where a body goes. ``restart`` drops what was written: the body starts over."""
+    """Where a body goes. ``restart`` drops what was written: the body starts over;
+    ``expect`` is told the size a whole body announced (for a progress bar)."""
 
     def write(self, data: bytes, /) -> object: ...
 
     def restart(self) -> None: ...
+
+    def expect(self, total: int | None, /) -> None: ...
 
 
 class Buffer:
@@ -43,6 +46,9 @@ class Buffer:
 
     def restart(self) -> None:
         self.data.clear()
+
+    def expect(self, total: int | None) -> None:
+        pass
 
 
 class _BadRange(Exception):
@@ -90,6 +96,7 @@ class Body:
             self._start_over()
         length = resp.headers.get("Content-Length", "")
         self._total = int(length) if length.isdigit() else None
+        self._sink.expect(self._total)
         validator = resp.headers.get("ETag") or resp.headers.get("Last-Modified")
         resumable = (self._resume and resp.headers.get("Accept-Ranges") == "bytes"
                      and not resp.headers.get("Content-Encoding")

@@ -25,8 +25,22 @@ def interpreter_identity(target: Target) -> dict[str, str]:
 def env_path(root: Path, tree: Path, name: str, target: Target,
              key_vars: Mapping[str, str | None] | None = None) -> Path:
     """Where the env of ``tree`` for ``target`` lives: stable for the pair, and for the
-    values of the ``build-env-vars`` a user made part of the key (none by default)."""
-    parts: list[Any] = [str(tree.resolve()), interpreter_identity(target)]
+    values of the ``build-env-vars`` a user made part of the key (none by default).
+
+    An env inside the tree (``build-env-dir = ".warmbuild/build-env"``) is named without the
+    tree's absolute path and the interpreter's install prefix: the tree is already its key,
+    and a name that differs between two checkouts (CI workspaces, homes) puts another path
+    on every compile line that includes the env's headers, so compiler caches miss. The
+    manifest still records the interpreter, and another one at the same version is noticed
+    there (``interpreter changed``). Envs in the cache keep their names (``envs-v1``).
+    """
+    real = tree.resolve()
+    if root.resolve().is_relative_to(real):
+        identity = {k: v for k, v in interpreter_identity(target).items()
+                    if k != "base_prefix"}
+        parts: list[Any] = [".", identity]
+    else:
+        parts = [str(real), interpreter_identity(target)]
     if key_vars:
         parts.append(dict(key_vars))
     key = json.dumps(parts, sort_keys=True)

@@ -154,6 +154,15 @@ class EnvSession:
         self.reports.append(report)
         return env
 
+    def note(self, values: Mapping[str, Any]) -> None:
+        """Record facts of this run's build (the compiler cache's figures) in the manifest,
+        for ``env show``; they are no input of the env's plan."""
+        manifest, _ = self._read()
+        if manifest is None:
+            return
+        data = {**manifest.data, **values}
+        atomic_write(self.env_dir / MANIFEST, json.dumps(data, indent=1).encode())
+
     def add_editable(self, prefix: Path, dist_name: str) -> None:
         """Remember that ``prefix`` holds an editable install that needs this env."""
         manifest, _ = self._read()

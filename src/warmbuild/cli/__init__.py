@@ -21,15 +21,16 @@ from .. import __version__
 from .._log import logger
 from ..cache import default_cache_root
 from ..depreader import DEFAULT_MAX_SDIST_BUILDS
-from ..errors import WarmbuildError
+from ..errors import UsageError, WarmbuildError
 from ..hooks import Kind, stop_backends
 from ..install import Plan
 from ..oserrors import WRITE_ERRNOS, write_error
 from ..pipeline import BuildRequest, InstallRequest, build_dists, install, uninstall
 from ..python import find_interpreter, query_target
-from . import _envs
+from . import _dist, _envs, _installed
 from ._common import (
     FormatAction,
+    Parser,
     build_args,
     build_options,
     cache_from,
@@ -41,14 +42,14 @@ from ._common import (
     target_args,
     target_from,
 )
-from ._info import cmd_cache, cmd_config, cmd_freeze, cmd_list, cmd_show
+from ._info import cmd_cache, cmd_config
 from ._output import configure_logging, print_error, status_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    configure_logging(args.verbose, args.quiet)
+    configure_logging(args.verbose, args.quiet, color=args.color, no_progress=args.no_progress)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _run(args)
@@ -107,7 +108,7 @@ def _count(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
     parser.add_argument("--version", action="version", version=f"warmbuild {__version__}")
     common_args(parser, top=True)
@@ -116,12 +117,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("install", help="install packages into the target environment")
     p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
                    help="PEP 508 requirements, wheel paths or wheel URLs")
-    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg)
-    p.add_argument("-c", "--constraint", action="append", default=[], type=path_arg)
+    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
+                   metavar="FILE", help="install from this requirements file (repeatable)")
+    p.add_argument("-c", "--constraint", action="append", default=[], type=path_arg,
+                   metavar="FILE", help="constrain versions with this file, installing "
+                   "nothing by itself (repeatable)")
     p.add_argument("--no-deps", action="store_true", help="install no dependencies")
     p.add_argument("-U", "--upgrade", action="store_true",
                    help="upgrade the named packages (dependencies only if needed)")
-    p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME")
+    p.add_argument("-P", "--upgrade-package", action="append", default=[], metavar="NAME",
+                   help="upgrade this package, installed or not requested (repeatable)")
     p.add_argument("--upgrade-strategy", choices=("only-if-needed", "eager"),
                    default="only-if-needed",
                    help="with -U, eager also upgrades every dependency (as pip)")
@@ -129,7 +134,8 @@ def _parser() -> argparse.ArgumentParser:
                    action="store_true", help="reinstall everything resolved, even when up to "
                    "date (resolved as if nothing were installed)")
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
-    p.add_argument("--require-hashes", action="store_true")
+    p.add_argument("--require-hashes", action="store_true",
+                   help="every package must be pinned with --hash (implied by any --hash)")
     for option, what in (("--only-binary", "never build an sdist of"),
                          ("--no-binary", "never use a wheel of")):
         p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
@@ -143,9 +149,11 @@ def _parser() -> argparse.ArgumentParser:
                    metavar="N", help="older sdists whose metadata one resolution may prepare "
                    f"while backtracking (default {DEFAULT_MAX_SDIST_BUILDS})")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="json: print the plan as JSON on stdout")
     p.add_argument("-e", "--editable", action="append", default=[], metavar="PATH",
                    help="install a source tree in editable mode (PEP 660)")
+    _dist.install_args(p)
     build_args(p)
     index_args(p)
     target_args(p)
@@ -153,7 +161,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_install)
 
     p = sub.add_parser("build", help="build an sdist and/or a wheel of a source tree")
-    p.add_argument("path", nargs="?", default=".", type=path_arg, metavar="PATH")
+    p.add_argument("path", nargs="?", default=".", type=path_arg, metavar="PATH",
+                   help="the source tree (default: the current directory)")
     p.add_argument("--sdist", action="store_true", help="build an sdist")
     p.add_argument("--wheel", action="store_true", help="build a wheel")
     p.add_argument("-o", "--outdir", type=path_arg, default=None,
@@ -163,29 +172,26 @@ def _parser() -> argparse.ArgumentParser:
     target_args(p)
     common_args(p)
     p.set_defaults(func=_cmd_build)
+    _dist.add_parsers(sub, common_args)
 
     p = sub.add_parser("uninstall", help="remove packages from the target environment")
-    p.add_argument("packages", nargs="+", metavar="NAME")
+    p.add_argument("packages", nargs="*", metavar="NAME",
+                   help="projects to remove; one not installed is skipped with a warning")
+    p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
+                   metavar="FILE", help="remove the projects this requirements file names "
+                   "(repeatable)")
     p.add_argument("-y", "--yes", action="store_true", help="accepted for pip compatibility")
-    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="print what would go, change nothing")
     target_args(p)
     common_args(p)
     p.set_defaults(func=_cmd_uninstall)
 
-    for name, func, help_text in (("list", cmd_list, "list installed packages"),
-                                  ("freeze", cmd_freeze, "installed packages as requirements"),
-                                  ("show", cmd_show, "details of installed packages")):
-        p = sub.add_parser(name, help=help_text)
-        if name == "show":
-            p.add_argument("packages", nargs="+", metavar="NAME")
-        if name == "list":
-            p.add_argument("--format", choices=("columns", "json", "freeze"), default="columns")
-        target_args(p)
-        common_args(p)
-        p.set_defaults(func=func)
+    _installed.add_parsers(sub, common_args)
 
     p = sub.add_parser("cache", help="inspect or clean the cache")
-    p.add_argument("action", choices=("dir", "clean", "prune"))
+    p.add_argument("action", choices=("dir", "clean", "prune"),
+                   help="dir: print the cache root; clean: empty it; prune: remove what "
+                   "interrupted runs and older layouts left")
     p.add_argument("--force", action="store_true",
                    help="clean: also build envs that editable installs still use")
     common_args(p)
@@ -193,7 +199,8 @@ def _parser() -> argparse.ArgumentParser:
     _envs.add_parsers(sub, common_args)
 
     p = sub.add_parser("config", help="show the effective index settings and their sources")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json")
     index_args(p)
     target_args(p)
     common_args(p)
@@ -202,8 +209,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    _dist.check_report(args)
     cache = cache_from(args)
-    target = target_from(args, cache)
+    layout = _dist.layout_from(args)
+    target = _dist.install_target(args, cache, layout)
     request = InstallRequest(
         requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
@@ -215,16 +224,19 @@ def _cmd_install(args: argparse.Namespace) -> int:
         editables=tuple(args.editable), build=build_options(args, upgrade=args.upgrade),
         formats=tuple(args.formats), prefer_binary=args.prefer_binary,
         upgrade_eager=args.upgrade and args.upgrade_strategy == "eager",
+        layout=layout, report=args.report is not None,
         max_sdist_builds=args.max_sdist_builds,
     )
     with status_line():
         result = install(request, target, cache)
+    if result.report is not None:
+        _dist.write_report(result.report, args.report)
     if args.format == "json":
         print(json.dumps(_plan_json(result.plan, dry_run=result.dry_run), indent=2))
         return 0
     if result.dry_run:
         logger.warning("Would change %d package%s in %s (dry run)", len(result.plan.actions),
-                       "" if len(result.plan.actions) == 1 else "s", target.prefix)
+                       "" if len(result.plan.actions) == 1 else "s", result.prefix)
     elif not result.plan.actions:
         logger.info("Audited %d package%s: nothing to do", len(result.resolved),
                     "" if len(result.resolved) == 1 else "s")
@@ -277,11 +289,14 @@ def _plan_json(plan: Plan, *, dry_run: bool) -> dict[str, Any]:
 
 
 def _cmd_uninstall(args: argparse.Namespace) -> int:
+    if not args.packages and not args.requirement:
+        raise UsageError("nothing to uninstall", hint="name packages, or pass -r FILE")
     cache = cache_from(args)
     target = target_from(args, cache)
     plan = uninstall(args.packages, target, dry_run=args.dry_run,
-                     break_system_packages=args.break_system_packages)
+                     break_system_packages=args.break_system_packages,
+                     requirement_files=args.requirement)
     if args.dry_run:
         logger.warning("Would uninstall %d package(s) (dry run)", len(plan.actions))
     _print_plan(plan)
-    return 0 if plan.actions or args.dry_run else 1
+    return 0

@@ -14,8 +14,17 @@ from ..config import pip_setting
 from ..hooks import parse_config_settings
 from ..index import STRATEGIES
 from ..python import Target, find_interpreter, query_target
-from ..settings import load_build_settings
+from ..settings import COMPILER_CACHES, load_build_settings
 from ..trust import KEYRING_PROVIDERS
+
+
+class Parser(argparse.ArgumentParser):
+    """Every parser of warmbuild (subparsers inherit the class): long options are never
+    abbreviated, so `--extra dev` is an error, not `--extra-index-url dev`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
 
 def path_arg(text: str) -> Path:
@@ -40,6 +49,11 @@ def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
                    "cache dir)")
     p.add_argument("--no-cache", "--no-cache-dir", action="store_true", default=default(False),
                    help="use a throw-away cache (also PIP_NO_CACHE_DIR, pip's no-cache-dir)")
+    p.add_argument("--color", choices=("auto", "always", "never"), default=default(None),
+                   help="colour the error:/warning:/hint: prefixes (default: auto, on a "
+                   "terminal unless NO_COLOR is set; FORCE_COLOR forces it)")
+    p.add_argument("--no-progress", action="store_true", default=default(False),
+                   help="no progress bars or status line, plain lines as in a pipe")
 
 
 def target_args(p: argparse.ArgumentParser) -> None:
@@ -66,12 +80,22 @@ def build_args(p: argparse.ArgumentParser) -> None:
                    "[tool.warmbuild] build-env-dir, else the cache)")
     p.add_argument("--build-constraint", action="append", default=[], type=path_arg,
                    metavar="FILE", help="constraints for build envs (repeatable)")
+    p.add_argument("--no-adopt", action="store_true",
+                   help="leave build dirs that another frontend's deleted build env left "
+                   "behind as they are (default: reconfigure them in place)")
+    p.add_argument("--compiler-cache", choices=COMPILER_CACHES,
+                   help="compile through sccache or ccache (default: WARMBUILD_COMPILER_CACHE, "
+                   "[tool.warmbuild] compiler-cache, else none)")
 
 
 def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
     flags: dict[str, Any] = {}
     if args.build_constraint:
         flags["build-constraints"] = [str(p.absolute()) for p in args.build_constraint]
+    if args.no_adopt:
+        flags["adopt"] = False
+    if args.compiler_cache:
+        flags["compiler-cache"] = args.compiler_cache
     # The flag and WARMBUILD_BUILD_ENV_DIR outrank a tree's own build-env-dir; the config
     # files' value (in settings) ranks below it.
     explicit = args.build_env_dir or os.environ.get("WARMBUILD_BUILD_ENV_DIR")

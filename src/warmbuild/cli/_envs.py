@@ -10,13 +10,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..builddirs import doctor
+from ..adopt import plan_adoption
+from ..builddirs import cache_defeating, doctor
 from ..envs import (
     EnvInfo,
     Removal,
     all_envs,
     envs_of_tree,
     inspect,
+    logs_of,
     parse_age,
     prunable,
     remove,
@@ -32,16 +34,20 @@ def add_parsers(sub: Any, common: Common) -> None:
     env = sub.add_parser("env", help="list, show, remove and prune build environments")
     actions = env.add_subparsers(dest="env_action", required=True, metavar="ACTION")
     p = actions.add_parser("list", help="every build env, with its state")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json")
     common(p)
     p.set_defaults(func=_list)
     p = actions.add_parser("show", help="the manifest of a tree's build env(s)")
-    p.add_argument("path", nargs="?", type=path_arg, default=Path("."))
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("path", nargs="?", type=path_arg, default=Path("."),
+                   help="a source tree, or a build env's own directory (default: .)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (default) or json")
     common(p)
     p.set_defaults(func=_show)
     p = actions.add_parser("remove", help="remove a tree's build env(s); never the tree")
-    p.add_argument("path", nargs="?", type=path_arg, default=Path("."))
+    p.add_argument("path", nargs="?", type=path_arg, default=Path("."),
+                   help="a source tree, or a build env's own directory (default: .)")
     p.add_argument("--force", action="store_true",
                    help="also when an editable install still uses it")
     common(p)
@@ -49,14 +55,15 @@ def add_parsers(sub: Any, common: Common) -> None:
     p = actions.add_parser("prune", help="remove envs whose tree or interpreter is gone, or "
                            "unused for --older-than")
     p.add_argument("--older-than", metavar="AGE", help="e.g. 30d, 12h")
-    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
     p.add_argument("--force", action="store_true",
                    help="also envs an editable install still uses")
     common(p)
     p.set_defaults(func=_prune)
 
     p = sub.add_parser("doctor", help="explain the state of a tree's builds and build envs")
-    p.add_argument("path", nargs="?", type=path_arg, default=Path("."))
+    p.add_argument("path", nargs="?", type=path_arg, default=Path("."),
+                   help="the source tree (default: .)")
     p.add_argument("--python", metavar="PATH",
                    help="also check editable installs of the tree in this environment "
                    "(default: VIRTUAL_ENV or .venv, when there is one)")
@@ -109,7 +116,8 @@ def _tree_envs(args: argparse.Namespace) -> list[EnvInfo]:
 def _show(args: argparse.Namespace) -> int:
     envs = _tree_envs(args)
     if args.format == "json":
-        print(json.dumps([{**e.as_json(), "manifest": e.manifest} for e in envs], indent=2))
+        print(json.dumps([{**e.as_json(), "manifest": e.manifest,
+                           "logs": [str(p) for p in logs_of(e)]} for e in envs], indent=2))
         return 0
     for e in envs:
         if e.problem:  # nothing in a damaged manifest can be trusted: say only that
@@ -129,6 +137,11 @@ def _show(args: argparse.Namespace) -> int:
             resolved.items())) or "-"))
         lines.append(f"  config:      {json.dumps(m.get('config_settings', {}))}")
         lines.append(f"  env vars:    {json.dumps(m.get('env_vars', {}))}")
+        cc = m.get("compiler_cache")
+        if isinstance(cc, dict):
+            lines.append(f"  compiler cache: {cc.get('tool')} at {cc.get('executable')}, base "
+                         f"dirs {', '.join(cc.get('base_dirs') or []) or '-'}; last build: "
+                         f"{cc.get('last_build') or 'no figures'}")
         lines.append(f"  created {_ago(m.get('created', 0))}, used {_ago(e.last_used)}")
         if e.editables:
             lines.append(f"  used by editable installs in: {', '.join(e.editables)}")
@@ -137,8 +150,22 @@ def _show(args: argparse.Namespace) -> int:
             detail = "; ".join(filter(None, [", ".join(h.get("changes", [])),
                                              h.get("reason", "")]))
             lines.append(f"  {stamp} {h['event']}" + (f": {detail}" if detail else ""))
+        lines.extend(_logs(e))
         print("\n".join(lines))
     return 0
+
+
+def _logs(env: EnvInfo) -> list[str]:
+    """The backend logs of the env's last builds, newest last, as `env show` lists them."""
+    lines = ["  build logs (newest last):"]
+    for path in logs_of(env):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        stamp = datetime.fromtimestamp(st.st_mtime).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"    {stamp} {path} ({st.st_size / 1e3:.1f} kB)")
+    return lines if len(lines) > 1 else ["  build logs:  -"]
 
 
 def _report(results: Sequence[Removal], verb: str) -> int:
@@ -172,7 +199,8 @@ def _doctor(args: argparse.Namespace) -> int:
     except WarmbuildError:
         if args.python:
             raise
-    findings = doctor(tree, {str(e.path) for e in all_envs(cache)}, site_dirs)
+    live = {str(e.path) for e in all_envs(cache)}
+    findings = doctor(tree, live, site_dirs)
     envs = envs_of_tree(cache, tree)
     if not tree.is_dir() and not envs:  # a tree that moved away still has envs to explain
         problem = "not a directory" if tree.exists() else "no such directory"
@@ -190,4 +218,11 @@ def _doctor(args: argparse.Namespace) -> int:
         where = f.file.relative_to(tree) if f.file.is_relative_to(tree) else f.file
         print(f"  {where}: {f.what} = {f.path}\n    -> {f.verdict}")
         bad += not f.verdict.startswith("ok")
+    adoption = plan_adoption(tree, live, site_dirs).describe()
+    if adoption:
+        print("  the next `warmbuild install`/`build` adopts (`--no-adopt` or adopt = false "
+              "turns it off):")
+        print("\n".join(f"    {line}" for line in adoption))
+    for line in cache_defeating(tree, live):
+        print(f"  compiler cache: {line}")
     return 1 if bad else 0

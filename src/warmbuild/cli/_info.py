@@ -1,4 +1,4 @@
-"""`list`, `freeze`, `show`, `cache` and `config`: read-only views, and cache cleaning."""
+"""`cache` and `config`: where things are kept and which settings are in effect."""
 
 from __future__ import annotations
 
@@ -6,100 +6,14 @@ import argparse
 import contextlib
 import json
 import os
-import urllib.request
 from typing import Any
-from urllib.parse import urlsplit
-
-from packaging.utils import canonicalize_name
 
 from .._log import logger
 from ..cache import default_cache_root
 from ..cacheclean import clean
 from ..errors import WarmbuildError
-from ..installed import InstalledDist, scan
 from ..pipeline import InstallRequest, effective_settings
 from ._common import cache_from, index_flags, target_from
-
-
-def _installed(args: argparse.Namespace) -> list[InstalledDist]:
-    target = target_from(args, cache_from(args))
-    return sorted(scan(target).values(), key=lambda d: d.name)
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    dists = _installed(args)
-    if args.format == "json":
-        print(json.dumps([{"name": _display(d), "version": str(d.version)} for d in dists]))
-    elif args.format == "freeze":
-        cmd_freeze(args)
-    else:
-        rows = [(_display(d), str(d.version)) for d in dists]
-        width = max([len("Package"), *(len(r[0]) for r in rows)])
-        vwidth = max([len("Version"), *(len(r[1]) for r in rows)])
-        print(f"{'Package':<{width}} Version")
-        print(f"{'-' * width} {'-' * vwidth}")
-        for name, version in rows:
-            print(f"{name:<{width}} {version}")
-    return 0
-
-
-def _display(dist: InstalledDist) -> str:
-    return dist.metadata()["Name"] or dist.display_name
-
-
-def cmd_freeze(args: argparse.Namespace) -> int:
-    for dist in _installed(args):
-        info = dist.direct_url()
-        if info and isinstance(info.get("url"), str):
-            prefix = "-e " if dist.editable else f"{_display(dist)} @ "
-            print(f"{prefix}{info['url']}")
-        else:
-            print(f"{_display(dist)}=={dist.version}")
-    return 0
-
-
-def cmd_show(args: argparse.Namespace) -> int:
-    target = target_from(args, cache_from(args))
-    installed = scan(target)
-
-    blocks, missing = [], []
-    for name in args.packages:
-        dist = installed.get(canonicalize_name(name))
-        if dist is None:
-            missing.append(name)
-            continue
-        meta = dist.metadata()
-        required_by = sorted(_display(o) for o in installed.values()
-                             if any(canonicalize_name(r.name) == dist.name for r in o.requires()))
-        requires = sorted({r.name for r in dist.requires() if r.marker is None
-                           or "extra" not in str(r.marker)})
-        blocks.append("\n".join([
-            f"Name: {meta['Name'] or dist.display_name}", f"Version: {dist.version}",
-            f"Summary: {meta['Summary'] or ''}", f"Home-page: {meta['Home-page'] or ''}",
-            f"Author: {meta['Author'] or meta['Author-email'] or ''}",
-            f"License: {meta['License'] or meta['License-Expression'] or ''}",
-            f"Location: {dist.site_dir}",
-            *([f"Editable project location: {editable}"] if (editable := _editable(dist))
-              else []),
-            f"Installer: {dist.installer}",
-            f"Requires: {', '.join(requires)}", f"Required-by: {', '.join(required_by)}",
-        ]))
-    if blocks:
-        print("\n---\n".join(blocks))
-    for name in missing:
-        logger.warning("warning: package(s) not found: %s", name)
-    return 1 if missing else 0
-
-
-def _editable(dist: InstalledDist) -> str | None:
-    """The source tree of an editable install (PEP 610), as pip's `show` prints it."""
-    direct = dist.direct_url() or {}
-    info = direct.get("dir_info")
-    url = direct.get("url")
-    if isinstance(info, dict) and info.get("editable") and isinstance(url, str) \
-            and url.startswith("file:"):
-        return urllib.request.url2pathname(urlsplit(url).path)
-    return None
 
 
 def cmd_cache(args: argparse.Namespace) -> int:

@@ -1,15 +1,74 @@
-"""Terminal output: the error paragraph, log levels, and a status line on a TTY only."""
+"""Terminal output: the error paragraph, log levels, colour, and live progress on a TTY only.
+
+Decided once per run by :func:`configure_logging`: whether the ``error:``/``warning:``/
+``hint:`` prefixes are coloured (``--color``, else ``NO_COLOR``, else ``FORCE_COLOR``, else
+whether stderr is a terminal, uv's order) and whether progress is drawn live (a terminal,
+without ``-v``, ``-q`` or ``--no-progress``) or told in plain lines (pipes, CI).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from .._log import logger, progress
+from .._log import Task, TaskKind, logger, progress, set_reporter
 from ..errors import WarmbuildError
+
+if TYPE_CHECKING:
+    from ._progress import LiveReporter
+
+#: Seconds between the heartbeat lines of a build in a pipe; WARMBUILD_HEARTBEAT_SECONDS
+#: changes it (meant for tests, which want heartbeats without waiting minutes).
+HEARTBEAT_SECONDS = 30.0
+
+#: ANSI (for plain lines) and rich (for lines above a live display) styles, as uv colours them.
+_PREFIXES = {"error:": ("1;31", "bold red"), "warning:": ("1;33", "bold yellow"),
+             "hint:": ("1;36", "bold cyan")}
+
+
+@dataclass(frozen=True)
+class _Mode:
+    color: bool = False
+    live: bool = False
+    verbose: int = 0
+    quiet: int = 0
+
+
+_mode = _Mode()
+
+
+def use_color(choice: str | None, isatty: bool) -> bool:
+    """``--color`` wins; then ``NO_COLOR`` (any non-empty value), then ``FORCE_COLOR``."""
+    if choice in ("always", "never"):
+        return choice == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return isatty and os.environ.get("TERM") != "dumb"
+
+
+def split_prefix(line: str) -> tuple[str, str]:
+    """``("warning:", " rest")`` for a line that starts with a known prefix, else ``("", line)``."""
+    head = line.split(" ", 1)[0]
+    if head in _PREFIXES:
+        return head, line[len(head):]
+    return "", line
+
+
+def paint(line: str) -> str:
+    """``line`` with its prefix coloured when colour is on (ANSI, for plain output)."""
+    prefix, rest = split_prefix(line)
+    if not prefix or not _mode.color:
+        return line
+    return f"\x1b[{_PREFIXES[prefix][0]}m{prefix}\x1b[0m{rest}"
 
 
 def print_error(exc: WarmbuildError) -> None:
@@ -18,14 +77,24 @@ def print_error(exc: WarmbuildError) -> None:
         cause_lines = exc.cause.splitlines()
         lines.append(f"  ╰─ {cause_lines[0].strip()}")
         lines.extend(f"     {line.strip()}" for line in cause_lines[1:])
+    # Another program's output stays as it was written: compiler carets keep their column.
+    lines.extend(f"     {line}" for line in exc.output)
+    if exc.log:
+        lines.append(f"  full log: {exc.log}")
     if exc.hint:
         lines.append(f"hint: {exc.hint}")
-    print("\n".join(lines), file=sys.stderr)
+    print("\n".join(paint(line) for line in lines), file=sys.stderr)
 
 
-def configure_logging(verbose: int, quiet: int) -> None:
+def configure_logging(verbose: int, quiet: int, *, color: str | None = None,
+                      no_progress: bool = False) -> None:
+    global _mode
+    isatty = sys.stderr.isatty()
+    _mode = _Mode(color=use_color(color, isatty), verbose=verbose, quiet=quiet,
+                  live=isatty and not (verbose or quiet or no_progress)
+                  and os.environ.get("TERM") != "dumb")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(_Formatter("%(message)s"))
     logger.handlers[:] = [handler]
     logger.propagate = False
     level = logging.INFO
@@ -34,41 +103,105 @@ def configure_logging(verbose: int, quiet: int) -> None:
     elif quiet:
         level = logging.WARNING if quiet == 1 else logging.ERROR
     logger.setLevel(level)
-    # Progress is noise in pipes and CI: plain lines only with -v, a status line on a TTY.
+    # Status messages: plain lines only with -v, the live status line on a TTY.
     progress.propagate = bool(verbose)
     progress.handlers.clear()
-    progress.setLevel(logging.INFO if verbose or (not quiet and sys.stderr.isatty())
-                      else logging.WARNING)
+    progress.setLevel(logging.INFO if verbose or _mode.live else logging.WARNING)
 
 
 @contextlib.contextmanager
 def status_line() -> Iterator[None]:
-    """A transient rich status line fed by the progress logger, on a TTY only."""
-    if progress.propagate or not progress.isEnabledFor(logging.INFO):
+    """Progress while a command works: live rows on a TTY (status, counts, downloads, builds
+    with their elapsed time), else a line per build start and a heartbeat while it runs."""
+    if _mode.quiet:
         yield
         return
-    from rich.console import Console
+    if not _mode.live:
+        old = set_reporter(PlainReporter())
+        try:
+            yield
+        finally:
+            set_reporter(old)
+        return
+    from ._progress import LiveReporter
 
-    with Console(stderr=True).status("Starting") as status:
-        handler = _StatusHandler(status)
+    reporter = LiveReporter(color=_mode.color)
+    handler = _StatusHandler(reporter)
+    saved = logger.handlers[:]
+    with reporter:
+        old = set_reporter(reporter)
         progress.addHandler(handler)
-        saved = logger.handlers[:]
-        # Phase lines printed while the status shows must not tear it.
-        logger.handlers[:] = [_RichLineHandler(status.console)]
+        # Phase lines printed while the display shows must not tear it.
+        logger.handlers[:] = [_RichLineHandler(reporter.console)]
         try:
             yield
         finally:
             progress.removeHandler(handler)
             logger.handlers[:] = saved
+            set_reporter(old)
+
+
+def heartbeat_seconds() -> float:
+    try:
+        value = float(os.environ.get("WARMBUILD_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS))
+    except ValueError:
+        return HEARTBEAT_SECONDS
+    return value if value > 0 else HEARTBEAT_SECONDS
+
+
+class PlainReporter:
+    """Progress in a pipe or CI: a build prints a line when it starts and one every 30 s
+    while it runs (``still building native-demo, 60 s``), so a log never goes minutes
+    without a line; counts and downloads print nothing."""
+
+    def start(self, kind: TaskKind, label: str, total: int | None = None) -> Task:
+        return _Heartbeat(label) if kind == "build" else _Silent()
+
+
+class _Silent:
+    def advance(self, amount: int = 1) -> None:
+        pass
+
+    def set_total(self, total: int | None) -> None:
+        pass
+
+    def done(self) -> None:
+        pass
+
+
+class _Heartbeat(_Silent):
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._start = time.monotonic()
+        self._stop = threading.Event()
+        logger.info("Building %s", label)
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"warmbuild-heartbeat-{label}")
+        self._thread.start()
+
+    def _beat(self) -> None:
+        interval = heartbeat_seconds()
+        while not self._stop.wait(interval):
+            logger.info("still building %s, %d s", self._label,
+                        round(time.monotonic() - self._start))
+
+    def done(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return "\n".join(paint(line) for line in super().format(record).split("\n"))
 
 
 class _StatusHandler(logging.Handler):
-    def __init__(self, status: Any) -> None:
+    def __init__(self, reporter: LiveReporter) -> None:
         super().__init__()
-        self._status = status
+        self._reporter = reporter
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._status.update(record.getMessage())
+        self._reporter.status(record.getMessage())
 
 
 class _RichLineHandler(logging.Handler):
@@ -77,4 +210,12 @@ class _RichLineHandler(logging.Handler):
         self._console = console
 
     def emit(self, record: logging.LogRecord) -> None:
-        self._console.print(record.getMessage(), markup=False, highlight=False)
+        from rich.text import Text
+
+        text = Text()
+        for i, line in enumerate(record.getMessage().split("\n")):
+            prefix, rest = split_prefix(line)
+            text.append(("\n" if i else "") + prefix, style=_PREFIXES[prefix][1] if prefix
+                        else None)
+            text.append(rest)
+        self._console.print(text, markup=False, highlight=False)

@@ -1,0 +1,270 @@
+"""`list`, `freeze`, `show`, `check` and `tree`: what the target has installed, as pip shows it.
+
+Read-only. The checks and the tree are computed by :mod:`warmbuild.check` and
+:mod:`warmbuild.deptree`; the newest versions for ``list --outdated`` by the pipeline;
+this module parses, asks and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import urllib.request
+from collections.abc import Callable, Iterable, Sequence
+from itertools import zip_longest
+from pathlib import PurePath
+from typing import Any
+from urllib.parse import urlsplit
+
+from packaging.utils import canonicalize_name
+
+from .._log import logger
+from ..check import Dist, check
+from ..deptree import MAX_DEPTH, graph, render
+from ..errors import UsageError
+from ..installed import InstalledDist, scan
+from ..pipeline import latest_versions
+from ..python import Target
+from ._common import cache_from, index_args, index_flags, target_args, target_from
+
+Common = Callable[[argparse.ArgumentParser], None]
+
+
+def add_parsers(sub: Any, common: Common) -> None:
+    p = sub.add_parser("list", help="list installed packages")
+    p.add_argument("--format", choices=("columns", "json", "freeze"), default="columns",
+                   help="columns (default), json, or freeze (name==version)")
+    p.add_argument("-o", "--outdated", action="store_true",
+                   help="only packages the index has a newer version of (asks the index)")
+    p.add_argument("-u", "--uptodate", action="store_true",
+                   help="only packages at the index's newest version (asks the index)")
+    p.add_argument("-e", "--editable", action="store_true", help="only editable installs")
+    p.add_argument("--exclude-editable", action="store_true", help="leave editable installs out")
+    p.add_argument("--pre", action="store_true",
+                   help="--outdated/--uptodate: count pre-releases as newer versions")
+    index_args(p)
+    _finish(p, common, cmd_list)
+
+    p = sub.add_parser("freeze", help="installed packages as requirements")
+    p.add_argument("--all", action="store_true",
+                   help="also pip (and setuptools, wheel, distribute before Python 3.12), "
+                   "which are left out by default, as pip does")
+    p.add_argument("--exclude-editable", action="store_true", help="leave editable installs out")
+    _finish(p, common, cmd_freeze)
+
+    p = sub.add_parser("show", help="details of installed packages")
+    p.add_argument("packages", nargs="+", metavar="NAME", help="installed project names")
+    p.add_argument("-f", "--files", action="store_true",
+                   help="list each package's installed files (from its RECORD)")
+    _finish(p, common, cmd_show)
+
+    p = sub.add_parser("check", help="installed packages with missing or conflicting "
+                       "requirements (exit 1 when any)")
+    _finish(p, common, cmd_check)
+
+    p = sub.add_parser("tree", help="the installed packages as a dependency tree")
+    p.add_argument("--reverse", "--invert", action="store_true", dest="reverse",
+                   help="show what requires each package instead")
+    p.add_argument("-d", "--depth", type=int, default=MAX_DEPTH, metavar="N",
+                   help="levels below the roots to show (0: the roots only)")
+    p.add_argument("--package", action="append", default=[], metavar="NAME",
+                   help="start from this package instead of from every root (repeatable)")
+    _finish(p, common, cmd_tree)
+
+
+def _finish(p: argparse.ArgumentParser, common: Common,
+            func: Callable[[argparse.Namespace], int]) -> None:
+    target_args(p)
+    common(p)
+    p.set_defaults(func=func)
+
+
+def _target(args: argparse.Namespace) -> Target:
+    return target_from(args, cache_from(args))
+
+
+def _sorted(dists: Sequence[InstalledDist]) -> list[InstalledDist]:
+    return sorted(dists, key=lambda d: d.name)
+
+
+def _display(dist: InstalledDist) -> str:
+    return dist.metadata()["Name"] or dist.display_name
+
+
+def _editable(dist: InstalledDist) -> str | None:
+    """The source tree of an editable install (PEP 610), as pip's `list` and `show` print it."""
+    direct = dist.direct_url() or {}
+    info = direct.get("dir_info")
+    url = direct.get("url")
+    if isinstance(info, dict) and info.get("editable") and isinstance(url, str) \
+            and url.startswith("file:"):
+        return urllib.request.url2pathname(urlsplit(url).path)
+    return None
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    if args.outdated and args.uptodate:
+        raise UsageError("--outdated and --uptodate cannot be combined")
+    if args.outdated and args.format == "freeze":
+        raise UsageError("--format freeze cannot be used with --outdated")
+    target = _target(args)
+    dists = _sorted([d for d in scan(target).values()
+                     if (d.editable or not args.editable)
+                     and not (d.editable and args.exclude_editable)])
+    latest: dict[str, tuple[str, str]] = {}
+    if args.outdated or args.uptodate:
+        found = latest_versions([d.name for d in dists], target, cache_from(args),
+                                index_flags=index_flags(args), pre=args.pre,
+                                offline=args.offline)
+        for dist in dists:
+            new = found.get(dist.name)
+            if new is not None and (new.version > dist.version if args.outdated
+                                    else new.version == dist.version):
+                latest[dist.name] = (str(new.version), new.kind)
+        dists = [d for d in dists if d.name in latest]
+    rows = [_row(d, latest.get(d.name), outdated=args.outdated) for d in dists]
+    if args.format == "json":
+        print(json.dumps(rows))
+    elif args.format == "freeze":
+        for row in rows:
+            print(f"{row['name']}=={row['version']}")
+    else:
+        _print_columns(rows)
+    return 0
+
+
+def _row(dist: InstalledDist, latest: tuple[str, str] | None, *,
+         outdated: bool) -> dict[str, str]:
+    row = {"name": _display(dist), "version": str(dist.version)}
+    if outdated and latest is not None:
+        row["latest_version"], row["latest_filetype"] = latest
+    if (location := _editable(dist)) is not None:
+        row["editable_project_location"] = location
+    return row
+
+
+def _print_columns(rows: Sequence[dict[str, str]]) -> None:
+    """pip's table: a header only when there are rows, columns as wide as their values."""
+    if not rows:
+        return
+    header = ["Package", "Version"]
+    keys = ["name", "version"]
+    if any("latest_version" in r for r in rows):
+        header += ["Latest", "Type"]
+        keys += ["latest_version", "latest_filetype"]
+    if any("editable_project_location" in r for r in rows):
+        header.append("Editable project location")
+        keys.append("editable_project_location")
+    table = [header, *([r.get(k, "") for k in keys] for r in rows)]
+    sizes = [max(map(len, col)) for col in zip_longest(*table, fillvalue="")]
+    lines = [" ".join(cell.ljust(size) for cell, size in zip(row, sizes, strict=True)).rstrip()
+             for row in table]
+    lines.insert(1, " ".join("-" * size for size in sizes))
+    print("\n".join(lines))
+
+
+def cmd_freeze(args: argparse.Namespace) -> int:
+    target = _target(args)
+    # pip leaves its own tooling out unless --all (the build tools only before 3.12).
+    hidden = {"pip"} | ({"setuptools", "distribute", "wheel"}
+                        if target.version.release[:2] < (3, 12) else set())
+    for dist in _sorted(list(scan(target).values())):
+        if (dist.name in hidden and not args.all) or (dist.editable and args.exclude_editable):
+            continue
+        info = dist.direct_url()
+        if info and isinstance(info.get("url"), str):
+            prefix = "-e " if dist.editable else f"{_display(dist)} @ "
+            print(f"{prefix}{info['url']}")
+        else:
+            print(f"{_display(dist)}=={dist.version}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    installed = scan(_target(args))
+    blocks, missing = [], []
+    for name in args.packages:
+        dist = installed.get(canonicalize_name(name))
+        if dist is None:
+            missing.append(name)
+            continue
+        blocks.append("\n".join(_show_lines(dist, installed.values(), files=args.files)))
+    if blocks:
+        print("\n---\n".join(blocks))
+    for name in missing:
+        logger.warning("warning: package(s) not found: %s", name)
+    return 1 if missing else 0
+
+
+def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist], *,
+                files: bool) -> list[str]:
+    meta = dist.metadata()
+    required_by = sorted(_display(o) for o in others
+                         if any(canonicalize_name(r.name) == dist.name for r in o.requires()))
+    requires = sorted({r.name for r in dist.requires() if r.marker is None
+                       or "extra" not in str(r.marker)})
+    editable = _editable(dist)
+    lines = [
+        f"Name: {meta['Name'] or dist.display_name}", f"Version: {dist.version}",
+        f"Summary: {meta['Summary'] or ''}", f"Home-page: {meta['Home-page'] or ''}",
+        f"Author: {meta['Author'] or meta['Author-email'] or ''}",
+        f"License: {meta['License'] or meta['License-Expression'] or ''}",
+        f"Location: {dist.site_dir}",
+        *([f"Editable project location: {editable}"] if editable else []),
+        f"Installer: {dist.installer}",
+        f"Requires: {', '.join(requires)}", f"Required-by: {', '.join(required_by)}",
+    ]
+    if files:
+        lines.append("Files:")
+        entries = _record_entries(dist)
+        if entries is None:
+            lines.append("Cannot locate RECORD or installed-files.txt")
+        else:
+            lines.extend(f"  {entry}" for entry in entries)
+    return lines
+
+
+def _record_entries(dist: InstalledDist) -> list[str] | None:
+    """RECORD's paths as pip's `show -f` prints them: relative to the site dir, sorted."""
+    text = dist.read_text("RECORD")
+    if text is None:
+        return None
+    # PurePath, as pip: `a/../b` stays as written, only `./` and doubled slashes go.
+    return sorted(str(PurePath(row[0])) for row in csv.reader(text.splitlines())
+                  if row and row[0])
+
+
+def _dists(target: Target) -> list[Dist]:
+    return [Dist(d.name, d.version, tuple(d.metadata().get_all("Requires-Dist") or ()),
+                 _display(d)) for d in scan(target).values()]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    target = _target(args)
+    report = check(_dists(target), target.markers)
+    for bad in report.unreadable:
+        logger.warning("warning: cannot read the requirements of %s: %s", bad.dist,
+                       bad.problem)
+    for line in report.lines():
+        print(line)
+    if report.ok:
+        print("No broken requirements found.")
+    return 0 if report.ok else 1
+
+
+def cmd_tree(args: argparse.Namespace) -> int:
+    if args.depth < 0:
+        raise UsageError(f"--depth {args.depth}: expected 0 or more")
+    target = _target(args)
+    dists = _dists(target)
+    known = {d.name for d in dists}
+    starts = [canonicalize_name(n) for n in args.package]
+    missing = [n for n, c in zip(args.package, starts, strict=True) if c not in known]
+    g = graph(dists, target.markers, reverse=args.reverse)
+    lines = render(g, [s for s in starts if s in known] if starts else None, depth=args.depth)
+    if lines:
+        print("\n".join(lines))
+    for name in missing:
+        logger.warning("warning: package(s) not found: %s", name)
+    return 1 if missing else 0

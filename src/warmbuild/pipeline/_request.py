@@ -1,0 +1,108 @@
+"""What a command asks for and gets back, and the first steps every command takes with it:
+its requirements gathered, its settings read, its target checked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..build import BuildOptions
+from ..config import Settings, load_settings
+from ..depreader import DEFAULT_MAX_SDIST_BUILDS
+from ..dists import ResolvedDist
+from ..errors import RequirementError, TargetError
+from ..hooks import Kind
+from ..layout import Layout
+from ..plan import Plan
+from ..python import Target
+from ..reqfile import RequirementSet, parse_requirement, read_requirements_file
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    requirements: tuple[str, ...] = ()
+    requirement_files: tuple[Path, ...] = ()
+    constraint_files: tuple[Path, ...] = ()
+    #: Index flags from the command line (``index-url``, ``extra-index-url``, ...).
+    index_flags: Mapping[str, str | Sequence[str] | bool | None] = field(default_factory=dict)
+    no_deps: bool = False
+    upgrade: bool = False
+    upgrade_packages: tuple[str, ...] = ()
+    reinstall: bool = False
+    pre: bool = False
+    require_hashes: bool = False
+    dry_run: bool = False
+    offline: bool = False
+    compile_bytecode: bool = False
+    break_system_packages: bool = False
+    #: ``-e PATH`` source trees, installed in editable mode.
+    editables: tuple[str, ...] = ()
+    build: BuildOptions = field(default_factory=BuildOptions)
+    #: ``--only-binary``/``--no-binary`` values as ``(option, value)``, in command-line order.
+    formats: tuple[tuple[str, str], ...] = ()
+    prefer_binary: bool = False
+    #: ``-U --upgrade-strategy eager``: no installed version is kept just for being there.
+    upgrade_eager: bool = False
+    #: ``--target``/``--prefix``/``--root``/``--user``; empty: the target env itself.
+    layout: Layout = field(default_factory=Layout)
+    #: ``--report``: make pip's installation report (``InstallResult.report``).
+    report: bool = False
+    #: ``--max-sdist-builds``: older sdists one resolution may prepare (``depreader``).
+    max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    plan: Plan
+    resolved: tuple[ResolvedDist, ...]
+    dry_run: bool
+    #: The environment's root: the target's prefix, or the layout's (``--target DIR``...).
+    prefix: Path
+    #: pip's installation report, when asked for.
+    report: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    path: Path
+    kinds: tuple[Kind, ...] = ("sdist", "wheel")
+    outdir: Path = Path("dist")
+    index_flags: Mapping[str, str | Sequence[str] | bool | None] = field(default_factory=dict)
+    offline: bool = False
+    build: BuildOptions = field(default_factory=BuildOptions)
+
+
+def gather(request: InstallRequest) -> RequirementSet:
+    reqs = RequirementSet(requirements=tuple(parse_requirement(r) for r in request.requirements)
+                          + tuple(parse_requirement(e, editable=True)
+                                  for e in request.editables))
+    for path in request.requirement_files:
+        reqs = reqs.merge(read_requirements_file(path))
+    for path in request.constraint_files:
+        reqs = reqs.merge(read_requirements_file(path, constraint=True))
+    if not reqs.requirements:
+        raise RequirementError("no requirements were given",
+                               hint="name packages, or pass -r requirements.txt")
+    return reqs
+
+
+def effective_settings(request: InstallRequest, reqs: RequirementSet | None,
+                       target: Target | None) -> Settings:
+    file_options = None
+    if reqs is not None:
+        file_options = {"index-url": reqs.index_url, "extra-index-url": reqs.extra_index_urls,
+                        "find-links": reqs.find_links, "no-index": reqs.no_index,
+                        "trusted-host": reqs.trusted_hosts}
+    return load_settings(request.index_flags, file_options=file_options,
+                         target_prefix=target.prefix if target else None)
+
+
+def check_writable(target: Target, *, break_system_packages: bool) -> None:
+    if target.externally_managed is not None and not break_system_packages:
+        raise TargetError(
+            f"{target.executable} is externally managed (PEP 668: {target.externally_managed})",
+            hint="install into a virtual environment (`python3 -m venv .venv`), or pass "
+                 "--break-system-packages if you really mean to change this interpreter",
+        )
