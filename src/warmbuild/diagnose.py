@@ -118,20 +118,22 @@ def sdist_failed(conflict: Collection[Any], finder: FinderFn, candidate: Any,
         f"settling it led the resolver back to {candidate}, an sdist whose metadata could "
         "not be prepared", detail,
         hint=f"bound one of the requirements above (e.g. `{candidate.name}>"
-             f"{candidate.version}`) so that the resolver need not go back that far")
+             f"{candidate.version}`) so that the resolver need not go back that far",
+        output=error.output, log=error.log)
 
 
 def _stopped(conflict: Collection[Any], finder: FinderFn, why: str, detail: list[str], *,
-             hint: str) -> ResolutionError:
+             hint: str, output: tuple[str, ...] = (), log: str | None = None
+             ) -> ResolutionError:
+    """``output`` and ``log``: a failed backend's, shown after the conflict."""
     names = _names(conflict)
-    if not names:
-        return ResolutionError(f"resolution stopped: {why}", cause="\n".join(detail),
-                               hint=hint)
-    return ResolutionError(
-        f"cannot install a consistent set: the requirements on {', '.join(names)} conflict, "
-        f"and {why}",
-        cause="\n".join(_conflict_lines(conflict) + _available(names, finder) + detail),
-        hint=hint)
+    message = f"resolution stopped: {why}"
+    if names:
+        message = (f"cannot install a consistent set: the requirements on {', '.join(names)} "
+                   f"conflict, and {why}")
+        detail = _conflict_lines(conflict) + _available(names, finder) + detail
+    return ResolutionError(message, cause="\n".join(detail), hint=hint, output=output,
+                           log=log)
 
 
 def _names(causes: Collection[Any]) -> list[str]:
