@@ -30,6 +30,7 @@ from ._threads import DaemonPool
 from .dists import DistFile, FormatControl
 from .errors import RequirementError
 from .installed import InstalledDist
+from .offers import Offers
 from .preference import PYTHON, Preference, Preferences, cheap_first
 
 #: While the resolver walks back through a project's versions, the metadata of the next
@@ -134,11 +135,9 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         self.preferences = Preferences(constraints)
         #: Projects the resolver has rejected a version of (for explanations).
         self.backtracked: set[NormalizedName] = set()
-        self._priority = {tag: i for i, tag in enumerate(policy.tags)}
+        self._offers = Offers(policy, finder)
         self._started: set[object] = set()
-        # Both only grow, and a race between prefetch threads computes the same value twice.
-        self._offered: dict[NormalizedName, tuple[tuple[Version, DistFile | None,
-                                                        DistFile | None], ...]] = {}
+        # Only grows; a race between prefetch threads computes the same value twice.
         self._matches: dict[tuple[NormalizedName, frozenset[str], SpecifierSet],
                             tuple[Candidate, ...]] = {}
         self._pool: DaemonPool | None = None
@@ -260,7 +259,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         if file.name != name:
             raise RequirementError(f"`{name} @ {url}`: that file is a distribution of "
                                    f"`{file.name}`, not of `{name}`")
-        if file.kind == "wheel" and not any(t in self._priority for t in file.tags):
+        if not self._offers.supported(file):
             raise RequirementError(
                 f"{file.filename} is not a supported wheel for the target: none of its tags "
                 f"is among the target's (the first of which is {self.policy.tags[0]})",
@@ -284,68 +283,15 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
 
     def _matching(self, name: NormalizedName, extras: frozenset[str],
                   spec: SpecifierSet) -> tuple[Candidate, ...]:
-        """Newest first. Kept per specifier: while backtracking the resolver asks for the
-        same project with the same requirements thousands of times (botocore has ~2000
-        versions), and recomputing this was most of the time such a resolution took."""
+        """Newest first (``offers``), kept as candidates too: making them anew for each of
+        thousands of calls would cost what the offers' cache saves."""
         key = (name, extras, spec)
         found = self._matches.get(key)
         if found is None:
-            offers = self._offers(name)
-            allowed = set(spec.filter([v for v, _, _ in offers],
-                                      prereleases=True if self.policy.pre else None))
-            # Every allowed version satisfies an `==` pin, so it is exactly pinned: a yanked
-            # file is then still offered (PEP 592).
-            pinned = any(s.operator in ("==", "===") and "*" not in s.version for s in spec)
             found = tuple(Candidate(name, version, extras, file=file)
-                          for version, best, unyanked in offers if version in allowed
-                          for file in [best if pinned else unyanked] if file is not None)
-            if self.policy.index_order or self.policy.prefer_binary:
-                # Stable: newest first within each group.
-                found = tuple(sorted(found, key=self._order))
+                          for version, file in self._offers.matching(name, spec))
             self._matches[key] = found
         return found
-
-    def _offers(self, name: NormalizedName) -> tuple[tuple[Version, DistFile | None,
-                                                          DistFile | None], ...]:
-        """Per version, newest first: its best usable file, and its best file not yanked."""
-        found = self._offered.get(name)
-        if found is None:
-            by_version: dict[Version, list[DistFile]] = {}
-            for file in self._finder(name):
-                by_version.setdefault(file.version, []).append(file)
-            hashes = self.policy.allowed_hashes.get(name)
-            rows = []
-            for version in sorted(by_version, reverse=True):
-                usable = [f for f in by_version[version] if self._usable(f, hashes)]
-                rows.append((version, min(usable, key=self._rank, default=None),
-                             min((f for f in usable if not f.is_yanked), key=self._rank,
-                                 default=None)))
-            found = self._offered[name] = tuple(rows)
-        return found
-
-    def _order(self, candidate: Candidate) -> tuple[bool, int]:
-        file = candidate.file
-        assert file is not None
-        order = self.policy.index_order
-        rank = order.index(file.origin) if file.origin in order else 0
-        return (self.policy.prefer_binary and file.kind != "wheel", rank)
-
-    def _usable(self, file: DistFile, hashes: frozenset[str] | None) -> bool:
-        if not self.policy.formats.allows(file.name, file.kind):
-            return False
-        if file.kind != "sdist" and (
-                file.kind != "wheel" or not any(t in self._priority for t in file.tags)):
-            return False
-        if file.requires_python is not None and not file.requires_python.contains(
-                self.policy.python_version, prereleases=True):
-            return False
-        return hashes is None or not file.hashes or any(d in hashes for _, d in file.hashes)
-
-    def _rank(self, file: DistFile) -> int:
-        """Lower is better: wheels by the target's tag order, then an sdist."""
-        if file.kind == "sdist":
-            return len(self._priority)
-        return min(self._priority.get(t, len(self._priority)) for t in file.tags)
 
     def is_satisfied_by(self, requirement: Dep, candidate: Candidate) -> bool:
         if requirement.url:
