@@ -279,6 +279,11 @@ class TreeBuilder:
             self._metadata_texts[kind] = text
         return self._metadata_texts[kind]
 
+    def built(self, kind: Kind) -> Path | None:
+        """What ``build`` made already: ``metadata`` builds when the backend has no
+        ``prepare_metadata_for_build_*`` hook."""
+        return self._built.get(kind)
+
     def build(self, kind: Kind, out: Path) -> Path:
         if kind in self._built:
             return self._built[kind]

@@ -25,7 +25,7 @@ from ._log import format_duration, logger, plural, progress, task, timed
 from ._threads import map_in_threads
 from .buildopts import BuildOptions
 from .cache import Cache
-from .depreader import DependencyReader
+from .depreader import DependencyReader, SdistCapReached, SdistFailed
 from .dists import DistFile, FormatControl, ResolvedDist
 from .errors import BuildError, RequirementError, ResolutionError, WarmbuildError
 from .fetch import Fetcher
@@ -107,14 +107,30 @@ class RunContext:
         """Resolve, or raise the one-paragraph explanation of why not."""
         provider = Provider(policy, find, reader, installed, constraints,
                             peek=lambda file: self.fetcher.remote_metadata(file) is not None)
+        trace = diagnose.Trace()
         try:
-            return run_resolver(provider, deps)
+            return run_resolver(provider, deps, trace)
         except resolvelib.ResolutionImpossible as exc:
             raise diagnose.explain(exc.causes, find, policy, self.finder.settings.indexes,
                                    constraints, self.finder.missing_note) from exc
+        except SdistCapReached as exc:
+            raise diagnose.sdist_cap_reached(trace.conflict, find, exc.candidate, exc.prepared,
+                                             exc.cap) from exc
+        except SdistFailed as exc:
+            # Only an old release reached by backtracking is explained by the conflict; a
+            # failing sdist the resolver chose first is the story itself.
+            walked = trace.walked | provider.backtracked
+            if exc.candidate.name not in walked or not trace.conflict:
+                raise exc.error from exc.error.__cause__
+            raise diagnose.sdist_failed(trace.conflict, find, exc.candidate,
+                                        exc.error) from exc.error
         except resolvelib.ResolutionTooDeep as exc:
             raise ResolutionError("resolution gave up after too many steps",
                                   hint="pin some versions to narrow the search") from exc
+        finally:
+            logger.debug("resolver: tried %d candidates (%d rejected), backtracked %d times, "
+                         "prepared the metadata of %d sdists", trace.tried, trace.rejected,
+                         trace.backtracks, len(reader.prepared))
 
     def prepare(self, dists: Sequence[ResolvedDist], sdists: SdistBuilder,
                 build_tree: TreeBuild | None = None, level: int = logging.INFO

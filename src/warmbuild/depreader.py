@@ -1,13 +1,21 @@
 """The resolver's dependency reader: what a candidate depends on, from installed METADATA,
-a PEP 658 file, an sdist's PKG-INFO, or the wheel itself.
+a PEP 658 file, the wheel itself, or an sdist (static PKG-INFO, else its backend's metadata
+hook).
 
 The resolver asks only when it needs a candidate's dependencies; each answer is read once.
-A ``--hash`` is checked before a file is read, let alone built.
+A ``--hash`` is checked before a file is read, let alone prepared.
+
+Preparing an sdist's metadata runs its backend (seconds each), and a resolver walking back
+through a project's old releases can ask for dozens. So the first sdist of each project is
+prepared freely, and every further one (an older release, reached only by backtracking)
+counts towards a cap (``--max-sdist-builds``); reaching it stops the resolution with
+:class:`SdistCapReached`, which the caller explains with the conflict behind it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -16,11 +24,33 @@ from packaging.utils import NormalizedName
 from ._threads import KeyedLocks
 from .coremeta import parse_dependencies
 from .dists import DistFile
+from .errors import BuildError
 from .fetch import Fetcher
 from .index import Finder
+from .options import DEFAULT_MAX_SDIST_BUILDS
 from .resolve import Candidate
 from .sdist import SdistBuilder
 from .wheelcheck import read_metadata
+
+
+class SdistCapReached(Exception):
+    """Not a user-facing error: the caller turns it into one that names the conflict."""
+
+    def __init__(self, candidate: Candidate, prepared: tuple[Candidate, ...], cap: int):
+        super().__init__(f"sdist cap {cap} reached at {candidate}")
+        self.candidate = candidate
+        self.prepared = prepared
+        self.cap = cap
+
+
+class SdistFailed(Exception):
+    """An sdist's metadata could not be prepared; ``error`` is the final BuildError, which
+    the caller raises as it is, or explains with the conflict that led to this sdist."""
+
+    def __init__(self, candidate: Candidate, error: BuildError):
+        super().__init__(str(error))
+        self.candidate = candidate
+        self.error = error
 
 
 class DependencyReader:
@@ -32,7 +62,8 @@ class DependencyReader:
 
     def __init__(self, finder: Finder, fetcher: Fetcher, trees: Mapping[str, str],
                  sdists: SdistBuilder,
-                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]]) -> None:
+                 hashes: Mapping[NormalizedName, tuple[tuple[str, str], ...]], *,
+                 max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS) -> None:
         self._finder = finder
         self._fetcher = fetcher
         self._trees = trees
@@ -42,6 +73,10 @@ class DependencyReader:
         self._cache: dict[tuple[str, str], tuple[tuple[Requirement, ...],
                                                  SpecifierSet | None]] = {}
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
+        self.max_sdist_builds = max_sdist_builds
+        #: Every sdist whose metadata was prepared, in order.
+        self.prepared: list[Candidate] = []
+        self._prepared_lock = threading.Lock()
         self._texts: dict[str, str] = {}
         self._text_locks: KeyedLocks[str] = KeyedLocks()
 
@@ -68,8 +103,7 @@ class DependencyReader:
             return self._trees[file.url]
         required = self._hashes.get(name, ())
         if file.kind == "sdist":
-            fetched = self._fetcher.fetch(file, required)
-            return self._sdists.metadata(fetched.path, fetched.sha256)
+            return self._sdist(Candidate(name, file.version, file=file), required)
         data = self._finder.metadata(file)
         if data is None and not required:
             # With --hash, the whole file is checked before anything in it is read.
@@ -79,3 +113,24 @@ class DependencyReader:
         # Read under the rules the wheel is unpacked by, so that a broken archive gets
         # the same error here as it would at install time.
         return read_metadata(self._fetcher.fetch(file, required).path)
+
+    def _sdist(self, cand: Candidate, required: Sequence[tuple[str, str]]) -> str:
+        assert cand.file is not None
+        fetched = self._fetcher.fetch(cand.file, required)
+        known = self._sdists.known_metadata(fetched.path, fetched.sha256)
+        if known is not None:
+            return known
+        self._count(cand)
+        try:
+            return self._sdists.prepare_metadata(fetched.path, fetched.sha256)
+        except BuildError as exc:
+            raise SdistFailed(cand, exc) from exc
+
+    def _count(self, cand: Candidate) -> None:
+        with self._prepared_lock:
+            older = [c for c in self.prepared if c.name == cand.name]
+            extra = len(self.prepared) - len({c.name for c in self.prepared})
+            if older and extra >= self.max_sdist_builds:
+                raise SdistCapReached(cand, tuple(self.prepared), self.max_sdist_builds)
+            self.prepared.append(cand)
+

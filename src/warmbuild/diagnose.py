@@ -1,22 +1,71 @@
-"""Turn a failed resolution into one paragraph a user can act on."""
+"""Turn a failed resolution into one paragraph a user can act on.
+
+:class:`Trace` watches the resolver (a resolvelib reporter): how many candidates it tried
+and, when it backtracks, the conflict that made it. When backtracking then runs into the
+sdist cap or into an old sdist that cannot even give its metadata, that conflict is the
+story to tell, not the last build error (item 3 of issue 11).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
+import resolvelib
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
+from ._log import logger
 from .dists import DistFile
-from .errors import ResolutionError
-from .resolve import PYTHON, Dep, Policy
+from .errors import BuildError, ResolutionError
+from .http import redact
+from .preference import PYTHON
+from .resolve import Dep, Policy
 from .resolve import Finder as FinderFn
 
-__all__ = ["FinderFn", "NoteFn", "explain"]
+__all__ = ["FinderFn", "NoteFn", "Trace", "explain", "sdist_cap_reached", "sdist_failed"]
 
 #: What the index settings hid from a project: ``(cause, hint)`` (``index.Finder``).
 NoteFn = Callable[[str, SpecifierSet], "tuple[str, str] | None"]
+
+#: The most conflict lines and versions an explanation shows.
+_SHOWN = 8
+
+
+class Trace(resolvelib.BaseReporter):  # type: ignore[type-arg]
+    """Counts what the resolver tried, logs it under ``-v``, keeps the latest conflict."""
+
+    def __init__(self) -> None:
+        self.pinned = 0
+        self.rejected = 0
+        self.backtracks = 0
+        #: RequirementInformation(requirement, parent) of the latest conflict.
+        self.conflict: tuple[Any, ...] = ()
+        #: Projects of which a version was rejected: the resolver walks back through them.
+        self.walked: set[str] = set()
+
+    @property
+    def tried(self) -> int:
+        return self.pinned + self.rejected
+
+    def pinning(self, candidate: Any) -> None:
+        self.pinned += 1
+        logger.debug("resolver: pinned %s", candidate)
+
+    def rejecting_candidate(self, criterion: Any, candidate: Any) -> None:
+        self.rejected += 1
+        self.walked.add(candidate.name)
+        self.conflict = tuple(criterion.information)
+        logger.debug("resolver: rejected %s: %s", candidate, _requirements(self.conflict))
+
+    def resolving_conflicts(self, causes: Any) -> None:
+        self.backtracks += 1
+        self.conflict = tuple(causes)
+        logger.debug("resolver: backtracking: %s", _requirements(self.conflict))
+
+
+def _requirements(causes: Collection[Any]) -> str:
+    return "; ".join(f"{_who(c.parent)} requires {c.requirement}" for c in causes)
 
 
 def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
@@ -37,13 +86,88 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
                 return _with_note(alone, cause.requirement, constraints, note)
         if len(causes) == 1:
             return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
-    lines = list(dict.fromkeys(f"{_who(c.parent)} requires {c.requirement}" for c in causes))
-    names = sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
+    names = _names(causes)
     return ResolutionError(
         f"cannot install a consistent set: the requirements on {', '.join(names)} conflict",
-        cause="\n".join(f"  {line}" for line in lines),
+        cause="\n".join(_conflict_lines(causes) + _available(names, finder)),
         hint="loosen one of these requirements, or pin a version that satisfies all of them",
     )
+
+
+def sdist_cap_reached(conflict: Collection[Any], finder: FinderFn, candidate: Any,
+                      prepared: Sequence[Any], cap: int) -> ResolutionError:
+    """Backtracking over ``conflict`` would prepare more old sdists than ``cap`` allows."""
+    return _stopped(
+        conflict, finder,
+        f"settling it would take the metadata of more than {cap} older sdists "
+        f"(--max-sdist-builds {cap}); the next was {candidate}",
+        [f"  sdists prepared: {_by_project(prepared)}"],
+        hint=f"bound one of the requirements above, or `{candidate.name}` from below (the "
+             "resolver was walking back through its releases), or raise the cap with "
+             "--max-sdist-builds N")
+
+
+def sdist_failed(conflict: Collection[Any], finder: FinderFn, candidate: Any,
+                 error: BuildError) -> ResolutionError:
+    """Backtracking over ``conflict`` reached an old sdist whose backend failed."""
+    detail = [f"  {candidate}: {error.message}"]
+    if error.cause:
+        detail += [f"    {line}" for line in error.cause.splitlines()[-5:]]
+    return _stopped(
+        conflict, finder,
+        f"settling it led the resolver back to {candidate}, an sdist whose metadata could "
+        "not be prepared", detail,
+        hint=f"bound one of the requirements above (e.g. `{candidate.name}>"
+             f"{candidate.version}`) so that the resolver need not go back that far",
+        output=error.output, log=error.log)
+
+
+def _stopped(conflict: Collection[Any], finder: FinderFn, why: str, detail: list[str], *,
+             hint: str, output: tuple[str, ...] = (), log: str | None = None
+             ) -> ResolutionError:
+    """``output`` and ``log``: a failed backend's, shown after the conflict."""
+    names = _names(conflict)
+    message = f"resolution stopped: {why}"
+    if names:
+        message = (f"cannot install a consistent set: the requirements on {', '.join(names)} "
+                   f"conflict, and {why}")
+        detail = _conflict_lines(conflict) + _available(names, finder) + detail
+    return ResolutionError(message, cause="\n".join(detail), hint=hint, output=output,
+                           log=log)
+
+
+def _names(causes: Collection[Any]) -> list[str]:
+    return sorted({c.requirement.name for c in causes if c.requirement.key != PYTHON})
+
+
+def _conflict_lines(causes: Collection[Any]) -> list[str]:
+    lines = list(dict.fromkeys(f"  {_who(c.parent)} requires {c.requirement}" for c in causes))
+    if len(lines) > _SHOWN:
+        lines[_SHOWN:] = [f"  ... and {len(lines) - _SHOWN} more"]
+    return lines
+
+
+def _available(names: Sequence[str], finder: FinderFn) -> list[str]:
+    """Which versions of each project the indexes offered, and from where: with a partial
+    mirror first in line, "only 8.1.0 is there" is often the whole story."""
+    lines = []
+    for name in names:
+        files = finder(name)
+        versions = sorted({f.version for f in files}, reverse=True)
+        shown = ", ".join(str(v) for v in versions[:_SHOWN])
+        if len(versions) > _SHOWN:
+            shown += f", ... ({len(versions)} versions)"
+        origins = sorted({redact(f.origin) for f in files if f.origin})
+        where = f" (from {', '.join(origins)})" if origins else ""
+        lines.append(f"  available {name}: {shown or 'none'}{where}")
+    return lines
+
+
+def _by_project(candidates: Sequence[Any]) -> str:
+    versions: dict[str, list[str]] = {}
+    for cand in candidates:
+        versions.setdefault(cand.name, []).append(str(cand.version))
+    return "; ".join(f"{name} {', '.join(v)}" for name, v in versions.items())
 
 
 def _with_note(error: ResolutionError, dep: Dep,
@@ -106,8 +230,12 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
         hint = None
         if any(v.is_prerelease for v in spec.filter(versions, prereleases=True)):
             hint = "only pre-releases match; pass --pre or pin the pre-release explicitly"
-        return ResolutionError(f"no version of `{dep.name}` matches {asked}",
-                               cause=f"available: {shown}", hint=hint)
+        origins = sorted({redact(f.origin) for f in files if f.origin})
+        where = f" (from {', '.join(origins)})" if origins else ""
+        parent = next(iter(causes)).parent
+        by = f", which {parent} requires" if parent is not None else ""
+        return ResolutionError(f"no version of `{dep.name}` matches {asked}{by}",
+                               cause=f"available: {shown}{where}", hint=hint)
     if not matching:
         return None
     newest = max(matching)

@@ -14,3 +14,5 @@ COMPILER_CACHES = ("sccache", "ccache", "none")
 LINK_MODES = ("clone", "hardlink", "copy")
 #: ``tree --depth``: deeper than any real dependency chain.
 MAX_DEPTH = 255
+#: Older sdists whose metadata one resolution may prepare while backtracking (``depreader``).
+DEFAULT_MAX_SDIST_BUILDS = 10

@@ -11,6 +11,7 @@ version, as pip does. ``Requires-Python`` is a dependency on the virtual ``<pyth
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -29,12 +30,18 @@ from ._threads import DaemonPool
 from .dists import DistFile, FormatControl
 from .errors import RequirementError
 from .installed import InstalledDist
+from .offers import Offers
+from .preference import PYTHON, Preference, Preferences, cheap_first
 
 if TYPE_CHECKING:
     from .python import Target
     from .reqfile import UserRequirement
 
-PYTHON = "<python>"
+#: While the resolver walks back through a project's versions, the metadata of the next
+#: few is read in parallel: this many PEP 658 files, and this many whole wheels (of an
+#: index without metadata files), for each is very likely to be asked for next.
+LOOKAHEAD_FILES = 8
+LOOKAHEAD_WHEELS = 3
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,11 @@ class Candidate:
     @property
     def key(self) -> str:
         return identifier(self.name, self.extras)
+
+    @property
+    def cheap(self) -> bool:
+        """Its metadata comes without a build (a wheel, a tree read already, an install)."""
+        return self.file is None or self.file.kind != "sdist"
 
     def __str__(self) -> str:
         return f"{self.key} {self.version}"
@@ -124,8 +136,14 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         self._metadata = metadata
         self._installed = installed
         self._constraints = constraints
-        self._priority = {tag: i for i, tag in enumerate(policy.tags)}
-        self._prefetched: set[NormalizedName] = set()
+        self.preferences = Preferences(constraints)
+        #: Projects the resolver has rejected a version of (for explanations).
+        self.backtracked: set[NormalizedName] = set()
+        self._offers = Offers(policy, finder)
+        self._started: set[object] = set()
+        # Only grows; a race between prefetch threads computes the same value twice.
+        self._matches: dict[tuple[NormalizedName, frozenset[str], SpecifierSet],
+                            tuple[Candidate, ...]] = {}
         self._pool: DaemonPool | None = None
         self._pool_lock = threading.Lock()
 
@@ -134,31 +152,38 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         that will be tried first. The injected finder and metadata functions keep (and
         share between threads) what they fetched, so the resolver later reads it at once.
         """
-        fresh = [d for d in deps if not d.url and d.name != PYTHON
-                 and d.name not in self._prefetched]
-        if not fresh:
-            return
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = DaemonPool(16, "warmbuild-prefetch")
-            for dep in fresh:
-                if dep.name not in self._prefetched:
-                    self._prefetched.add(dep.name)
-                    self._pool.submit(functools.partial(self._warm, dep))
+        self._submit((d.name, functools.partial(self._warm, d)) for d in deps
+                     if not d.url and d.name != PYTHON)
 
     def _warm(self, dep: Dep) -> None:
         spec = dep.specifier & self._constraints.get(dep.name, SpecifierSet())
-        try:
-            first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
-            # Only metadata is read ahead (a PEP 658 file, or the METADATA member of a
-            # remote wheel by range requests): a wrong guess must not cost a whole wheel
-            # (or an sdist build).
-            file = first.file if first is not None else None
-            if first is not None and file is not None and file.kind == "wheel" \
-                    and (file.metadata_url or (self._peek is not None and self._peek(file))):
-                self.prefetch(self.get_dependencies(first))
-        except Exception:
-            pass  # the resolver asks again itself, and reports what went wrong
+        first = next(iter(self._index_candidates(dep.name, frozenset(), spec, set())), None)
+        # Only metadata is read ahead (a PEP 658 file, or the METADATA member of a remote
+        # wheel by range requests): a wrong guess must not cost a whole wheel.
+        file = first.file if first is not None else None
+        if first is not None and file is not None and (_metadata_file(first) or (
+                file.kind == "wheel" and self._peek is not None and self._peek(file))):
+            self.prefetch(self.get_dependencies(first))
+
+    def _read_ahead(self, candidates: Sequence[Candidate]) -> None:
+        """Read the metadata of the first few of ``candidates`` in the background."""
+        ahead = [c for c in candidates[:LOOKAHEAD_FILES] if _metadata_file(c)]
+        ahead += [c for c in candidates[:LOOKAHEAD_WHEELS] if c.file is not None
+                  and c.file.kind == "wheel" and not _metadata_file(c)]
+        self._submit(((c.name, c.version), functools.partial(self._metadata, c))
+                     for c in ahead)
+
+    def _submit(self, jobs: Iterable[tuple[object, Callable[[], object]]]) -> None:
+        """Run each job once per key, in the pool; failures are left for the resolver to
+        meet again itself, and report."""
+        with self._pool_lock:
+            for key, job in jobs:
+                if key in self._started:
+                    continue
+                self._started.add(key)
+                if self._pool is None:
+                    self._pool = DaemonPool(16, "warmbuild-prefetch")
+                self._pool.submit(functools.partial(_quietly, job))
 
     def close(self) -> None:
         with self._pool_lock:
@@ -168,22 +193,23 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
     def identify(self, requirement_or_candidate: Dep | Candidate) -> str:
         return requirement_or_candidate.key
 
+    def narrow_requirement_selection(
+            self, identifiers: Iterable[str], resolutions: Mapping[str, Candidate],
+            candidates: Mapping[str, Iterator[Candidate]],
+            information: Mapping[str, Iterator[Any]],
+            backtrack_causes: Sequence[Any]) -> Iterable[str]:
+        return self.preferences.narrow(identifiers, resolutions, backtrack_causes)
+
     def get_preference(self, identifier: str, resolutions: Mapping[str, Candidate],
                        candidates: Mapping[str, Iterator[Candidate]],
                        information: Mapping[str, Iterator[Any]],
-                       backtrack_causes: Sequence[Any]) -> tuple[bool, ...]:
+                       backtrack_causes: Sequence[Any]) -> Preference:
         deps = [info.requirement for info in information[identifier]]
-        direct = any(d.url for d in deps)
-        pinned = any(s.operator in ("==", "===") and "*" not in s.version
-                     for d in deps for s in d.specifier)
-        causes = {c.requirement.name for c in backtrack_causes}
-        # Earlier tuple entries win: the virtual python first, then direct URLs and pins
-        # (cheap, decisive), then what caused a conflict, then the rest by name.
-        return (identifier != PYTHON, not direct, not pinned, identifier not in causes,
-                "[" in identifier)
+        return self.preferences.key(identifier, deps)
 
     def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Dep]],
-                     incompatibilities: Mapping[str, Iterator[Candidate]]) -> list[Candidate]:
+                     incompatibilities: Mapping[str, Iterator[Candidate]]
+                     ) -> list[Candidate] | Callable[[], Iterator[Candidate]]:
         deps = list(requirements[identifier])
         bad = {c.version for c in incompatibilities[identifier]}
         if identifier == PYTHON:
@@ -202,7 +228,24 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         urls = {d.url for d in deps if d.url}
         if urls:
             return self._direct_candidate(name, extras, urls, spec, bad)
-        return self._index_candidates(name, extras, spec, bad)
+        candidates = self._index_candidates(name, extras, spec, bad)
+        if bad:
+            self.backtracked.add(name)
+            candidates = cheap_first(candidates)
+        else:
+            candidates = candidates[:1] + cheap_first(candidates[1:])
+        return functools.partial(self._walk, candidates, bool(bad))
+
+    def _walk(self, candidates: list[Candidate], walking: bool) -> Iterator[Candidate]:
+        """The candidates, in order; resolvelib asks for the next one only when it rejected
+        the one before. So from the second on (or at once, when versions were rejected
+        before) the resolver is walking back through the project's versions: versions with
+        cheap metadata come first (sorted so by ``find_matches``), and the metadata of the
+        next few is read in parallel instead of one per round."""
+        for i, candidate in enumerate(candidates):
+            if i or walking:
+                self._read_ahead(candidates[i:])
+            yield candidate
 
     def _direct_candidate(self, name: NormalizedName, extras: frozenset[str], urls: set[str],
                           spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
@@ -220,7 +263,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         if file.name != name:
             raise RequirementError(f"`{name} @ {url}`: that file is a distribution of "
                                    f"`{file.name}`, not of `{name}`")
-        if file.kind == "wheel" and not any(t in self._priority for t in file.tags):
+        if not self._offers.supported(file):
             raise RequirementError(
                 f"{file.filename} is not a supported wheel for the target: none of its tags "
                 f"is among the target's (the first of which is {self.policy.tags[0]})",
@@ -231,25 +274,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
 
     def _index_candidates(self, name: NormalizedName, extras: frozenset[str],
                           spec: SpecifierSet, bad: set[Version]) -> list[Candidate]:
-        by_version: dict[Version, list[DistFile]] = {}
-        for file in self._finder(name):
-            by_version.setdefault(file.version, []).append(file)
-        allowed = set(spec.filter(by_version, prereleases=True if self.policy.pre else None))
-        exact = {s.version for s in spec if s.operator in ("==", "===") and "*" not in s.version}
-        exact_versions = {v for v in by_version if str(v) in exact or any(
-            s.operator == "==" and "*" not in s.version and s.contains(v, prereleases=True)
-            for s in spec)}
-        hashes = self.policy.allowed_hashes.get(name)
-        candidates = []
-        for version in sorted(allowed - bad, reverse=True):
-            usable = [f for f in by_version[version] if self._usable(f, hashes)]
-            if any(f.is_yanked for f in usable) and version not in exact_versions:
-                usable = [f for f in usable if not f.is_yanked]
-            best = min(usable, key=self._rank, default=None)
-            if best is not None:
-                candidates.append(Candidate(name, version, extras, file=best))
-        if self.policy.index_order or self.policy.prefer_binary:
-            candidates.sort(key=self._order)  # stable: newest first within each group
+        candidates = [c for c in self._matching(name, extras, spec) if c.version not in bad]
         installed = self._installed.get(name)
         if (installed is not None and installed.version not in bad
                 and spec.contains(installed.version, prereleases=True)
@@ -260,29 +285,17 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
             candidates = [mine if c.version == installed.version else c for c in candidates]
         return candidates
 
-    def _order(self, candidate: Candidate) -> tuple[bool, int]:
-        file = candidate.file
-        assert file is not None
-        order = self.policy.index_order
-        rank = order.index(file.origin) if file.origin in order else 0
-        return (self.policy.prefer_binary and file.kind != "wheel", rank)
-
-    def _usable(self, file: DistFile, hashes: frozenset[str] | None) -> bool:
-        if not self.policy.formats.allows(file.name, file.kind):
-            return False
-        if file.kind != "sdist" and (
-                file.kind != "wheel" or not any(t in self._priority for t in file.tags)):
-            return False
-        if file.requires_python is not None and not file.requires_python.contains(
-                self.policy.python_version, prereleases=True):
-            return False
-        return hashes is None or not file.hashes or any(d in hashes for _, d in file.hashes)
-
-    def _rank(self, file: DistFile) -> int:
-        """Lower is better: wheels by the target's tag order, then an sdist."""
-        if file.kind == "sdist":
-            return len(self._priority)
-        return min(self._priority.get(t, len(self._priority)) for t in file.tags)
+    def _matching(self, name: NormalizedName, extras: frozenset[str],
+                  spec: SpecifierSet) -> tuple[Candidate, ...]:
+        """Newest first (``offers``), kept as candidates too: making them anew for each of
+        thousands of calls would cost what the offers' cache saves."""
+        key = (name, extras, spec)
+        found = self._matches.get(key)
+        if found is None:
+            found = tuple(Candidate(name, version, extras, file=file)
+                          for version, file in self._offers.matching(name, spec))
+            self._matches[key] = found
+        return found
 
     def is_satisfied_by(self, requirement: Dep, candidate: Candidate) -> bool:
         if requirement.url:
@@ -316,6 +329,19 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         return deps
 
 
+def _metadata_file(candidate: Candidate) -> bool:
+    """Whether reading ahead is cheap: only a PEP 658 metadata file is read on a guess, never
+    a whole wheel (let alone an sdist prepared) for a version that may not be tried."""
+    file = candidate.file
+    return file is not None and file.kind == "wheel" and file.metadata_url is not None
+
+
+def _quietly(job: Callable[[], object]) -> None:
+    # The resolver asks again itself, and reports what went wrong.
+    with contextlib.suppress(Exception):
+        job()
+
+
 def dep_from_requirement(req: Requirement, *, origin: str) -> Dep:
     return Dep(canonicalize_name(req.name),
                frozenset(canonicalize_name(e) for e in req.extras),
@@ -345,6 +371,7 @@ def resolve(provider: Provider, deps: Iterable[Dep],
     """Raises resolvelib's ResolutionImpossible/ResolutionTooDeep; the caller explains."""
     resolver = resolvelib.Resolver(provider, reporter or resolvelib.BaseReporter())
     deps = list(deps)
+    provider.preferences.requested(deps)
     provider.prefetch(deps)
     try:
         result = resolver.resolve(deps, max_rounds=20000)

@@ -1,9 +1,11 @@
-"""Wheels for dependencies that ship only an sdist: unpacked, built out of tree, cached.
+"""Dependencies that ship only an sdist: metadata for the resolver, wheels for the install.
 
-Each sdist is unpacked into a temporary tree and built in a persistent env shared by every
+Each sdist is unpacked into a temporary tree and handled in a persistent env shared by every
 sdist with the same ``build-system.requires`` for the same interpreter (PDM shares envs like
-this within a run; ours are kept). The wheel is cached in ``built-v1`` by the sdist's
-sha256, the target's interpreter and the config settings, so each is built once.
+this within a run; ours are kept). The resolver gets the metadata without a build: a static
+PEP 643 PKG-INFO, else the backend's ``prepare_metadata_for_build_wheel``; the wheel is
+built only for an install. Both are cached in ``built-v1`` by the sdist's sha256, the
+target's interpreter and the config settings, so each is prepared or built once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from packaging.utils import (
@@ -25,9 +29,11 @@ from packaging.utils import (
     parse_sdist_filename,
 )
 
+from ._log import format_duration, logger
 from .build import BuildContext, TreeBuilder, digest_files
 from .buildenv import default_root, interpreter_identity
 from .buildopts import BuildOptions
+from .cache import atomic_write
 from .coremeta import built_metadata, metadata_version
 from .errors import BuildError
 from .fetch import sha256_of
@@ -36,7 +42,7 @@ from .source import SourceTree, load_source_tree
 
 
 class SdistBuilder:
-    """Wheels for ``target`` from sdists, built in shared envs through ``ctx``."""
+    """Metadata and wheels for ``target`` from sdists, in shared envs through ``ctx``."""
 
     def __init__(self, target: Target, ctx: BuildContext) -> None:
         self.target = target
@@ -45,7 +51,13 @@ class SdistBuilder:
         self._options = ctx.options
 
     def metadata(self, sdist: Path, sha256: str | None) -> str:
-        """PEP 643 PKG-INFO when it declares its dependencies static, else a built wheel's."""
+        """Core metadata for resolution: known already, else prepared by the backend."""
+        known = self.known_metadata(sdist, sha256)
+        return known if known is not None else self.prepare_metadata(sdist, sha256)
+
+    def known_metadata(self, sdist: Path, sha256: str | None) -> str | None:
+        """Metadata without running a backend: a PEP 643 PKG-INFO that declares its
+        dependencies static, else what an earlier run prepared or built, else ``None``."""
         pkg_info = _sdist_pkg_info(sdist)
         if pkg_info is not None:
             msg = email.parser.HeaderParser().parsestr(pkg_info)
@@ -53,28 +65,62 @@ class SdistBuilder:
             if metadata_version(msg["Metadata-Version"]) >= (2, 2) and not dynamic & {
                     "requires-dist", "requires-python", "provides-extra"}:
                 return pkg_info
-        return built_metadata(self.wheel(sdist, sha256))
+        entry = self._entry(sdist, sha256)
+        if (entry / "METADATA").is_file():
+            return (entry / "METADATA").read_text(encoding="utf-8", errors="replace")
+        wheel = cached_wheel(entry)
+        return built_metadata(wheel) if wheel is not None else None
+
+    def prepare_metadata(self, sdist: Path, sha256: str | None) -> str:
+        """The backend's ``prepare_metadata_for_build_wheel`` in the shared env, as pip
+        does: an sdist whose compiler step fails still resolves. Only a backend without
+        that hook builds the wheel for it (which is then kept for the install)."""
+        entry = self._entry(sdist, sha256)
+        with self._cache.lock(entry):
+            if (entry / "METADATA").is_file():
+                return (entry / "METADATA").read_text(encoding="utf-8", errors="replace")
+            with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp, \
+                    self._builder(sdist, Path(tmp)) as builder:
+                start = time.perf_counter()
+                text = builder.metadata("wheel").text
+                built = builder.built("wheel")
+                if built is not None:
+                    keep_wheel(built, entry)
+                else:
+                    logger.info("Prepared metadata of %s in %s (%s)", sdist.name,
+                                format_duration(time.perf_counter() - start), builder.report)
+            atomic_write(entry / "METADATA", text.encode("utf-8"))
+            return text
 
     def wheel(self, sdist: Path, sha256: str | None) -> Path:
         """``sha256``: the sdist's, when the fetcher already knows it."""
-        sha256 = sha256 or sha256_of(sdist)
-        key = built_key(self.target, self._options, _sdist_name(sdist))
-        dest = self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
-        found = cached_wheel(dest)
+        entry = self._entry(sdist, sha256)
+        found = cached_wheel(entry)
         if found is not None:
             return found
-        with self._cache.lock(dest):
-            found = cached_wheel(dest)
+        with self._cache.lock(entry):
+            found = cached_wheel(entry)
             if found is not None:
                 return found
-            with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp:
-                # The unpacked tree is a temporary dir; the user knows the sdist.
-                unpacked = _unpack_sdist(sdist, Path(tmp))
-                tree = load_source_tree(unpacked, shown_as=f"{sdist.name}:{unpacked.name}")
-                with TreeBuilder(tree, self.target, self._ctx,
-                                 shared_env=self._shared_env(tree)) as builder:
-                    built = builder.build("wheel", Path(tmp) / "out")
-                return keep_wheel(built, dest)
+            with tempfile.TemporaryDirectory(prefix="warmbuild-sdist-") as tmp, \
+                    self._builder(sdist, Path(tmp)) as builder:
+                return keep_wheel(builder.build("wheel", Path(tmp) / "out"), entry)
+
+    def _entry(self, sdist: Path, sha256: str | None) -> Path:
+        """Where the sdist's wheel and prepared metadata are kept: by the sdist's sha256
+        and what else changes the build (interpreter, config settings, constraints)."""
+        sha256 = sha256 or sha256_of(sdist)
+        key = built_key(self.target, self._options, _sdist_name(sdist))
+        return self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
+
+    def _builder(self, sdist: Path, tmp: Path) -> TreeBuilder:
+        # The unpacked tree is a temporary dir; the user knows the sdist.
+        unpacked = _unpack_sdist(sdist, tmp)
+        tree = load_source_tree(unpacked, shown_as=f"{sdist.name}:{unpacked.name}")
+        # A legacy sdist (setup.py only) would otherwise be named after its directory,
+        # `regex-2021-11-9`, in messages and per-package settings.
+        tree = replace(tree, name=_sdist_name(sdist))
+        return TreeBuilder(tree, self.target, self._ctx, shared_env=self._shared_env(tree))
 
     def _shared_env(self, tree: SourceTree) -> Path:
         configured = self._options.env_dir
@@ -96,19 +142,19 @@ def built_key(target: Target, options: BuildOptions, name: NormalizedName) -> st
         sort_keys=True).encode()).hexdigest()[:16]
 
 
-def cached_wheel(dest: Path) -> Path | None:
-    """The wheel kept in the ``built-v1`` entry ``dest``, if one was built."""
-    found = sorted(dest.glob("*.whl")) if dest.is_dir() else []
+def cached_wheel(entry: Path) -> Path | None:
+    """The wheel kept in the ``built-v1`` entry, if one was built."""
+    found = sorted(entry.glob("*.whl")) if entry.is_dir() else []
     return found[0] if found else None
 
 
-def keep_wheel(built: Path, dest: Path) -> Path:
-    """Copy a fresh build into the ``built-v1`` entry ``dest``; the kept copy's path."""
-    dest.mkdir(parents=True, exist_ok=True)
-    # Copied under a temporary name, then renamed: readers that do not take the lock
-    # never see half a wheel.
-    final = dest / built.name
-    partial = dest / f".{built.name}.partial"
+def keep_wheel(built: Path, entry: Path) -> Path:
+    """Copy a fresh build into its ``built-v1`` entry (the caller holds the entry's lock)."""
+    entry.mkdir(parents=True, exist_ok=True)
+    # Copied under a temporary name, then renamed: readers that do not take the lock never
+    # see half a wheel.
+    final = entry / built.name
+    partial = entry / f".{built.name}.partial"
     shutil.copyfile(built, partial)
     os.replace(partial, final)
     return final

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..plan import Plan
 
 from ..errors import UsageError, WarmbuildError
-from ..options import LINK_MODES
+from ..options import DEFAULT_MAX_SDIST_BUILDS, LINK_MODES
 from ..oserrors import WRITE_ERRNOS, write_error
 from . import _dist, _envs, _installed
 from ._common import (
@@ -100,6 +100,12 @@ def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
     return 1
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
@@ -140,6 +146,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--use-pep517", action="store_true",
                    help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--max-sdist-builds", type=_count, default=DEFAULT_MAX_SDIST_BUILDS,
+                   metavar="N", help="older sdists whose metadata one resolution may prepare "
+                   f"while backtracking (default {DEFAULT_MAX_SDIST_BUILDS})")
     p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
     p.add_argument("--link-mode", choices=LINK_MODES, default=None,
                    help="how cached files get into the environment: clone (copy-on-write "
@@ -233,6 +242,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
         layout=layout, report=args.report is not None,
         extras=tuple(args.extra), all_extras=args.all_extras, groups=tuple(args.group),
         src_dir=args.src,
+        max_sdist_builds=args.max_sdist_builds,
     )
     with status_line():
         result = install(request, target, cache)

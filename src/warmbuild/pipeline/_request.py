@@ -13,6 +13,7 @@ from ..config import Settings, load_settings
 from ..dists import ResolvedDist
 from ..errors import RequirementError, TargetError, UsageError
 from ..layout import Layout
+from ..options import DEFAULT_MAX_SDIST_BUILDS
 from ..plan import Plan
 from ..projectreqs import group_requirements, is_pyproject, project_requirements
 from ..python import Target
@@ -60,6 +61,8 @@ class InstallRequest:
     groups: tuple[str, ...] = ()
     #: ``--src``: where ``-e git+`` checkouts go (default: ``<venv>/src``).
     src_dir: Path | None = None
+    #: ``--max-sdist-builds``: older sdists one resolution may prepare (``depreader``).
+    max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,8 @@ def resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,
     policy = make_policy(request, reqs, wanted, target, installed, ctx.finder.index_order)
     reader = DependencyReader(ctx.finder, ctx.fetcher,
                               {u: t.metadata.text for u, t in trees.items()},
-                              ctx.sdists(target), hashes)
+                              ctx.sdists(target), hashes,
+                              max_sdist_builds=request.max_sdist_builds)
     progress.info("Resolving dependencies")
     with timed() as elapsed:
         resolution = ctx.resolve(
