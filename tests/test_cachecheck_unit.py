@@ -13,7 +13,7 @@ import pytest
 from support.wheels import make_wheel
 from warmbuild import httpcache, sealed
 from warmbuild.cache import Cache
-from warmbuild.errors import CacheError
+from warmbuild.errors import WarmbuildError
 from warmbuild.unpack import UnpackedWheel, damage, has_index, unpack
 
 
@@ -109,7 +109,7 @@ def test_a_copy_whose_wheel_is_damaged_too_names_the_wheel(tmp_path: Path) -> No
     dest = unpack(cache, wheel, sha)
     (dest / "demo" / "__init__.py").unlink()
     wheel.write_bytes(b"\0" * wheel.stat().st_size)
-    with pytest.raises(CacheError) as raised:
+    with pytest.raises(WarmbuildError) as raised:
         unpack(cache, wheel, sha)
     assert raised.value.message == "the cached demo-1.0-py3-none-any.whl is damaged too, so " \
         "its unpacked copy cannot be made again"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from warmbuild.errors import TargetError
+from warmbuild.errors import WarmbuildError
 from warmbuild.journal import (
     JOURNAL,
     Backup,
@@ -156,7 +156,7 @@ def test_recover_sets_a_damaged_journal_aside_and_refuses_to_go_on(tmp_path: Pat
     _dead_transaction(tmp_path, b'["placed", "%s%s"]\n{oops\n' % (str(tmp_path).encode(),
                                                                     info.encode()))
     for _run in range(2):  # and again on the next run, until a human removes it
-        with pytest.raises(TargetError) as raised:
+        with pytest.raises(WarmbuildError) as raised:
             recover(tmp_path)
         error = raised.value
         assert "cannot trust (line 2 is not JSON)" in error.message

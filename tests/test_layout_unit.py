@@ -9,7 +9,7 @@ from packaging.tags import Tag
 from packaging.version import Version
 from pip._internal.utils.compatibility_tags import get_supported
 
-from warmbuild.errors import TargetError, UsageError
+from warmbuild.errors import UsageError, WarmbuildError
 from warmbuild.foreign import PlatformSpec, foreign_target
 from warmbuild.layout import Layout, destination, environment_line
 from warmbuild.python import Target
@@ -71,14 +71,14 @@ def test_prefix_root_and_user_schemes(tmp_path: Path) -> None:
 
 
 def test_refusals(tmp_path: Path) -> None:
-    with pytest.raises(TargetError, match="not visible in the virtual environment"):
+    with pytest.raises(WarmbuildError, match="not visible in the virtual environment"):
         destination(target(tmp_path, venv=True), Layout(user=True), environ={})
     with pytest.raises(UsageError, match="--target and --prefix cannot be combined"):
         Layout(target=tmp_path, prefix=tmp_path)
     with pytest.raises(UsageError, match="--root cannot be combined with --user"):
         Layout(root=tmp_path, user=True)
     (tmp_path / "file").write_text("")
-    with pytest.raises(TargetError, match="exists and is not a directory"):
+    with pytest.raises(WarmbuildError, match="exists and is not a directory"):
         destination(target(Path("/v"), venv=True), Layout(target=tmp_path / "file"))
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from warmbuild.errors import RequirementError
+from warmbuild.errors import WarmbuildError
 from warmbuild.projectreqs import group_requirements, project_requirements, tree_extras
 
 PYPROJECT = """\
@@ -55,18 +55,18 @@ def test_project_dependencies_and_extras(pyproject: Path) -> None:
 
 def test_unknown_extra_and_dynamic_dependencies_are_errors(pyproject: Path,
                                                           tmp_path: Path) -> None:
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         project_requirements(pyproject, ["gui"])
     assert caught.value.message == f"{pyproject}: the project has no extra `gui`"
     assert caught.value.cause == "its extras: all, cli, yaml"
     dynamic = tmp_path / "dyn" / "pyproject.toml"
     dynamic.parent.mkdir()
     dynamic.write_text('[project]\nname = "d"\ndynamic = ["version", "dependencies"]\n')
-    with pytest.raises(RequirementError, match=r"\[project\] dependencies is dynamic") as err:
+    with pytest.raises(WarmbuildError, match=r"\[project\] dependencies is dynamic") as err:
         project_requirements(dynamic)
     assert err.value.hint == f"install the project itself: `warmbuild install {dynamic.parent}`"
     dynamic.write_text("[build-system]\nrequires = []\n")
-    with pytest.raises(RequirementError, match=r"has no \[project\] table"):
+    with pytest.raises(WarmbuildError, match=r"has no \[project\] table"):
         project_requirements(dynamic)
 
 
@@ -82,18 +82,18 @@ def test_groups_include_groups_and_names_are_normalized(pyproject: Path,
 
 
 def test_group_errors_name_the_group_and_file(pyproject: Path, tmp_path: Path) -> None:
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         group_requirements("docs", tmp_path)
     assert caught.value.message == f"{pyproject}: no dependency group `docs`"
     assert caught.value.cause is not None and "lint, loop-a" in caught.value.cause
-    with pytest.raises(RequirementError, match="includes itself") as cycle:
+    with pytest.raises(WarmbuildError, match="includes itself") as cycle:
         group_requirements("loop-a", tmp_path)
     assert cycle.value.cause == "loop-a -> loop-b -> loop-a"
-    with pytest.raises(RequirementError, match="neither a requirement string"):
+    with pytest.raises(WarmbuildError, match="neither a requirement string"):
         group_requirements("bad", tmp_path)
-    with pytest.raises(RequirementError, match=r"no .*pyproject\.toml"):
+    with pytest.raises(WarmbuildError, match=r"no .*pyproject\.toml"):
         group_requirements("test", tmp_path / "nowhere")
-    with pytest.raises(RequirementError, match=r"setup\.cfg is not a pyproject\.toml"):
+    with pytest.raises(WarmbuildError, match=r"setup\.cfg is not a pyproject\.toml"):
         group_requirements("setup.cfg:test", tmp_path)
 
 
@@ -101,7 +101,7 @@ def test_tree_extras_are_checked_against_provides_extra() -> None:
     text = "Metadata-Version: 2.1\nName: t\nVersion: 1\nProvides-Extra: cli\nProvides-Extra: yaml\n"
     assert tree_extras(text, ["CLI"], False, "./t") == {"cli"}
     assert tree_extras(text, [], True, "./t") == {"cli", "yaml"}
-    with pytest.raises(RequirementError, match=r"^\./t has no extra `gui`"):
+    with pytest.raises(WarmbuildError, match=r"^\./t has no extra `gui`"):
         tree_extras(text, ["gui"], False, "./t")
 
 
@@ -111,7 +111,7 @@ def test_pyproject_nested_in_a_requirements_file_is_refused(pyproject: Path,
 
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("-r pyproject.toml\n")
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         read_requirements_file(reqs)
     assert caught.value.message == (f"{reqs}:1: -r pyproject.toml: a pyproject.toml is read "
                                     "as requirements only when named on the command line")

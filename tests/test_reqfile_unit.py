@@ -8,7 +8,7 @@ import pytest
 from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 
-from warmbuild.errors import RequirementError
+from warmbuild.errors import WarmbuildError
 from warmbuild.reqfile import parse_requirement, read_requirements_file
 
 SHA_A = "a" * 64
@@ -29,7 +29,7 @@ def write(path: Path, text: str) -> Path:
 
 
 def error(path: Path) -> str:
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         read_requirements_file(path)
     return caught.value.message
 
@@ -55,7 +55,7 @@ def test_bare_wheel_url_gets_its_name_from_the_filename() -> None:
 
 
 def test_bare_url_that_is_no_distribution_is_an_error() -> None:
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         parse_requirement("https://host/files/readme.txt", source="reqs.txt:4")
     assert caught.value.message == (
         "reqs.txt:4: cannot tell the project name from URL https://host/files/readme.txt")
@@ -71,11 +71,11 @@ def test_wheel_path_is_relative_to_base_dir_and_keeps_its_marker(tmp_path: Path)
 
 
 def test_missing_wheel_path_and_non_wheel_file(tmp_path: Path) -> None:
-    with pytest.raises(RequirementError, match=r"^command line: \./gone-1\.0-py3-none-any"
+    with pytest.raises(WarmbuildError, match=r"^command line: \./gone-1\.0-py3-none-any"
                        r"\.whl: no such file$"):
         parse_requirement("./gone-1.0-py3-none-any.whl", base_dir=tmp_path)
     write(tmp_path / "notes.txt", "")
-    with pytest.raises(RequirementError,
+    with pytest.raises(WarmbuildError,
                        match=r"notes\.txt is not the file name of a wheel or an sdist\n"):
         parse_requirement("./notes.txt", base_dir=tmp_path)
 
@@ -100,7 +100,7 @@ def test_name_at_file_url_of_a_directory_is_a_source_tree(tmp_path: Path) -> Non
 
 def test_directory_that_is_not_a_project(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         parse_requirement("./empty", base_dir=tmp_path)
     assert caught.value.message == (
         f"command line: {tmp_path / 'empty'}: is not a Python project "
@@ -108,7 +108,7 @@ def test_directory_that_is_not_a_project(tmp_path: Path) -> None:
 
 
 def test_direct_reference_must_be_a_url() -> None:
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         parse_requirement("demo @ some/relative/path.whl")
     assert caught.value.message == (
         "command line: demo @ some/relative/path.whl: a direct reference must be a URL")
@@ -116,7 +116,7 @@ def test_direct_reference_must_be_a_url() -> None:
 
 
 def test_invalid_requirement_names_where_it_came_from() -> None:
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         parse_requirement("demo >>> 1", source="reqs.txt:2")
     assert caught.value.message == "reqs.txt:2: invalid requirement 'demo >>> 1'"
     assert caught.value.cause  # packaging's own explanation
@@ -240,7 +240,7 @@ def test_error_in_a_nested_file_names_that_file(tmp_path: Path) -> None:
 def test_a_constraint_cannot_have_extras(tmp_path: Path) -> None:
     top = write(tmp_path / "r.txt", "-c c.txt\n")
     pins = write(tmp_path / "c.txt", "requests[socks]==2\n")
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         read_requirements_file(top)
     assert caught.value.message == (
         f"{pins}:1: a constraint cannot have extras ('requests[socks]==2')")
@@ -271,7 +271,7 @@ def test_include_cycle_missing_file_and_not_utf8(tmp_path: Path) -> None:
 def test_unsupported_pip_options_name_the_alternative(tmp_path: Path, line: str, message: str,
                                                       hint: str) -> None:
     path = write(tmp_path / "requirements.txt", f"{line}\n")
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         read_requirements_file(path)
     assert caught.value.message == f"{path}:1: {message}"
     assert caught.value.hint is not None and hint in caught.value.hint

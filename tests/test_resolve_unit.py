@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from warmbuild.dists import DistFile
-from warmbuild.errors import RequirementError
+from warmbuild.errors import WarmbuildError
 from warmbuild.installed import InstalledDist
 from warmbuild.resolve import (
     Candidate,
@@ -251,7 +251,7 @@ def test_direct_reference_is_the_only_candidate() -> None:
     index.add("demo", "2.0")
     (candidate,) = run(index, f"demo @ {old.url}").candidates
     assert (candidate.version, candidate.file, candidate.url) == (Version("1.0"), old, old.url)
-    with pytest.raises(RequirementError, match="that file is a distribution of `demo`, "
+    with pytest.raises(WarmbuildError, match="that file is a distribution of `demo`, "
                                                "not of `other`"):
         run(index, f"other @ {old.url}")
 

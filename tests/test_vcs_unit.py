@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from warmbuild.cache import Cache
-from warmbuild.errors import RequirementError
+from warmbuild.errors import WarmbuildError
 from warmbuild.reqfile import parse_requirement, read_requirements_file
 from warmbuild.vcs import GitCache
 from warmbuild.vcsurl import VcsInfo, is_full_commit, parse_vcs_url, strip_credentials
@@ -49,18 +49,18 @@ def test_git_url_parts(text: str, url: str, rev: str | None, sub: str | None,
 
 def test_other_vcs_and_unfetchable_urls_are_named_errors() -> None:
     for prefix, name in (("hg", "Mercurial"), ("svn", "Subversion"), ("bzr", "Bazaar")):
-        with pytest.raises(RequirementError) as caught:
+        with pytest.raises(WarmbuildError) as caught:
             parse_requirement(f"{prefix}+https://host/repo#egg=x", source="reqs.txt:3")
         assert caught.value.message.startswith(f"reqs.txt:3: {prefix}+https://host/repo#egg=x: "
                                                f"{name} ({prefix}+) requirements are not ")
         assert "git+https://, git+http://, git+ssh://, git+git://, git+file://" in \
             caught.value.message
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         parse_requirement("git+git@github.com:org/repo.git")
     assert caught.value.hint == "write scp-style addresses as git+ssh://git@host/path"
-    with pytest.raises(RequirementError, match="must lie inside the repository"):
+    with pytest.raises(WarmbuildError, match="must lie inside the repository"):
         parse_requirement("git+https://host/r#subdirectory=../up")
-    with pytest.raises(RequirementError, match="is not a project name"):
+    with pytest.raises(WarmbuildError, match="is not a project name"):
         parse_requirement("git+https://host/r#egg=not/a/name")
 
 
@@ -160,13 +160,13 @@ def test_revisions_pin_to_commits_and_a_cached_commit_needs_no_fetch(
     assert cache.pin(parse_vcs_url(f"{url}@{one}", "t")).commit == one
     offline = GitCache(Cache(tmp_path / "cache"), offline=True)
     assert offline.pin(parse_vcs_url(f"{url}@feature", "t")).commit == two
-    with pytest.raises(RequirementError, match="--offline forbids fetching"):
+    with pytest.raises(WarmbuildError, match="--offline forbids fetching"):
         offline.pin(parse_vcs_url(f"{url}@nope", "t"))
 
 
 def test_unknown_revision_is_an_error_naming_it(repo: Path, tmp_path: Path) -> None:
     cache = GitCache(Cache(tmp_path / "cache"))
-    with pytest.raises(RequirementError) as caught:
+    with pytest.raises(WarmbuildError) as caught:
         cache.pin(parse_vcs_url(f"git+{repo.as_uri()}@no-such-branch", "t"))
     assert caught.value.message == (f"git+{repo.as_uri()}@no-such-branch: no branch, tag or "
                                     "commit named `no-such-branch`")
@@ -189,7 +189,7 @@ def test_checkouts_are_kept_per_commit_and_editable_ones_keep_local_edits(
     # The same commit again: the checkout is left alone, edits and all.
     cache.editable_checkout(branch, cache.pin(branch), dest)
     assert (dest / "f").read_text() == "edited"
-    with pytest.raises(RequirementError, match="has local changes"):
+    with pytest.raises(WarmbuildError, match="has local changes"):
         cache.editable_checkout(source, pinned, dest)
     git(dest, "checkout", "-q", "--", "f")
     assert cache.editable_checkout(source, pinned, dest) == dest

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from support import hostile
-from warmbuild.errors import InstallError
+from warmbuild.errors import WarmbuildError
 from warmbuild.wheelcheck import extract
 
 
@@ -16,7 +16,7 @@ from warmbuild.wheelcheck import extract
 def test_a_hostile_wheel_is_refused_with_its_reason(tmp_path: Path,
                                                     case: hostile.Case) -> None:
     wheel = case(tmp_path / "in")
-    with pytest.raises(InstallError) as info:
+    with pytest.raises(WarmbuildError) as info:
         extract(wheel, tmp_path / "out")
     message = str(info.value)
     assert message.startswith(f"{hostile.FILENAME} is not a valid wheel: "), message
@@ -42,5 +42,5 @@ def test_a_valid_wheel_unpacks_with_its_hashes(tmp_path: Path) -> None:
 def test_the_file_name_must_be_a_wheels(tmp_path: Path) -> None:
     wheel = hostile.wheel(tmp_path)
     odd = wheel.rename(tmp_path / "hostile.whl")
-    with pytest.raises(InstallError, match="its file name is not a wheel's"):
+    with pytest.raises(WarmbuildError, match="its file name is not a wheel's"):
         extract(odd, tmp_path / "out")

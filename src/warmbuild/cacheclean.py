@@ -19,7 +19,7 @@ from typing import Literal
 
 from .cache import BUCKETS, ROOT_LOCK, hold, is_bucket_name, open_cache
 from .envs import Removal, all_envs, remove
-from .errors import CacheError
+from .errors import WarmbuildError
 
 #: ``foreign``: not made by warmbuild, left alone. ``prune``: only temporary files go.
 #: ``envs``: the build envs, removed one by one so that those in use can stay.
@@ -121,7 +121,7 @@ def _remove_entry(entry: Path) -> int:
             problem = exc
             time.sleep(0.1 * (attempt + 1))
     assert problem is not None
-    raise CacheError(f"cannot remove {entry} from the cache",
+    raise WarmbuildError(f"cannot remove {entry} from the cache",
                      cause=f"{problem.strerror}: {problem.filename}",
                      hint="another process keeps writing into it; stop it and run "
                           "`warmbuild cache clean` again") from problem

@@ -27,7 +27,7 @@ from .buildopts import BuildOptions
 from .cache import Cache
 from .depreader import DependencyReader, SdistCapReached, SdistFailed
 from .dists import DistFile, FormatControl, ResolvedDist
-from .errors import BuildError, RequirementError, ResolutionError, WarmbuildError
+from .errors import BuildError, WarmbuildError
 from .fetch import Fetcher
 from .http import HttpClient, redact
 from .index import Finder, IndexSettings, make_dist_file, split_hash
@@ -89,7 +89,7 @@ class RunContext:
                 return [trees[name_or_url]]
             if is_vcs_url(name_or_url):
                 # The user's own git requirements reach here pinned (as a tree or wheel).
-                raise RequirementError(
+                raise WarmbuildError(
                     f"a dependency requires {redact(name_or_url)}: git URLs are installed "
                     "when you name them, not from another package's Requires-Dist",
                     hint="install that package with --no-deps, and name its dependencies "
@@ -125,7 +125,7 @@ class RunContext:
             raise diagnose.sdist_failed(trace.conflict, find, exc.candidate,
                                         exc.error) from exc.error
         except resolvelib.ResolutionTooDeep as exc:
-            raise ResolutionError("resolution gave up after too many steps",
+            raise WarmbuildError("resolution gave up after too many steps",
                                   hint="pin some versions to narrow the search") from exc
         finally:
             logger.debug("resolver: tried %d candidates (%d rejected), backtracked %d times, "

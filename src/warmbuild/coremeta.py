@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from .errors import BuildError, InstallError, ResolutionError
+from .errors import BuildError, WarmbuildError
 from .source import is_valid_name
 
 
@@ -75,7 +75,7 @@ def wheel_metadata(wheel: Path) -> str | None:
                          if n.count("/") == 1 and n.endswith(".dist-info/METADATA")), None)
             return zf.read(name).decode("utf-8", "replace") if name else None
     except (OSError, zipfile.BadZipFile) as exc:
-        raise InstallError(f"{wheel.name}: not a valid wheel (not a readable zip archive)",
+        raise WarmbuildError(f"{wheel.name}: not a valid wheel (not a readable zip archive)",
                            cause=str(exc)) from exc
 
 
@@ -103,7 +103,7 @@ def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], S
         try:
             reqs.append(Requirement(line))
         except InvalidRequirement as exc:
-            raise ResolutionError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
+            raise WarmbuildError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
                                   cause=str(exc)) from exc
     spec = None
     if msg.get("Requires-Python"):

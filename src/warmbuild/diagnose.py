@@ -17,7 +17,7 @@ from packaging.utils import NormalizedName
 
 from ._log import logger
 from .dists import DistFile
-from .errors import BuildError, ResolutionError
+from .errors import BuildError, WarmbuildError
 from .http import redact
 from .preference import PYTHON
 from .resolve import Dep, Policy
@@ -71,7 +71,7 @@ def _requirements(causes: Collection[Any]) -> str:
 def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
             indexes: Sequence[str],
             constraints: Mapping[NormalizedName, SpecifierSet] | None = None,
-            note: NoteFn | None = None) -> ResolutionError:
+            note: NoteFn | None = None) -> WarmbuildError:
     """``causes`` are resolvelib's RequirementInformation(requirement, parent) pairs;
     ``constraints`` the ``-c`` specifiers, which narrow choices without being causes."""
     constraints = constraints or {}
@@ -85,9 +85,9 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
             if alone is not None:
                 return _with_note(alone, cause.requirement, constraints, note)
         if len(causes) == 1:
-            return ResolutionError(f"cannot satisfy {next(iter(causes)).requirement}")
+            return WarmbuildError(f"cannot satisfy {next(iter(causes)).requirement}")
     names = _names(causes)
-    return ResolutionError(
+    return WarmbuildError(
         f"cannot install a consistent set: the requirements on {', '.join(names)} conflict",
         cause="\n".join(_conflict_lines(causes) + _available(names, finder)),
         hint="loosen one of these requirements, or pin a version that satisfies all of them",
@@ -95,7 +95,7 @@ def explain(causes: Collection[Any], finder: FinderFn, policy: Policy,
 
 
 def sdist_cap_reached(conflict: Collection[Any], finder: FinderFn, candidate: Any,
-                      prepared: Sequence[Any], cap: int) -> ResolutionError:
+                      prepared: Sequence[Any], cap: int) -> WarmbuildError:
     """Backtracking over ``conflict`` would prepare more old sdists than ``cap`` allows."""
     return _stopped(
         conflict, finder,
@@ -108,7 +108,7 @@ def sdist_cap_reached(conflict: Collection[Any], finder: FinderFn, candidate: An
 
 
 def sdist_failed(conflict: Collection[Any], finder: FinderFn, candidate: Any,
-                 error: BuildError) -> ResolutionError:
+                 error: BuildError) -> WarmbuildError:
     """Backtracking over ``conflict`` reached an old sdist whose backend failed."""
     detail = [f"  {candidate}: {error.message}"]
     if error.cause:
@@ -124,7 +124,7 @@ def sdist_failed(conflict: Collection[Any], finder: FinderFn, candidate: Any,
 
 def _stopped(conflict: Collection[Any], finder: FinderFn, why: str, detail: list[str], *,
              hint: str, output: tuple[str, ...] = (), log: str | None = None
-             ) -> ResolutionError:
+             ) -> WarmbuildError:
     """``output`` and ``log``: a failed backend's, shown after the conflict."""
     names = _names(conflict)
     message = f"resolution stopped: {why}"
@@ -132,7 +132,7 @@ def _stopped(conflict: Collection[Any], finder: FinderFn, why: str, detail: list
         message = (f"cannot install a consistent set: the requirements on {', '.join(names)} "
                    f"conflict, and {why}")
         detail = _conflict_lines(conflict) + _available(names, finder) + detail
-    return ResolutionError(message, cause="\n".join(detail), hint=hint, output=output,
+    return WarmbuildError(message, cause="\n".join(detail), hint=hint, output=output,
                            log=log)
 
 
@@ -170,16 +170,16 @@ def _by_project(candidates: Sequence[Any]) -> str:
     return "; ".join(f"{name} {', '.join(v)}" for name, v in versions.items())
 
 
-def _with_note(error: ResolutionError, dep: Dep,
+def _with_note(error: WarmbuildError, dep: Dep,
                constraints: Mapping[NormalizedName, SpecifierSet],
-               note: NoteFn | None) -> ResolutionError:
+               note: NoteFn | None) -> WarmbuildError:
     """Add which index answered, when another configured one has a matching version."""
     found = None if note is None or dep.url else note(
         dep.name, dep.specifier & constraints.get(dep.name, SpecifierSet()))
     if found is None:
         return error
     cause = f"{error.cause}\n{found[0]}" if error.cause else found[0]
-    return ResolutionError(error.message, cause=cause, hint=found[1])
+    return WarmbuildError(error.message, cause=cause, hint=found[1])
 
 
 def _who(parent: Any) -> str:
@@ -188,12 +188,12 @@ def _who(parent: Any) -> str:
     return str(parent)
 
 
-def _python_conflict(causes: Collection[Any], policy: Policy) -> ResolutionError:
+def _python_conflict(causes: Collection[Any], policy: Policy) -> WarmbuildError:
     parents = ", ".join(sorted({_who(c.parent) for c in causes}))
     spec = SpecifierSet()
     for c in causes:
         spec &= c.requirement.specifier
-    return ResolutionError(
+    return WarmbuildError(
         f"{parents} requires Python {spec}, but the target is Python {policy.python_version}",
         hint="pick an older version of that package, or a target interpreter it supports "
              "(--python)",
@@ -202,7 +202,7 @@ def _python_conflict(causes: Collection[Any], policy: Policy) -> ResolutionError
 
 def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
                    indexes: Sequence[str],
-                   constraints: Mapping[NormalizedName, SpecifierSet]) -> ResolutionError | None:
+                   constraints: Mapping[NormalizedName, SpecifierSet]) -> WarmbuildError | None:
     dep: Dep = next(iter(causes)).requirement
     spec = SpecifierSet()
     for c in causes:
@@ -215,11 +215,11 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
     if dep.url:
         if len(causes) == 1 and constraint is None:
             return None  # a direct reference alone always fits: the conflict is elsewhere
-        return ResolutionError(f"{dep.name}: {dep.url} does not satisfy {asked}")
+        return WarmbuildError(f"{dep.name}: {dep.url} does not satisfy {asked}")
     files = list(finder(dep.name))
     where = ", ".join(indexes) or "no index (--no-index) and the find-links locations"
     if not files:
-        return ResolutionError(f"no package named `{dep.name}` was found",
+        return WarmbuildError(f"no package named `{dep.name}` was found",
                                cause=f"looked in {where}",
                                hint="check the spelling, and the index settings with "
                                     "`warmbuild config`")
@@ -234,7 +234,7 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
         where = f" (from {', '.join(origins)})" if origins else ""
         parent = next(iter(causes)).parent
         by = f", which {parent} requires" if parent is not None else ""
-        return ResolutionError(f"no version of `{dep.name}` matches {asked}{by}",
+        return WarmbuildError(f"no version of `{dep.name}` matches {asked}{by}",
                                cause=f"available: {shown}{where}", hint=hint)
     if not matching:
         return None
@@ -244,7 +244,7 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
 
 
 def _why_unusable(name: str, version: object, files: list[DistFile],
-                  policy: Policy) -> ResolutionError | None:
+                  policy: Policy) -> WarmbuildError | None:
     allows = policy.formats.allows
     wheels = [f for f in files if f.kind == "wheel" and allows(f.name, "wheel")]
     sdists = [f for f in files if f.kind == "sdist" and allows(f.name, "sdist")]
@@ -254,12 +254,12 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
         formats = policy.formats
         if any(f.kind == "wheel" for f in files):
             which = name if name in formats.no_binary else ":all:"
-            return ResolutionError(
+            return WarmbuildError(
                 f"`{name}` {version} has no source distribution, and --no-binary {which} "
                 "forbids its wheels", hint=f"drop `{which}` from --no-binary, or pin another "
                                            "version")
         which = name if name in formats.only_binary else ":all:"
-        return ResolutionError(
+        return WarmbuildError(
             f"`{name}` {version} has no wheel, only a source distribution, and "
             f"--only-binary {which} forbids building it",
             hint=f"drop `{which}` from --only-binary, or pin a version that ships a wheel")
@@ -268,7 +268,7 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
         offered = sorted({str(t) for f in wheels for t in f.tags})
         pure = f"py{policy.python_version.major}-none-any"
         accepted = [str(t) for t in policy.tags[:2]] + [pure]
-        return ResolutionError(
+        return WarmbuildError(
             f"`{name}` {version} has no wheel compatible with the target "
             f"(CPython {policy.python_version})",
             cause=f"wheels offered for: {', '.join(offered[:10])}\n"
@@ -279,13 +279,13 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
                  or f.requires_python.contains(policy.python_version, prereleases=True)]
     if not python_ok:
         spec = compatible[0].requires_python
-        return ResolutionError(
+        return WarmbuildError(
             f"`{name}` {version} requires Python {spec}, but the target is Python "
             f"{policy.python_version}")
     if all(f.is_yanked for f in python_ok):
-        return ResolutionError(f"`{name}` {version} was yanked",
+        return WarmbuildError(f"`{name}` {version} was yanked",
                                cause=f"reason: {python_ok[0].yanked or 'none given'}",
                                hint=f"pin it exactly (`{name}=={version}`) to install it anyway")
     if policy.allowed_hashes.get(files[0].name):
-        return ResolutionError(f"no file of `{name}` {version} has one of the required hashes")
+        return WarmbuildError(f"no file of `{name}` {version} has one of the required hashes")
     return None

@@ -1,7 +1,8 @@
-"""The few exception classes warmbuild raises; each carries what the user must see.
+"""The exception classes warmbuild raises; each carries what the user must see.
 
-The CLI turns any :class:`WarmbuildError` into one paragraph (message, cause, hint)
-and a non-zero exit; everything else is a bug and shows a traceback.
+The CLI turns any :class:`WarmbuildError` into one paragraph (message, cause, hint) and a
+non-zero exit; everything else is a bug (an internal error). There is a subclass only where
+an error behaves differently: a different exit status, or a caller that catches it.
 """
 
 from __future__ import annotations
@@ -40,42 +41,16 @@ class WarmbuildError(Exception):
 
 
 class UsageError(WarmbuildError):
-    """Bad command-line input or configuration."""
+    """Bad command-line input or configuration: exit status 2, as argparse's."""
 
     exit_code = 2
 
 
-class TargetError(WarmbuildError):
-    """The target interpreter or environment cannot be used."""
-
-
-class RequirementError(WarmbuildError):
-    """A requirement, requirements file or constraint that cannot be parsed."""
-
-
 class NetworkError(WarmbuildError):
-    """An index or URL that cannot be reached or answers with an error."""
-
-
-class HashMismatchError(WarmbuildError):
-    """A downloaded file whose hash is not one of those expected."""
-
-
-class ResolutionError(WarmbuildError):
-    """No set of distributions satisfies the requirements."""
-
-
-class InstallError(WarmbuildError):
-    """Installing or uninstalling failed; the environment was rolled back."""
-
-
-class SourceError(WarmbuildError):
-    """A source tree that cannot be built as it is (no project, bad pyproject.toml)."""
+    """An index or URL that cannot be reached or answers with an error; the finder keeps
+    it for the project, so that one dead index costs its retries once per run."""
 
 
 class BuildError(WarmbuildError):
-    """A build backend or its hook failed, or a build environment could not be made."""
-
-
-class CacheError(WarmbuildError):
-    """A cache entry that is damaged and cannot be replaced (offline), or cannot be used."""
+    """A build backend or its hook failed, or a build environment could not be made; while
+    resolving, the dependency reader turns it into part of the conflict it explains."""

@@ -27,7 +27,7 @@ from ._log import Task, logger, progress, task
 from ._threads import KeyedLocks
 from .cache import Cache, atomic_write
 from .dists import DistFile
-from .errors import CacheError, HashMismatchError, NetworkError
+from .errors import NetworkError, WarmbuildError
 from .http import HttpClient, redact
 from .lazywheel import remote_metadata
 from .oserrors import WRITE_ERRNOS, is_full
@@ -111,7 +111,7 @@ class Fetcher:
 
     def _discard(self, file: DistFile, cached: Path, problem: str) -> None:
         if self._client.offline:
-            raise CacheError(
+            raise WarmbuildError(
                 f"the cached {file.filename} is damaged, and --offline forbids downloading "
                 "it again", cause=f"{cached}: {problem}",
                 hint="run without --offline to replace it, or clear the cache with "
@@ -146,7 +146,7 @@ class Fetcher:
             if exc.errno not in WRITE_ERRNOS:
                 raise
             # A write into the file has no file name of its own to report.
-            raise CacheError(
+            raise WarmbuildError(
                 f"cannot store {file.filename} in the cache at {self._cache.root}: "
                 f"{exc.strerror}", hint=("free space on its device, or point" if is_full(exc)
                                          else "point") + " --cache-dir or WARMBUILD_CACHE_DIR "
@@ -218,7 +218,7 @@ def _verify(file: DistFile, digests: dict[str, str],
     for algo, expected in file.hashes:
         if algo in digests and digests[algo] != expected:
             says = "the URL's #fragment says" if file.origin == "direct" else "the index says"
-            raise HashMismatchError(
+            raise WarmbuildError(
                 f"hash mismatch for {file.filename} from {redact(file.origin or file.url)}",
                 cause=f"{says} {algo}:{expected}\n"
                       f"     the file has {algo}:{digests[algo]}",
@@ -229,7 +229,7 @@ def _verify(file: DistFile, digests: dict[str, str],
         return
     if not any(digests.get(algo) == expected for algo, expected in required):
         got = ", ".join(f"{a}:{digests[a]}" for a, _ in required if a in digests)
-        raise HashMismatchError(
+        raise WarmbuildError(
             f"hash mismatch for {file.filename}: it has none of the hashes required for "
             f"{file.name}",
             cause=f"required: {', '.join(f'{a}:{d}' for a, d in required)}\n     got: {got}",

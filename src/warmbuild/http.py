@@ -36,7 +36,7 @@ from . import __version__, httpcache
 from ._log import logger
 from .cache import Cache
 from .credentials import keyring_password
-from .errors import CacheError, NetworkError
+from .errors import NetworkError, WarmbuildError
 from .transfer import BACKOFF, Body, Buffer, Sink, body_errors
 from .trust import NetworkSettings
 
@@ -162,7 +162,7 @@ class HttpClient:
         if not isinstance(loaded, httpcache.Damaged):
             return loaded
         if self.offline:
-            raise CacheError(
+            raise WarmbuildError(
                 f"the cached answer for {redact(url)} is damaged, and --offline forbids "
                 "fetching it again", cause=f"{loaded.path}: {loaded.problem}",
                 hint="run without --offline to replace it, or clear the cache with "

@@ -31,7 +31,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from ._threads import KeyedLocks
 from .dists import DistFile, parse_filename
-from .errors import HashMismatchError, NetworkError
+from .errors import NetworkError, WarmbuildError
 from .http import HttpClient, redact
 
 _ACCEPT = ("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
@@ -342,7 +342,7 @@ def _check_hashes(data: bytes, expected: Sequence[tuple[str, str]], what: str) -
         if algo in hashlib.algorithms_guaranteed:
             got = hashlib.new(algo, data).hexdigest()
             if got != digest:
-                raise HashMismatchError(f"hash mismatch for {what}",
+                raise WarmbuildError(f"hash mismatch for {what}",
                                         cause=f"expected {algo}:{digest}\n     got {algo}:{got}")
             return
 

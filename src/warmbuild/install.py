@@ -29,7 +29,7 @@ from . import _signals
 from ._log import logger
 from .directurl import metadata_files as direct_url_files
 from .dists import ResolvedDist
-from .errors import InstallError
+from .errors import WarmbuildError
 from .installed import InstalledDist
 from .journal import TX_PREFIX, Backup, Commit, Journal, Placed, remove_path
 from .oserrors import WRITE_ERRNOS, environment_hint, written
@@ -48,7 +48,7 @@ FINGERPRINT_FILE = "WARMBUILD_FINGERPRINT"
 def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
           compile_bytecode: bool = False, link_mode: str = "clone",
           record: bool = True) -> None:
-    """Carry out ``plan``; on any failure the target is restored and InstallError raised.
+    """Carry out ``plan``; on any failure the target is restored and WarmbuildError raised.
 
     ``record``: a user's target (not a build env), which the CLI's last line names as fully
     updated if a signal stops the run after this commit."""
@@ -73,14 +73,14 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
         _compile(target)
 
 
-def _failed(prefix: Path, exc: Exception, at: str = "") -> InstallError:
+def _failed(prefix: Path, exc: Exception, at: str = "") -> WarmbuildError:
     """The error of a failed install; ``at`` names the dists whose files could not be
     staged or placed, where that is known."""
     cause, hint = f"{type(exc).__name__}: {exc}", None
     if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
         # Named by the path written, in the target: never the cache file linked from.
         cause, hint = f"{exc.strerror}: {written(exc)}", environment_hint(exc)
-    return InstallError(f"installing into {prefix} failed{f' at {at}' if at else ''}; "
+    return WarmbuildError(f"installing into {prefix} failed{f' at {at}' if at else ''}; "
                         "the environment was left as it was", cause=cause, hint=hint)
 
 
@@ -214,7 +214,7 @@ class _Transaction:
     def remove_dist(self, dist: InstalledDist) -> None:
         paths = dist.record_paths()
         if paths is None:
-            raise InstallError(
+            raise WarmbuildError(
                 f"cannot uninstall {dist.display_name} {dist.version}: {dist.info_dir} has no "
                 "RECORD file", hint="it was not installed from a wheel; remove it by hand")
         for path in paths:

@@ -18,7 +18,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .errors import InstallError
+from .errors import WarmbuildError
 from .python import Target
 
 
@@ -87,7 +87,7 @@ class InstalledDist:
         except OSError:
             return None
         except UnicodeDecodeError as exc:
-            raise InstallError(f"cannot uninstall {self.display_name} {self.version}: "
+            raise WarmbuildError(f"cannot uninstall {self.display_name} {self.version}: "
                                f"{self.info_dir / 'RECORD'} is not UTF-8 text",
                                hint="remove it by hand") from exc
         paths = []

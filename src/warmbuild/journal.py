@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ._log import logger
-from .errors import TargetError
+from .errors import WarmbuildError
 
 #: The journal's file name in a transaction dir.
 JOURNAL = "journal"
@@ -210,7 +210,7 @@ def locked(prefix: Path) -> Iterator[None]:
 
 def recover(prefix: Path) -> int:
     """Roll back transactions whose process died (the journal's lock is free); a committed
-    one is only cleaned up. Returns how many were found; TargetError when a journal that
+    one is only cleaned up. Returns how many were found; WarmbuildError when a journal that
     cannot be trusted was found now or earlier (the environment may be damaged)."""
     prefix = Path(os.path.realpath(prefix))
     found = 0
@@ -252,7 +252,7 @@ def _recover_one(root: Path, prefix: Path) -> bool:
     return True
 
 
-def _damaged(prefix: Path, kept: Path) -> TargetError:
+def _damaged(prefix: Path, kept: Path) -> WarmbuildError:
     try:
         why = (kept / _WHY).read_text().strip()
     except OSError:
@@ -263,7 +263,7 @@ def _damaged(prefix: Path, kept: Path) -> TargetError:
         names = []
     reinstall = (f"`warmbuild install --python {prefix} --reinstall {' '.join(names)}`"
                  if names else "what it touched with `warmbuild install --reinstall`")
-    return TargetError(
+    return WarmbuildError(
         f"an interrupted install into {prefix} left a journal warmbuild cannot trust "
         f"({why}); nothing was rolled back, so the environment may be damaged, and "
         "warmbuild will not change it until you have checked it",

@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from ._log import logger
-from .errors import TargetError, UsageError
+from .errors import UsageError, WarmbuildError
 from .journal import locked
 from .plan import Plan
 from .python import Target
@@ -84,7 +84,7 @@ def destination(target: Target, layout: Layout,
 def _directory(path: Path, option: str) -> Path:
     path = path.absolute()
     if path.exists() and not path.is_dir():
-        raise TargetError(f"{option} {path}: exists and is not a directory")
+        raise WarmbuildError(f"{option} {path}: exists and is not a directory")
     return path
 
 
@@ -98,7 +98,7 @@ def _target_paths(target: Target, directory: Path) -> dict[str, Path]:
 def _scheme_paths(target: Target, kind: str, base: Path) -> dict[str, Path]:
     scheme = target.schemes.get(kind)
     if not scheme:
-        raise TargetError(f"{target.executable} has no {kind} install scheme in sysconfig")
+        raise WarmbuildError(f"{target.executable} has no {kind} install scheme in sysconfig")
     paths = {k: Path(v.replace(_BASE, str(base))) for k, v in scheme.items()}
     # pip's rule: in a venv, headers go to <base>/include/site/pythonX.Y, as for the venv.
     paths["headers"] = _venv_headers(target, base) if target.is_venv else paths["include"]
@@ -117,13 +117,13 @@ def _change_root(root: Path, path: Path) -> Path:
 def _user_base(target: Target, environ: Mapping[str, str]) -> Path:
     """The user base, as ``site.getuserbase()`` of the target would answer."""
     if target.is_venv and not _venv_sees_user_site(target.prefix):
-        raise TargetError(
+        raise WarmbuildError(
             f"cannot install with --user: user site-packages are not visible in the virtual "
             f"environment {target.prefix}",
             hint="drop --user to install into the venv, or name an interpreter outside it "
                  "(--python PATH or --system)")
     if environ.get("PYTHONNOUSERSITE"):
-        raise TargetError("cannot install with --user: user site-packages are disabled "
+        raise WarmbuildError("cannot install with --user: user site-packages are disabled "
                           "(PYTHONNOUSERSITE is set)")
     if environ.get("PYTHONUSERBASE"):
         return Path(environ["PYTHONUSERBASE"]).absolute()

@@ -21,7 +21,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
-from .errors import RequirementError
+from .errors import WarmbuildError
 from .reqfile import RequirementSet, UserRequirement, parse_requirement
 
 
@@ -34,9 +34,9 @@ def _load(path: Path) -> dict[str, Any]:
         with path.expanduser().open("rb") as f:
             return tomllib.load(f)
     except OSError as exc:
-        raise RequirementError(f"cannot read {path}", cause=exc.strerror) from exc
+        raise WarmbuildError(f"cannot read {path}", cause=exc.strerror) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise RequirementError(f"{path} is not valid TOML", cause=str(exc)) from exc
+        raise WarmbuildError(f"{path} is not valid TOML", cause=str(exc)) from exc
 
 
 def project_requirements(path: Path, extras: Sequence[str] = (),
@@ -45,13 +45,13 @@ def project_requirements(path: Path, extras: Sequence[str] = (),
     path = path.expanduser().resolve()
     project = _load(path).get("project")
     if not isinstance(project, dict):
-        raise RequirementError(f"{path} has no [project] table to read dependencies from",
+        raise WarmbuildError(f"{path} has no [project] table to read dependencies from",
                                hint="name the project's directory to install the project")
     dynamic = {str(d) for d in project.get("dynamic", [])}
     if "dependencies" in dynamic or ("optional-dependencies" in dynamic
                                      and (extras or all_extras)):
         field = "dependencies" if "dependencies" in dynamic else "optional-dependencies"
-        raise RequirementError(
+        raise WarmbuildError(
             f"{path}: [project] {field} is dynamic (the build backend computes it), so it "
             "cannot be read as a list of requirements",
             hint=f"install the project itself: `warmbuild install {path.parent}`")
@@ -89,7 +89,7 @@ def _known(extra: str, optional: Mapping[NormalizedName, object], path: Path
            ) -> NormalizedName:
     name = canonicalize_name(extra)
     if name not in optional:
-        raise RequirementError(f"{path}: the project has no extra `{extra}`",
+        raise WarmbuildError(f"{path}: the project has no extra `{extra}`",
                                cause=f"its extras: {', '.join(sorted(optional)) or '(none)'}")
     return name
 
@@ -99,10 +99,10 @@ def group_requirements(spec: str, cwd: Path) -> RequirementSet:
     where, sep, name = spec.rpartition(":")
     path = (cwd / where).resolve() if sep and where else cwd / "pyproject.toml"
     if not is_pyproject(path):
-        raise RequirementError(f"--group {spec}: {path.name} is not a pyproject.toml",
+        raise WarmbuildError(f"--group {spec}: {path.name} is not a pyproject.toml",
                                hint="write --group NAME or --group path/to/pyproject.toml:NAME")
     if not path.is_file():
-        raise RequirementError(f"--group {spec}: no {path}",
+        raise WarmbuildError(f"--group {spec}: no {path}",
                                hint="run in the project's directory, or write --group "
                                     "path/to/pyproject.toml:NAME")
     groups = {canonicalize_name(k): v for k, v in
@@ -116,14 +116,14 @@ def group_requirements(spec: str, cwd: Path) -> RequirementSet:
 def _group(name: NormalizedName, groups: Mapping[NormalizedName, object], path: Path,
            chain: tuple[str, ...]) -> list[str]:
     if name in chain:
-        raise RequirementError(f"{path}: dependency group `{name}` includes itself",
+        raise WarmbuildError(f"{path}: dependency group `{name}` includes itself",
                                cause=" -> ".join((*chain, name)))
     if name not in groups:
-        raise RequirementError(f"{path}: no dependency group `{name}`",
+        raise WarmbuildError(f"{path}: no dependency group `{name}`",
                                cause=f"its groups: {', '.join(sorted(groups)) or '(none)'}")
     entries = groups[name]
     if not isinstance(entries, list):
-        raise RequirementError(f"{path}: dependency group `{name}` must be a list")
+        raise WarmbuildError(f"{path}: dependency group `{name}` must be a list")
     result: list[str] = []
     for entry in entries:
         if isinstance(entry, str):
@@ -133,7 +133,7 @@ def _group(name: NormalizedName, groups: Mapping[NormalizedName, object], path: 
             result += _group(canonicalize_name(entry["include-group"]), groups, path,
                              (*chain, name))
         else:
-            raise RequirementError(
+            raise WarmbuildError(
                 f"{path}: dependency group `{name}`: {entry!r} is neither a requirement "
                 "string nor {include-group = \"NAME\"}")
     return result
@@ -148,20 +148,20 @@ def tree_extras(metadata_text: str, extras: Sequence[str], all_extras: bool,
         return set(provided)
     missing = [e for e in extras if canonicalize_name(e) not in provided]
     if missing:
-        raise RequirementError(f"{what} has no extra `{missing[0]}`",
+        raise WarmbuildError(f"{what} has no extra `{missing[0]}`",
                                cause=f"its extras: {', '.join(sorted(provided)) or '(none)'}")
     return {canonicalize_name(e) for e in extras}
 
 
 def _table(value: object, path: Path, what: str) -> dict[str, object]:
     if not isinstance(value, dict):
-        raise RequirementError(f"{path}: {what} must be a table")
+        raise WarmbuildError(f"{path}: {what} must be a table")
     return value
 
 
 def _strings(value: object, path: Path, what: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise RequirementError(f"{path}: {what} must be a list of requirement strings")
+        raise WarmbuildError(f"{path}: {what} must be a list of requirement strings")
     return list(value)
 
 
@@ -169,7 +169,7 @@ def _requirement(text: str, path: Path) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise RequirementError(f"{path}: invalid requirement {text!r}", cause=str(exc)) from exc
+        raise WarmbuildError(f"{path}: invalid requirement {text!r}", cause=str(exc)) from exc
 
 
 def _parse(texts: Sequence[str], path: Path, source: str | None = None

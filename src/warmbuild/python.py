@@ -27,7 +27,7 @@ from packaging.version import Version
 from . import pyfind
 from ._log import logger
 from .cache import Cache, atomic_write
-from .errors import TargetError
+from .errors import WarmbuildError
 
 _QUERY_VERSION = 4
 _VENV = "@VENV@"
@@ -95,13 +95,13 @@ def find_interpreter(python: str | None, *, system: bool, cwd: Path) -> Path:
     if system:
         found = shutil.which("python3") or shutil.which("python")
         if not found:
-            raise TargetError("--system was given but no python3 is on PATH")
+            raise WarmbuildError("--system was given but no python3 is on PATH")
         return Path(found)
     found_env = next(iter(_environments(cwd)), None)
     if found_env is not None:
         return found_env
     conda, base = pyfind.conda_prefix(os.environ)
-    raise TargetError(
+    raise WarmbuildError(
         "no virtual environment found: neither --python, VIRTUAL_ENV nor a .venv in "
         f"{cwd} or its parents", cause=f"CONDA_PREFIX {conda} is conda's base environment, "
         "which counts as a system interpreter (as for uv)" if base else None,
@@ -128,7 +128,7 @@ def _environments(cwd: Path) -> list[Path]:
 def _by_version(request: str, environments: list[Path]) -> Path:
     found = pyfind.find_version(request, environments)
     if found is None:
-        raise TargetError(
+        raise WarmbuildError(
             f"--python {request}: no CPython {request} found",
             cause="looked at the active environment, python3.X, python3 and python on PATH, "
                   "pyenv's versions and uv's managed Pythons",
@@ -150,7 +150,7 @@ def _interpreter_from_arg(python: str) -> Path:
         if name is not None:  # a pyenv shim of an inactive version, or not on PATH
             return _by_version(name.group(1), [])
     if not path.is_file() or not os.access(path, os.X_OK):
-        raise TargetError(
+        raise WarmbuildError(
             f"--python {python}: not an interpreter or a virtual environment",
             hint="pass the path of a python executable, a venv directory, a version (3.12) "
                  "or a name on PATH (python3.12)",
@@ -162,7 +162,7 @@ def _venv_python(venv: Path, *, source: str) -> Path:
     for name in ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe"):
         if (venv / name).is_file():
             return (venv / name).absolute()
-    raise TargetError(f"{source} {venv}: no python interpreter in that directory")
+    raise WarmbuildError(f"{source} {venv}: no python interpreter in that directory")
 
 
 def query_target(executable: Path, cache: Cache | None = None) -> Target:
@@ -217,13 +217,13 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
             capture_output=True, text=True, errors="replace", timeout=60, check=False,
         )
     except OSError as exc:
-        raise TargetError(f"{executable}: cannot run this interpreter", cause=str(exc)) from exc
+        raise WarmbuildError(f"{executable}: cannot run this interpreter", cause=str(exc)) from exc
     except subprocess.TimeoutExpired as exc:
-        raise TargetError(f"{executable}: no answer to warmbuild's query within 60 s",
+        raise WarmbuildError(f"{executable}: no answer to warmbuild's query within 60 s",
                           hint="check that this is a working Python interpreter") from exc
     if proc.returncode != 0:
         last = "\n".join(proc.stderr.strip().splitlines()[-3:])
-        raise TargetError(
+        raise WarmbuildError(
             f"{executable}: not a usable Python interpreter (query exited {proc.returncode})",
             cause=last or None, hint="warmbuild installs into CPython 3.9 or newer",
         )
@@ -231,12 +231,12 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
         data = json.loads(proc.stdout)
         target = _target_from_json(data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise TargetError(f"{executable}: not a usable Python interpreter (its answer to "
+        raise WarmbuildError(f"{executable}: not a usable Python interpreter (its answer to "
                           "warmbuild's query was not understood)",
                           cause=proc.stdout.strip()[:200] or None,
                           hint="warmbuild installs into CPython 3.9 or newer") from exc
     if target.implementation != "cpython" or target.version < Version("3.9"):
-        raise TargetError(
+        raise WarmbuildError(
             f"{executable}: {target.implementation} {target.version} is not supported",
             hint="warmbuild installs into CPython 3.9 or newer",
         )

@@ -26,7 +26,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .dists import parse_filename
-from .errors import RequirementError
+from .errors import WarmbuildError
 from .source import is_source_tree
 from .vcsurl import VcsUrl, is_vcs_url, parse_vcs_url
 
@@ -136,7 +136,7 @@ def parse_requirement(text: str, *, source: str = "command line",
         return _from_path(text, source, base_dir)
     req = _requirement(text, source)
     if req.url and not urlsplit(req.url).scheme:
-        raise RequirementError(f"{source}: {req.name} @ {req.url}: a direct reference must be "
+        raise WarmbuildError(f"{source}: {req.name} @ {req.url}: a direct reference must be "
                                "a URL", hint="write `name @ file:///absolute/path`")
     return UserRequirement(req, source)
 
@@ -161,7 +161,7 @@ def _from_url(url: str, source: str) -> UserRequirement:
     filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     parsed = parse_filename(filename)
     if parsed is None:
-        raise RequirementError(f"{source}: cannot tell the project name from URL {url}",
+        raise WarmbuildError(f"{source}: cannot tell the project name from URL {url}",
                                hint="write it as `name @ URL`")
     return UserRequirement(_requirement(f"{parsed[0]} @ {url}", source), source)
 
@@ -170,7 +170,7 @@ def _requirement(text: str, source: str) -> Requirement:
     try:
         return Requirement(text)
     except InvalidRequirement as exc:
-        raise RequirementError(f"{source}: invalid requirement {text!r}", cause=str(exc)) from exc
+        raise WarmbuildError(f"{source}: invalid requirement {text!r}", cause=str(exc)) from exc
 
 
 def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
@@ -179,10 +179,10 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
     if path.is_dir() or (raw.strip().endswith("]") and "[" in raw):
         return _from_tree(text, source, base_dir, editable=False)
     if not path.is_file():
-        raise RequirementError(f"{source}: {raw.strip()}: no such file")
+        raise WarmbuildError(f"{source}: {raw.strip()}: no such file")
     parsed = parse_filename(path.name)
     if parsed is None:
-        raise RequirementError(f"{source}: {path.name} is not the file name of a wheel or an "
+        raise WarmbuildError(f"{source}: {path.name} is not the file name of a wheel or an "
                                "sdist", hint="distributions are named name-version-...whl, "
                                "name-version.tar.gz or name-version.zip")
     # PEP 508 wants whitespace between a URL and the `;` of its marker.
@@ -194,7 +194,7 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
 def _from_tree(text: str, source: str, base_dir: Path, *, editable: bool) -> UserRequirement:
     """``PATH``, ``PATH[extra,...]`` or ``name @ file:///PATH``, naming a source tree."""
     if not text:
-        raise RequirementError(f"{source}: an empty path where a project directory belongs")
+        raise WarmbuildError(f"{source}: an empty path where a project directory belongs")
     if " @ " in text:
         req = _requirement(text, source)
         path = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
@@ -212,7 +212,7 @@ def _from_tree(text: str, source: str, base_dir: Path, *, editable: bool) -> Use
             problem = "is a file, not a project directory"
         else:
             problem = "no such directory"
-        raise RequirementError(f"{source}: {path}: {problem}")
+        raise WarmbuildError(f"{source}: {path}: {problem}")
     return UserRequirement(req, source, tree=path, editable=editable)
 
 
@@ -221,14 +221,14 @@ def read_requirements_file(path: Path, *, constraint: bool = False,
     """Read a requirements (or, with ``constraint``, constraints) file and what it includes."""
     path = path.expanduser().resolve()
     if path in _seen:
-        raise RequirementError(f"{path}: included from itself")
+        raise WarmbuildError(f"{path}: included from itself")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RequirementError(f"cannot read requirements file {path}",
+        raise WarmbuildError(f"cannot read requirements file {path}",
                                cause=exc.strerror) from exc
     except UnicodeDecodeError as exc:
-        raise RequirementError(f"cannot read requirements file {path}: it is not UTF-8 text",
+        raise WarmbuildError(f"cannot read requirements file {path}: it is not UTF-8 text",
                                cause=str(exc)) from exc
     result = RequirementSet(files=(path,))
     for lineno, line in _logical_lines(text):
@@ -263,18 +263,18 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         hashes = _hash_options(options, source)
         req = replace(parse_requirement(req_text, source=source, base_dir=base), hashes=hashes)
         if constraint and req.requirement.extras:
-            raise RequirementError(f"{source}: a constraint cannot have extras ({req_text!r})",
+            raise WarmbuildError(f"{source}: a constraint cannot have extras ({req_text!r})",
                                    hint="constrain the project without [extras]")
         return (RequirementSet(constraints=(req,)) if constraint
                 else RequirementSet(requirements=(req,)))
     try:
         tokens = shlex.split(line)
     except ValueError as exc:
-        raise RequirementError(f"{source}: cannot parse {line!r}", cause=str(exc)) from exc
+        raise WarmbuildError(f"{source}: cannot parse {line!r}", cause=str(exc)) from exc
     option, _, inline = tokens[0].partition("=")
     value = inline or (tokens[1] if len(tokens) > 1 else "")
     if not value and option in _TAKES_VALUE:
-        raise RequirementError(f"{source}: {option} needs a value")
+        raise WarmbuildError(f"{source}: {option} needs a value")
     if option in ("-r", "--requirement", "-c", "--constraint"):
         return _nested(option, value, source, base, constraint, seen)
     if option in ("-i", "--index-url"):
@@ -293,7 +293,7 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         return RequirementSet(require_hashes=True)
     if option in ("--only-binary", "--no-binary"):
         if value.startswith("-"):
-            raise RequirementError(f"{source}: {option} needs a value (:all:, :none: or names)")
+            raise WarmbuildError(f"{source}: {option} needs a value (:all:, :none: or names)")
         return RequirementSet(formats=((option, value),))
     if option == "--prefer-binary":
         return RequirementSet(prefer_binary=True)
@@ -302,23 +302,23 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
     if option == "--use-pep517" or (option == "--use-feature" and value in _FEATURES):
         return RequirementSet()  # what warmbuild always does
     if option == "--use-feature":
-        raise RequirementError(f"{source}: --use-feature {value}: not a feature warmbuild has",
+        raise WarmbuildError(f"{source}: --use-feature {value}: not a feature warmbuild has",
                                hint="drop the line; warmbuild's own behaviour is in its README")
     if option in _UNSUPPORTED:
-        raise RequirementError(f"{source}: {option} is not supported in a requirements file",
+        raise WarmbuildError(f"{source}: {option} is not supported in a requirements file",
                                hint=_UNSUPPORTED[option])
     if option in ("-e", "--editable"):
         req = parse_requirement(value, source=source, base_dir=base, editable=True)
         return (RequirementSet(constraints=(req,)) if constraint
                 else RequirementSet(requirements=(req,)))
-    raise RequirementError(f"{source}: unknown option {option!r} in requirements file")
+    raise WarmbuildError(f"{source}: unknown option {option!r} in requirements file")
 
 
 def _nested(option: str, value: str, source: str, base: Path, constraint: bool,
             seen: frozenset[Path]) -> RequirementSet:
     nested = base / value
     if nested.name == "pyproject.toml":
-        raise RequirementError(f"{source}: {option} {value}: a pyproject.toml is read as "
+        raise WarmbuildError(f"{source}: {option} {value}: a pyproject.toml is read as "
                                "requirements only when named on the command line",
                                hint=f"pass `-r {nested}` to warmbuild install")
     return read_requirements_file(nested, constraint=constraint or option in ("-c",
@@ -335,13 +335,13 @@ def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
     try:
         tokens = shlex.split(options)
     except ValueError as exc:
-        raise RequirementError(f"{source}: cannot parse {options!r}", cause=str(exc)) from exc
+        raise WarmbuildError(f"{source}: cannot parse {options!r}", cause=str(exc)) from exc
     for i, token in enumerate(tokens):
         if token.startswith("--hash"):
             value = token.partition("=")[2] or (tokens[i + 1] if i + 1 < len(tokens) else "")
             algo, sep, digest = value.partition(":")
             if not sep or algo not in ("sha256", "sha384", "sha512"):
-                raise RequirementError(f"{source}: invalid --hash {value!r}",
+                raise WarmbuildError(f"{source}: invalid --hash {value!r}",
                                        hint="write --hash=sha256:<hex digest>")
             hashes.append((algo, digest.lower()))
         elif token.startswith("-"):
@@ -349,6 +349,6 @@ def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
             hint = ("warmbuild takes backend options for all builds (-C/--config-settings) or "
                     "per package (config-settings-package in [tool.warmbuild])"
                     if option in ("-C", "--config-settings", *_UNSUPPORTED) else None)
-            raise RequirementError(f"{source}: unknown per-requirement option {token!r}",
+            raise WarmbuildError(f"{source}: unknown per-requirement option {token!r}",
                                    hint=hint)
     return tuple(hashes)

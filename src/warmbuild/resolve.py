@@ -28,7 +28,7 @@ from packaging.version import Version
 
 from ._threads import DaemonPool
 from .dists import DistFile, FormatControl
-from .errors import RequirementError
+from .errors import WarmbuildError
 from .installed import InstalledDist
 from .offers import Offers
 from .preference import PYTHON, Preference, Preferences, cheap_first
@@ -255,16 +255,16 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         found = list(self._finder(url))
         filename = url.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         if not found:
-            raise RequirementError(
+            raise WarmbuildError(
                 f"`{name} @ {url}`: {filename} is not the name of a wheel or an sdist",
                 hint="a direct reference names a .whl, .tar.gz or .zip file (name-version...) "
                      "or a project directory")
         file = found[0]
         if file.name != name:
-            raise RequirementError(f"`{name} @ {url}`: that file is a distribution of "
+            raise WarmbuildError(f"`{name} @ {url}`: that file is a distribution of "
                                    f"`{file.name}`, not of `{name}`")
         if not self._offers.supported(file):
-            raise RequirementError(
+            raise WarmbuildError(
                 f"{file.filename} is not a supported wheel for the target: none of its tags "
                 f"is among the target's (the first of which is {self.policy.tags[0]})",
                 hint="pick the wheel built for this Python and platform")
@@ -356,7 +356,7 @@ def marker_applies(marker: Marker | None, env: Mapping[str, str], *, extra: str 
     try:
         return marker.evaluate({**env, "extra": extra})
     except UndefinedComparison as exc:
-        raise RequirementError(f"{what}: cannot evaluate the marker `{marker}`",
+        raise WarmbuildError(f"{what}: cannot evaluate the marker `{marker}`",
                                cause=str(exc)) from exc
 
 
@@ -415,6 +415,6 @@ def constraints_of(constraints: Sequence[UserRequirement],
                               what=f"{c.requirement} ({c.source})"):
             continue
         if c.requirement.url:
-            raise RequirementError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")
+            raise WarmbuildError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")
         result[c.name] = result.get(c.name, SpecifierSet()) & c.requirement.specifier
     return result

@@ -15,7 +15,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .errors import SourceError
+from .errors import WarmbuildError
 from .settings import setting_problem
 
 #: PEP 517's fallback for a tree without ``[build-system]``: setuptools' legacy backend.
@@ -63,7 +63,7 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
     # Only messages use it; files are read from `real`.
     pyproject = Path(shown_as) / "pyproject.toml" if shown_as else real
     if not path.is_dir():
-        raise SourceError(f"{path}: " + ("not a directory" if path.exists() else
+        raise WarmbuildError(f"{path}: " + ("not a directory" if path.exists() else
                                           "no such directory"),
                           hint="pass the directory of a Python project (where pyproject.toml "
                                "or setup.py is)")
@@ -71,14 +71,14 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
         if (path / "setup.py").is_file():
             return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject),
                               _LEGACY_BACKEND, name=canonicalize_name(path.name))
-        raise SourceError(f"{shown_as or path} is not a Python project: it has neither "
+        raise WarmbuildError(f"{shown_as or path} is not a Python project: it has neither "
                           "pyproject.toml nor setup.py")
     try:
         data = tomllib.loads(real.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SourceError(f"{pyproject}: invalid TOML", cause=str(exc)) from exc
+        raise WarmbuildError(f"{pyproject}: invalid TOML", cause=str(exc)) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"cannot read {pyproject}", cause=str(exc)) from exc
+        raise WarmbuildError(f"cannot read {pyproject}", cause=str(exc)) from exc
     project = _table(data, "project", pyproject)
     name = _project_name(project, pyproject) or canonicalize_name(path.name)
     settings = _tree_settings(data, pyproject)
@@ -88,14 +88,14 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
         return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject), _LEGACY_BACKEND,
                           name=name, static_project=static, settings=settings)
     if "requires" not in build_system:
-        raise SourceError(f"{pyproject}: [build-system] has no `requires` key",
+        raise WarmbuildError(f"{pyproject}: [build-system] has no `requires` key",
                           hint='add e.g. requires = ["setuptools>=61"] (PEP 518)')
     requires = build_system["requires"]
     if not _strings(requires):
-        raise SourceError(f"{pyproject}: [build-system] requires must be a list of strings")
+        raise WarmbuildError(f"{pyproject}: [build-system] requires must be a list of strings")
     backend = build_system.get("build-backend") or _LEGACY_BACKEND
     if not isinstance(backend, str):
-        raise SourceError(f"{pyproject}: [build-system] build-backend must be a string",
+        raise WarmbuildError(f"{pyproject}: [build-system] build-backend must be a string",
                           hint='e.g. build-backend = "setuptools.build_meta" (PEP 517)')
     return SourceTree(path, _parse_requires(requires, pyproject), backend,
                       _backend_path(build_system, path, pyproject), name=name,
@@ -105,7 +105,7 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
 def _table(data: Mapping[str, Any], key: str, pyproject: Path) -> dict[str, Any] | None:
     value = data.get(key)
     if value is not None and not isinstance(value, dict):
-        raise SourceError(f"{pyproject}: [{key}] must be a table")
+        raise WarmbuildError(f"{pyproject}: [{key}] must be a table")
     return value
 
 
@@ -119,7 +119,7 @@ def _parse_requires(requires: Any, pyproject: Path) -> tuple[Requirement, ...]:
         try:
             parsed.append(Requirement(text))
         except InvalidRequirement as exc:
-            raise SourceError(f"{pyproject}: invalid build requirement {text!r}",
+            raise WarmbuildError(f"{pyproject}: invalid build requirement {text!r}",
                               cause=str(exc)) from exc
     return tuple(parsed)
 
@@ -132,11 +132,11 @@ def _backend_path(build_system: Mapping[str, Any], tree: Path,
     """
     entries = build_system.get("backend-path", [])
     if not _strings(entries):
-        raise SourceError(f"{pyproject}: [build-system] backend-path must be a list of "
+        raise WarmbuildError(f"{pyproject}: [build-system] backend-path must be a list of "
                           "strings")
     for entry in entries:
         if os.path.isabs(entry) or not (tree / entry).resolve().is_relative_to(tree):
-            raise SourceError(
+            raise WarmbuildError(
                 f"{pyproject}: [build-system] backend-path entry {entry!r} is outside the "
                 "project directory",
                 hint="backend-path entries are paths relative to the directory of "
@@ -150,11 +150,11 @@ def _tree_settings(data: Mapping[str, Any], pyproject: Path) -> dict[str, Any]:
     tool = _table(data, "tool", pyproject) or {}
     settings = tool.get("warmbuild", {})
     if not isinstance(settings, dict):
-        raise SourceError(f"{pyproject}: [tool.warmbuild] must be a table")
+        raise WarmbuildError(f"{pyproject}: [tool.warmbuild] must be a table")
     for key, value in settings.items():
         expected = setting_problem(key, value)
         if expected is not None:
-            raise SourceError(f"{pyproject}: [tool.warmbuild] {key} must be {expected}")
+            raise WarmbuildError(f"{pyproject}: [tool.warmbuild] {key} must be {expected}")
     return settings
 
 
@@ -163,9 +163,9 @@ def _project_name(project: Mapping[str, Any] | None, pyproject: Path) -> Normali
         return None
     name = project["name"]
     if not isinstance(name, str):
-        raise SourceError(f"{pyproject}: [project] name must be a string")
+        raise WarmbuildError(f"{pyproject}: [project] name must be a string")
     if not is_valid_name(name):
-        raise SourceError(f"{pyproject}: [project] name {name!r} is not a valid project name",
+        raise WarmbuildError(f"{pyproject}: [project] name {name!r} is not a valid project name",
                           hint="a name has ASCII letters, digits, '.', '-' and '_', and "
                                "starts and ends with a letter or digit (PEP 508)")
     return canonicalize_name(name)
@@ -181,27 +181,27 @@ def _static(project: Mapping[str, Any] | None, pyproject: Path) -> Mapping[str, 
         return None
     dynamic = project.get("dynamic", [])
     if not _strings(dynamic):
-        raise SourceError(f"{pyproject}: [project] dynamic must be a list of strings")
+        raise WarmbuildError(f"{pyproject}: [project] dynamic must be a list of strings")
     if "name" not in project or "version" not in project or _RESOLUTION_FIELDS & set(dynamic):
         return None
     version = project["version"]
     if not isinstance(version, str):
-        raise SourceError(f"{pyproject}: [project] version must be a string",
+        raise WarmbuildError(f"{pyproject}: [project] version must be a string",
                           hint='quote it: version = "1.0"')
     try:
         Version(version)
     except InvalidVersion as exc:
-        raise SourceError(f"{pyproject}: [project] version {version!r} is not a valid "
+        raise WarmbuildError(f"{pyproject}: [project] version {version!r} is not a valid "
                           "version (PEP 440)") from exc
     _check_requires_python(project.get("requires-python"), pyproject)
     _check_requirements(project.get("dependencies", []), "dependencies", pyproject)
     extras = project.get("optional-dependencies", {})
     if not isinstance(extras, dict):
-        raise SourceError(f"{pyproject}: [project] optional-dependencies must be a table of "
+        raise WarmbuildError(f"{pyproject}: [project] optional-dependencies must be a table of "
                           "extra = [requirements]")
     for extra, requirements in extras.items():
         if not is_valid_name(extra):
-            raise SourceError(f"{pyproject}: [project] optional-dependencies: {extra!r} is "
+            raise WarmbuildError(f"{pyproject}: [project] optional-dependencies: {extra!r} is "
                               "not a valid extra name (PEP 685)")
         _check_requirements(requirements, f"optional-dependencies.{extra}", pyproject)
     return project
@@ -211,22 +211,22 @@ def _check_requires_python(value: Any, pyproject: Path) -> None:
     if value is None:
         return
     if not isinstance(value, str):
-        raise SourceError(f"{pyproject}: [project] requires-python must be a string",
+        raise WarmbuildError(f"{pyproject}: [project] requires-python must be a string",
                           hint='e.g. requires-python = ">=3.9"')
     try:
         SpecifierSet(value)
     except InvalidSpecifier as exc:
-        raise SourceError(f"{pyproject}: [project] requires-python {value!r} is not a valid "
+        raise WarmbuildError(f"{pyproject}: [project] requires-python {value!r} is not a valid "
                           "version specifier", cause=str(exc)) from exc
 
 
 def _check_requirements(value: Any, key: str, pyproject: Path) -> None:
     if not _strings(value):
-        raise SourceError(f"{pyproject}: [project] {key} must be a list of strings",
+        raise WarmbuildError(f"{pyproject}: [project] {key} must be a list of strings",
                           hint=f'e.g. {key.rpartition(".")[2]} = ["requests>=2"]')
     for text in value:
         try:
             Requirement(text)
         except InvalidRequirement as exc:
-            raise SourceError(f"{pyproject}: [project] {key}: {text!r} is not a valid "
+            raise WarmbuildError(f"{pyproject}: [project] {key}: {text!r} is not a valid "
                               "requirement (PEP 508)", cause=str(exc)) from exc

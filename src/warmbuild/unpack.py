@@ -43,7 +43,7 @@ from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executab
 from . import sealed, wheelcheck
 from ._log import logger
 from .cache import Cache
-from .errors import CacheError
+from .errors import WarmbuildError
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
@@ -148,7 +148,7 @@ def _check_wheel(wheel: Path, sha256: str) -> None:
         got = hashlib.file_digest(f, "sha256").hexdigest()
     if got != sha256:
         wheel.unlink(missing_ok=True)
-        raise CacheError(
+        raise WarmbuildError(
             f"the cached {wheel.name} is damaged too, so its unpacked copy cannot be made "
             "again", cause=f"{wheel}: its sha256 is {got}, but it was stored as {sha256}",
             hint="it was removed: run the command again (online) to download it again, or "
@@ -195,7 +195,7 @@ class UnpackedWheel(WheelSource):
         self.root = root
         index = _read_index(root)
         if index is None:
-            raise CacheError(f"the unpacked wheel {root} in the cache is damaged (its index "
+            raise WarmbuildError(f"the unpacked wheel {root} in the cache is damaged (its index "
                              f"{_INDEX} is not as written)",
                              hint="clear the cache with `warmbuild cache clean`")
         self._files: dict[str, list[Any]] = index["files"]

@@ -31,7 +31,7 @@ from typing import Literal
 
 from ._log import format_duration, logger, progress, timed
 from .cache import Cache
-from .errors import NetworkError, RequirementError
+from .errors import NetworkError, WarmbuildError
 from .http import redact
 from .vcsurl import VcsUrl, is_full_commit
 
@@ -72,7 +72,7 @@ def git(*args: str, cwd: Path | None = None, url: str | None = None,
         proc = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True,
                               text=True, check=False)
     except FileNotFoundError as exc:
-        raise RequirementError(
+        raise WarmbuildError(
             "git is needed for git+ requirements, and no `git` is on PATH",
             hint="install git (e.g. `apt install git`), or install a wheel or sdist of the "
                  "project instead") from exc
@@ -152,12 +152,12 @@ class GitCache:
                 return Pinned(commit, kind, rev if kind == "branch" else None)
         raise self._missing(source, f"no branch, tag or commit named `{rev}`")
 
-    def _missing(self, source: VcsUrl, what: str) -> RequirementError:
+    def _missing(self, source: VcsUrl, what: str) -> WarmbuildError:
         if self._offline:
-            return RequirementError(
+            return WarmbuildError(
                 f"{source.shown()}: {what} in the cached clone, and --offline forbids "
                 "fetching", hint="run once without --offline to fill the cache")
-        return RequirementError(f"{source.shown()}: {what}", hint=_REV_HINT)
+        return WarmbuildError(f"{source.shown()}: {what}", hint=_REV_HINT)
 
     def checkout(self, source: VcsUrl, pinned: Pinned) -> Path:
         """The kept work tree of ``pinned.commit`` (made once, then reused)."""
@@ -194,14 +194,14 @@ class GitCache:
                 shutil.rmtree(tmp, ignore_errors=True)
             return dest
         if not (dest / ".git").exists():
-            raise RequirementError(
+            raise WarmbuildError(
                 f"{source.shown()}: {dest} exists and is not a git checkout",
                 hint="remove it, or name another directory with --src")
         head = _rev_parse(dest, "HEAD")
         if head == pinned.commit:
             return dest
         if git("status", "--porcelain", "--untracked-files=no", cwd=dest):
-            raise RequirementError(
+            raise WarmbuildError(
                 f"{source.shown()}: the checkout {dest} has local changes and is at "
                 f"{(head or 'no commit')[:12]}, not at {pinned.commit[:12]}",
                 hint="commit or stash the changes (or remove the directory), then run again")
@@ -243,7 +243,7 @@ def current_commit(path: Path) -> str | None:
     """The commit checked out at ``path`` (for ``freeze``), or ``None`` when git cannot say."""
     try:
         return _rev_parse(path, "HEAD")
-    except RequirementError:  # no git on PATH
+    except WarmbuildError:  # no git on PATH
         return None
 
 
@@ -271,8 +271,8 @@ def _branch_at(db: Path, commit: str) -> str | None:
     return preferred[0] if preferred else None
 
 
-def _no_such_rev(source: VcsUrl, cause: str) -> RequirementError:
-    return RequirementError(f"{source.shown()}: no branch, tag or ref named `{source.rev}`",
+def _no_such_rev(source: VcsUrl, cause: str) -> WarmbuildError:
+    return WarmbuildError(f"{source.shown()}: no branch, tag or ref named `{source.rev}`",
                             cause=cause, hint=_REV_HINT)
 
 

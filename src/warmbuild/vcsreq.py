@@ -26,7 +26,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from ._log import logger
 from .buildopts import BuildOptions
 from .cache import Cache
-from .errors import RequirementError
+from .errors import WarmbuildError
 from .python import Target
 from .reqfile import UserRequirement
 from .sdist import built_key, cached_wheel
@@ -105,7 +105,7 @@ class VcsRequirements:
         if not is_source_tree(tree):
             where = f"its subdirectory {source.subdirectory}" if source.subdirectory else \
                 "its top directory"
-            raise RequirementError(
+            raise WarmbuildError(
                 f"{req.source}: {source.shown()}: {where} is not a Python project (no "
                 "pyproject.toml or setup.py)",
                 hint="name the project's directory with #subdirectory=path/in/repo")
@@ -118,7 +118,7 @@ def check_name(req: UserRequirement, found: str) -> None:
     given = req.vcs.egg if req.vcs is not None else None
     if given is not None and canonicalize_name(found) != given:
         assert req.vcs is not None
-        raise RequirementError(
+        raise WarmbuildError(
             f"{req.source}: {req.vcs.shown()} is the project `{found}`, not `{given}` as the "
             "requirement names it", hint=f"write `{found} @ {req.vcs.shown()}`")
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
-from .errors import RequirementError
+from .errors import WarmbuildError
 
 #: The URL schemes git requirements may use (``git+<scheme>://``).
 GIT_SCHEMES = ("https", "http", "ssh", "git", "file")
@@ -131,7 +131,7 @@ def parse_vcs_url(text: str, source: str) -> VcsUrl:
     text = text.strip()
     prefix, _, rest = text.partition("+")
     if prefix.lower() in _OTHER_VCS:
-        raise RequirementError(
+        raise WarmbuildError(
             f"{source}: {text}: {_OTHER_VCS[prefix.lower()]} ({prefix}+) requirements are not "
             f"supported; warmbuild installs from git only ({SUPPORTED})",
             hint="install a wheel or an sdist of the project, or check the repository out "
@@ -140,7 +140,7 @@ def parse_vcs_url(text: str, source: str) -> VcsUrl:
     if parts.scheme.lower() not in GIT_SCHEMES or not (parts.netloc or parts.scheme == "file"):
         hint = ("write scp-style addresses as git+ssh://git@host/path"
                 if re.match(r"^[\w.-]+@[\w.-]+:", rest) else f"use one of {SUPPORTED}")
-        raise RequirementError(f"{source}: {text}: not a git URL warmbuild can fetch", hint=hint)
+        raise WarmbuildError(f"{source}: {text}: not a git URL warmbuild can fetch", hint=hint)
     path, rev = parts.path, None
     if "@" in path:
         path, _, rev = path.rpartition("@")
@@ -149,7 +149,7 @@ def parse_vcs_url(text: str, source: str) -> VcsUrl:
     egg, extras = _egg(fragment.get("egg"), text, source)
     subdirectory = fragment.get("subdirectory", "").strip("/") or None
     if subdirectory and ".." in subdirectory.split("/"):
-        raise RequirementError(f"{source}: {text}: the subdirectory must lie inside the "
+        raise WarmbuildError(f"{source}: {text}: the subdirectory must lie inside the "
                                "repository")
     url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
     return VcsUrl(url, rev, subdirectory, egg, extras)
@@ -160,7 +160,7 @@ def _egg(value: str | None, text: str, source: str) -> tuple[str | None, tuple[s
         return None, ()
     match = _EGG.match(value)
     if match is None:
-        raise RequirementError(f"{source}: {text}: #egg={value} is not a project name",
+        raise WarmbuildError(f"{source}: {text}: #egg={value} is not a project name",
                                hint="write #egg=project_name, or `project_name @ git+URL`")
     extras = match.group(2) or ""
     names = tuple(e.strip() for e in extras.strip("[]").split(",") if e.strip())

@@ -47,7 +47,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from .errors import InstallError
+from .errors import WarmbuildError
 
 _CHUNK = 1 << 20
 #: Stored and deflate only: uv refuses bzip2 and lzma, and Python's zipfile cannot read zstd.
@@ -74,7 +74,7 @@ class CheckedWheel:
 
 
 def extract(wheel: Path, root: Path) -> CheckedWheel:
-    """Unpack ``wheel`` into the empty directory ``root``, checking it; InstallError if it
+    """Unpack ``wheel`` into the empty directory ``root``, checking it; WarmbuildError if it
     breaks a rule (``root`` then holds part of it: the caller removes it)."""
     name, version = _from_filename(wheel)
     try:
@@ -112,9 +112,9 @@ def read_metadata(wheel: Path) -> str:
         return _read_text(wheel, zf, f"{dist_info}/METADATA")
 
 
-def invalid(wheel: Path, what: str, *, cause: str | None = None) -> InstallError:
+def invalid(wheel: Path, what: str, *, cause: str | None = None) -> WarmbuildError:
     """The one error for a wheel that breaks a rule: which wheel, what, and what to do."""
-    return InstallError(f"{wheel.name} is not a valid wheel: {what}; nothing was installed",
+    return WarmbuildError(f"{wheel.name} is not a valid wheel: {what}; nothing was installed",
                         cause=cause,
                         hint="the file is damaged, was built wrongly or was tampered with: "
                              "get a good copy, or tell its publisher")

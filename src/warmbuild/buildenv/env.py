@@ -10,7 +10,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from ..errors import InstallError
+from ..errors import WarmbuildError
 from ..installed import scan
 from ..python import Target
 
@@ -74,7 +74,7 @@ class BuildEnv:
                 continue
             try:
                 paths = dist.record_paths() or []
-            except InstallError:
+            except WarmbuildError:
                 continue  # a RECORD we cannot read hides nothing; the answer is only longer
             found.update(p.name for p in paths if p.parent == scripts)
         return found

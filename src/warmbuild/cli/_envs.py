@@ -16,7 +16,7 @@ if TYPE_CHECKING:
         Removal,
     )
 
-from ..errors import SourceError, WarmbuildError
+from ..errors import WarmbuildError
 from ._common import cache_from, path_arg
 
 Common = Callable[[argparse.ArgumentParser], None]
@@ -213,7 +213,7 @@ def _doctor(args: argparse.Namespace) -> int:
     envs = envs_of_tree(cache, tree)
     if not tree.is_dir() and not envs:  # a tree that moved away still has envs to explain
         problem = "not a directory" if tree.exists() else "no such directory"
-        raise SourceError(f"{args.path}: {problem}",
+        raise WarmbuildError(f"{args.path}: {problem}",
                           hint="pass the source tree of a Python project")
     print(f"Source tree {tree}")
     if not envs:

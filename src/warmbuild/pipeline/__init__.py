@@ -24,7 +24,7 @@ from .._log import format_duration, logger, plural, progress, timed
 from ..buildopts import BuildOptions
 from ..config import load_settings
 from ..dists import ResolvedDist
-from ..errors import RequirementError, WarmbuildError
+from ..errors import WarmbuildError
 from ..installed import InstalledDist, scan
 from ..journal import locked
 from ..layout import destination, environment_line, keep_existing, locked_layout
@@ -259,13 +259,13 @@ def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool,
         try:
             parsed.append(Requirement(text).name)
         except InvalidRequirement as exc:
-            raise RequirementError(f"uninstall {text!r}: not a project name",
+            raise WarmbuildError(f"uninstall {text!r}: not a project name",
                                    cause=str(exc)) from exc
     installed = scan(target)
     for path in files:
         parsed.extend(uninstall_names(read_requirements_file(path).requirements, installed))
     if not parsed:
-        raise RequirementError("nothing to uninstall",
+        raise WarmbuildError("nothing to uninstall",
                                hint="name packages, or pass -r requirements.txt")
     for name in dict.fromkeys(parsed):
         if canonicalize_name(name) not in installed:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..buildopts import BuildOptions
 from ..config import Settings, load_settings
 from ..dists import ResolvedDist
-from ..errors import RequirementError, TargetError, UsageError
+from ..errors import UsageError, WarmbuildError
 from ..layout import Layout
 from ..options import DEFAULT_MAX_SDIST_BUILDS
 from ..plan import Plan
@@ -106,7 +106,7 @@ def gather(request: InstallRequest) -> RequirementSet:
     for path in request.constraint_files:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
     if not reqs.requirements:
-        raise RequirementError("no requirements were given",
+        raise WarmbuildError("no requirements were given",
                                hint="name packages, or pass -r requirements.txt")
     return reqs
 
@@ -124,7 +124,7 @@ def effective_settings(request: InstallRequest, reqs: RequirementSet | None,
 
 def check_writable(target: Target, *, break_system_packages: bool) -> None:
     if target.externally_managed is not None and not break_system_packages:
-        raise TargetError(
+        raise WarmbuildError(
             f"{target.executable} is externally managed (PEP 668: {target.externally_managed})",
             hint="install into a virtual environment (`python3 -m venv .venv`), or pass "
                  "--break-system-packages if you really mean to change this interpreter",

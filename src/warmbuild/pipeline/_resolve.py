@@ -24,7 +24,7 @@ from ..context import RunContext
 from ..coremeta import CoreMetadata
 from ..depreader import DependencyReader
 from ..dists import DistFile, ResolvedDist
-from ..errors import RequirementError
+from ..errors import WarmbuildError
 from ..http import HttpClient
 from ..installed import InstalledDist
 from ..projectreqs import tree_extras
@@ -152,7 +152,7 @@ def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Targe
     url = req.tree.as_uri()
     kind: Literal["wheel", "editable"] = "editable" if req.editable else "wheel"
     if url in trees and trees[url].kind != kind:
-        raise RequirementError(f"{req.tree} is asked for both as an editable install (-e) "
+        raise WarmbuildError(f"{req.tree} is asked for both as an editable install (-e) "
                                "and as a regular one", hint="keep one of the two")
     if url not in trees:
         builder = stack.enter_context(TreeBuilder(load_source_tree(req.tree), target, ctx))
@@ -177,14 +177,14 @@ def check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:
     git = [(d.name, d.vcs) for d in resolved if d.vcs is not None]
     if git:
         name, vcs = git[0]
-        raise RequirementError(
+        raise WarmbuildError(
             "hashes are required (--require-hashes, or a requirement with --hash), but "
             f"{name} comes from git ({vcs.reference(name)}), which has no file to hash",
             hint="install git requirements in a separate command")
     trees = [d for d in resolved if d.file is not None and d.file.kind == "tree"]
     if trees:
         # As pip says too: a directory has no hash to check.
-        raise RequirementError(
+        raise WarmbuildError(
             "hashes are required (--require-hashes, or a requirement with --hash), but "
             f"{trees[0].direct_url or trees[0].name} is a source directory, which has no hash",
             hint="install source trees in a separate command, or build a wheel and pin it")
@@ -193,7 +193,7 @@ def check_all_hashed(resolved: Sequence[ResolvedDist]) -> None:
         lines = "\n".join(
             f"  {d.name}=={d.version} --hash=sha256:{d.file.sha256 or '<unknown>'}"
             for d in missing if d.file is not None)
-        raise RequirementError(
+        raise WarmbuildError(
             "hashes are required (--require-hashes, or a requirement with --hash), but these "
             "have none", cause=lines,
             hint="pin every package of the set with its hashes, e.g. with the lines above")
