@@ -284,15 +284,21 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 '''
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
-def test_interrupted_build_leaves_no_backend_running(wb: Runner, venv: Path, tmp_path: Path,
-                                                     index: IndexServer, how: str) -> None:
+def slow_tree(tmp_path: Path) -> Path:
+    """A project whose build starts a child that never ends (see _SLOW_BACKEND)."""
     tree = tmp_path / "slow"
     (tree / "_backend").mkdir(parents=True)
     (tree / "_backend" / "slowbackend.py").write_text(_SLOW_BACKEND)
     (tree / "pyproject.toml").write_text(
         '[build-system]\nrequires = []\nbuild-backend = "slowbackend"\n'
         'backend-path = ["_backend"]\n\n[project]\nname = "slow"\nversion = "1.0"\n')
+    return tree
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_interrupted_build_leaves_no_backend_running(wb: Runner, venv: Path, tmp_path: Path,
+                                                     index: IndexServer, how: str) -> None:
+    tree = slow_tree(tmp_path)
     # Static metadata: the build runs in a worker thread, as when several are prepared.
     proc = subprocess.Popen([sys.executable, "-m", "warmbuild", "install", "--python",
                              str(venv), "-i", index.url, str(tree)], env=wb.env,

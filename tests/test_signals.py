@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import Runner, create_venv, installed, run_python
 from support.indexserver import IndexServer
-from test_build import _SLOW_BACKEND, _alive
+from test_build import _alive, slow_tree
 
 
 def test_a_signal_after_the_commit_says_the_environment_was_updated(
@@ -44,12 +44,7 @@ def test_a_signal_after_the_commit_says_the_environment_was_updated(
 
 def test_sigkill_takes_the_backend_and_its_compilers_along(
         wb: Runner, venv: Path, tmp_path: Path, index: IndexServer) -> None:
-    tree = tmp_path / "slow"
-    (tree / "_backend").mkdir(parents=True)
-    (tree / "_backend" / "slowbackend.py").write_text(_SLOW_BACKEND)
-    (tree / "pyproject.toml").write_text(
-        '[build-system]\nrequires = []\nbuild-backend = "slowbackend"\n'
-        'backend-path = ["_backend"]\n\n[project]\nname = "slow"\nversion = "1.0"\n')
+    tree = slow_tree(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "warmbuild", "install", "--python",
                              str(venv), "-i", index.url, str(tree)], env=wb.env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -37,7 +37,9 @@ class Reporter(Protocol):
     def start(self, kind: TaskKind, label: str, total: int | None = None) -> Task: ...
 
 
-class _NoTask:
+class NoTask:
+    """Work nobody watches (no reporter installed, or nothing to show)."""
+
     def advance(self, amount: int = 1) -> None:
         pass
 
@@ -50,7 +52,7 @@ class _NoTask:
 
 class _NoReporter:
     def start(self, kind: TaskKind, label: str, total: int | None = None) -> Task:
-        return _NoTask()
+        return NoTask()
 
 
 _reporter: Reporter = _NoReporter()

@@ -177,6 +177,16 @@ def index_flags(args: argparse.Namespace) -> dict[str, Any]:
             "link-mode": getattr(args, "link_mode", None)}
 
 
+def format_args(p: argparse.ArgumentParser) -> None:
+    """pip's ``--only-binary``/``--no-binary``/``--prefer-binary``."""
+    for option, what in (("--only-binary", "never use an sdist of"),
+                         ("--no-binary", "never use a wheel of")):
+        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
+                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
+    p.add_argument("--prefer-binary", action="store_true",
+                   help="an older version with a wheel over a newer one with only an sdist")
+
+
 class FormatAction(argparse.Action):
     """``--only-binary``/``--no-binary``: kept in command-line order, as pip applies them."""
 

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 from ..errors import UsageError, WarmbuildError
 from ._common import (
-    FormatAction,
     build_args,
     build_options,
     cache_from,
+    format_args,
     index_args,
     index_flags,
     path_arg,
@@ -117,12 +117,7 @@ def _set_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true",
                    help="every file needs a --hash in the requirements")
-    for option, what in (("--only-binary", "never use an sdist of"),
-                         ("--no-binary", "never use a wheel of")):
-        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
-                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
-    p.add_argument("--prefer-binary", action="store_true",
-                   help="an older version with a wheel over a newer one with only an sdist")
+    format_args(p)
 
 
 def _common(p: argparse.ArgumentParser,

@@ -23,12 +23,12 @@ from ..options import DEFAULT_MAX_SDIST_BUILDS, LINK_MODES
 from ..oserrors import WRITE_ERRNOS, write_error
 from . import _dist, _envs, _installed
 from ._common import (
-    FormatAction,
     Parser,
     build_args,
     build_options,
     cache_from,
     common_args,
+    format_args,
     index_args,
     index_flags,
     path_arg,
@@ -137,12 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pre", action="store_true", help="allow pre-releases")
     p.add_argument("--require-hashes", action="store_true",
                    help="every package must be pinned with --hash (implied by any --hash)")
-    for option, what in (("--only-binary", "never build an sdist of"),
-                         ("--no-binary", "never use a wheel of")):
-        p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,
-                       metavar="NAMES", help=f"{what} these (comma list, :all:, :none:)")
-    p.add_argument("--prefer-binary", action="store_true",
-                   help="an older version with a wheel over a newer one with only an sdist")
+    format_args(p)
     p.add_argument("--use-pep517", action="store_true",
                    help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")

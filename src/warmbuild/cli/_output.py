@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .._log import Task, TaskKind, logger, progress, set_reporter
+from .._log import NoTask, Task, TaskKind, logger, progress, set_reporter
 from ..errors import WarmbuildError
 
 if TYPE_CHECKING:
@@ -158,15 +158,8 @@ class PlainReporter:
         return _Heartbeat(label) if kind == "build" else _Silent()
 
 
-class _Silent:
-    def advance(self, amount: int = 1) -> None:
-        pass
-
-    def set_total(self, total: int | None) -> None:
-        pass
-
-    def done(self) -> None:
-        pass
+class _Silent(NoTask):
+    """Counted work in a pipe: nothing to show."""
 
 
 class _Heartbeat(_Silent):
