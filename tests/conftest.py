@@ -199,3 +199,10 @@ def other_python() -> Path | None:
             if proc.returncode == 0:
                 return Path(candidate)
     return None
+
+
+def after_env_line(stderr: str) -> str:
+    """``stderr`` without the `Using Python ... environment at ...` line that commands
+    changing an environment start with."""
+    first, sep, rest = stderr.partition("\n")
+    return rest if sep and first.startswith("Using ") and " environment at " in first else stderr

@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import IndexFactory, Runner, installed, pip
+from conftest import IndexFactory, Runner, after_env_line, installed, pip
 from support.indexserver import IndexServer
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
@@ -158,7 +158,7 @@ def test_uninstall_from_a_file_and_what_is_not_installed(
     assert installed(venv) == {"solo": "1.0"}
     # Not installed is a warning and exit 0, as with pip and uv (`set -e` scripts).
     again = wb("uninstall", "--python", venv, "leaf")
-    assert again.stderr == "warning: Skipping leaf as it is not installed.\n"
+    assert after_env_line(again.stderr) == "warning: Skipping leaf as it is not installed.\n"
     assert pip(venv, "uninstall", "-y", "leaf").returncode == 0
     nothing = wb("uninstall", "--python", venv, expect=2)
     assert nothing.stderr.startswith("error: nothing to uninstall\nhint: ")

@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from conftest import IndexFactory, Runner
+from conftest import IndexFactory, Runner, after_env_line
 from support.terminal import run_in_terminal
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
@@ -133,9 +133,10 @@ def test_colour_follows_the_flag_then_no_color_then_force_color(
         wb: Runner, venv: Path) -> None:
     # Nothing installed: a warning (exit 0); no name at all: an error and a hint (exit 2).
     plain = wb("uninstall", "--python", venv, "six")
-    assert plain.stderr == "warning: Skipping six as it is not installed.\n"
+    assert after_env_line(plain.stderr) == "warning: Skipping six as it is not installed.\n"
     forced = wb("uninstall", "--python", venv, "six", env={"FORCE_COLOR": "1"})
-    assert forced.stderr == f"{ESC}1;33mwarning:{ESC}0m Skipping six as it is not installed.\n"
+    assert after_env_line(forced.stderr) == (
+        f"{ESC}1;33mwarning:{ESC}0m Skipping six as it is not installed.\n")
     assert wb("uninstall", "--python", venv, "six", "--color", "always").stderr == forced.stderr
     error = wb("--color", "always", "uninstall", "--python", venv, expect=2).stderr
     assert error.startswith(f"{ESC}1;31merror:{ESC}0m nothing to uninstall\n{ESC}1;36mhint:")

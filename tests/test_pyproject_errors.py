@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Result, Runner, snapshot
+from conftest import Result, Runner, after_env_line, snapshot
 from support.indexserver import IndexServer
 from test_build import project
 
@@ -103,7 +103,7 @@ def tree(tmp_path: Path, text: str) -> Path:
 
 def assert_clear_error(result: Result, filename: Path, fragment: str) -> None:
     assert "Traceback" not in result.stderr, result.stderr
-    assert result.stderr.startswith("error: "), result.stderr
+    assert after_env_line(result.stderr).startswith("error: "), result.stderr
     assert str(filename) in result.stderr, result.stderr
     assert fragment in result.stderr, result.stderr
 
