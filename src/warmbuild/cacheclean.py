@@ -122,6 +122,6 @@ def _remove_entry(entry: Path) -> int:
             time.sleep(0.1 * (attempt + 1))
     assert problem is not None
     raise WarmbuildError(f"cannot remove {entry} from the cache",
-                     cause=f"{problem.strerror}: {problem.filename}",
-                     hint="another process keeps writing into it; stop it and run "
+                         cause=f"{problem.strerror}: {problem.filename}",
+                         hint="another process keeps writing into it; stop it and run "
                           "`warmbuild cache clean` again") from problem

@@ -126,7 +126,7 @@ class RunContext:
                                         exc.error) from exc.error
         except resolvelib.ResolutionTooDeep as exc:
             raise WarmbuildError("resolution gave up after too many steps",
-                                  hint="pin some versions to narrow the search") from exc
+                                 hint="pin some versions to narrow the search") from exc
         finally:
             logger.debug("resolver: tried %d candidates (%d rejected), backtracked %d times, "
                          "prepared the metadata of %d sdists", trace.tried, trace.rejected,

@@ -76,7 +76,7 @@ def wheel_metadata(wheel: Path) -> str | None:
             return zf.read(name).decode("utf-8", "replace") if name else None
     except (OSError, zipfile.BadZipFile) as exc:
         raise WarmbuildError(f"{wheel.name}: not a valid wheel (not a readable zip archive)",
-                           cause=str(exc)) from exc
+                             cause=str(exc)) from exc
 
 
 def built_metadata(wheel: Path) -> str:
@@ -104,7 +104,7 @@ def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], S
             reqs.append(Requirement(line))
         except InvalidRequirement as exc:
             raise WarmbuildError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
-                                  cause=str(exc)) from exc
+                                 cause=str(exc)) from exc
     spec = None
     if msg.get("Requires-Python"):
         try:

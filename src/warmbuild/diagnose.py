@@ -133,7 +133,7 @@ def _stopped(conflict: Collection[Any], finder: FinderFn, why: str, detail: list
                    f"conflict, and {why}")
         detail = _conflict_lines(conflict) + _available(names, finder) + detail
     return WarmbuildError(message, cause="\n".join(detail), hint=hint, output=output,
-                           log=log)
+                          log=log)
 
 
 def _names(causes: Collection[Any]) -> list[str]:
@@ -220,8 +220,8 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
     where = ", ".join(indexes) or "no index (--no-index) and the find-links locations"
     if not files:
         return WarmbuildError(f"no package named `{dep.name}` was found",
-                               cause=f"looked in {where}",
-                               hint="check the spelling, and the index settings with "
+                              cause=f"looked in {where}",
+                              hint="check the spelling, and the index settings with "
                                     "`warmbuild config`")
     versions = sorted({f.version for f in files}, reverse=True)
     matching = set(spec.filter(versions, prereleases=True if policy.pre else None))
@@ -235,7 +235,7 @@ def _no_candidates(causes: Collection[Any], finder: FinderFn, policy: Policy,
         parent = next(iter(causes)).parent
         by = f", which {parent} requires" if parent is not None else ""
         return WarmbuildError(f"no version of `{dep.name}` matches {asked}{by}",
-                               cause=f"available: {shown}{where}", hint=hint)
+                              cause=f"available: {shown}{where}", hint=hint)
     if not matching:
         return None
     newest = max(matching)
@@ -284,8 +284,8 @@ def _why_unusable(name: str, version: object, files: list[DistFile],
             f"{policy.python_version}")
     if all(f.is_yanked for f in python_ok):
         return WarmbuildError(f"`{name}` {version} was yanked",
-                               cause=f"reason: {python_ok[0].yanked or 'none given'}",
-                               hint=f"pin it exactly (`{name}=={version}`) to install it anyway")
+                              cause=f"reason: {python_ok[0].yanked or 'none given'}",
+                              hint=f"pin it exactly (`{name}=={version}`) to install it anyway")
     if policy.allowed_hashes.get(files[0].name):
         return WarmbuildError(f"no file of `{name}` {version} has one of the required hashes")
     return None

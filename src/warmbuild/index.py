@@ -343,7 +343,7 @@ def _check_hashes(data: bytes, expected: Sequence[tuple[str, str]], what: str) -
             got = hashlib.new(algo, data).hexdigest()
             if got != digest:
                 raise WarmbuildError(f"hash mismatch for {what}",
-                                        cause=f"expected {algo}:{digest}\n     got {algo}:{got}")
+                                     cause=f"expected {algo}:{digest}\n     got {algo}:{got}")
             return
 
 

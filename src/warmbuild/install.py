@@ -81,7 +81,7 @@ def _failed(prefix: Path, exc: Exception, at: str = "") -> WarmbuildError:
         # Named by the path written, in the target: never the cache file linked from.
         cause, hint = f"{exc.strerror}: {written(exc)}", environment_hint(exc)
     return WarmbuildError(f"installing into {prefix} failed{f' at {at}' if at else ''}; "
-                        "the environment was left as it was", cause=cause, hint=hint)
+                          "the environment was left as it was", cause=cause, hint=hint)
 
 
 def _label(action: Action) -> str:

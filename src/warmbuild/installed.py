@@ -88,8 +88,8 @@ class InstalledDist:
             return None
         except UnicodeDecodeError as exc:
             raise WarmbuildError(f"cannot uninstall {self.display_name} {self.version}: "
-                               f"{self.info_dir / 'RECORD'} is not UTF-8 text",
-                               hint="remove it by hand") from exc
+                                 f"{self.info_dir / 'RECORD'} is not UTF-8 text",
+                                 hint="remove it by hand") from exc
         paths = []
         for row in csv.reader(text.splitlines()):
             if row and row[0]:

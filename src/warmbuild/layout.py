@@ -124,7 +124,7 @@ def _user_base(target: Target, environ: Mapping[str, str]) -> Path:
                  "(--python PATH or --system)")
     if environ.get("PYTHONNOUSERSITE"):
         raise WarmbuildError("cannot install with --user: user site-packages are disabled "
-                          "(PYTHONNOUSERSITE is set)")
+                             "(PYTHONNOUSERSITE is set)")
     if environ.get("PYTHONUSERBASE"):
         return Path(environ["PYTHONUSERBASE"]).absolute()
     home = Path(environ.get("HOME") or Path.home())

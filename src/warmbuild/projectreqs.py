@@ -46,7 +46,7 @@ def project_requirements(path: Path, extras: Sequence[str] = (),
     project = _load(path).get("project")
     if not isinstance(project, dict):
         raise WarmbuildError(f"{path} has no [project] table to read dependencies from",
-                               hint="name the project's directory to install the project")
+                             hint="name the project's directory to install the project")
     dynamic = {str(d) for d in project.get("dynamic", [])}
     if "dependencies" in dynamic or ("optional-dependencies" in dynamic
                                      and (extras or all_extras)):
@@ -90,7 +90,7 @@ def _known(extra: str, optional: Mapping[NormalizedName, object], path: Path
     name = canonicalize_name(extra)
     if name not in optional:
         raise WarmbuildError(f"{path}: the project has no extra `{extra}`",
-                               cause=f"its extras: {', '.join(sorted(optional)) or '(none)'}")
+                             cause=f"its extras: {', '.join(sorted(optional)) or '(none)'}")
     return name
 
 
@@ -100,10 +100,10 @@ def group_requirements(spec: str, cwd: Path) -> RequirementSet:
     path = (cwd / where).resolve() if sep and where else cwd / "pyproject.toml"
     if not is_pyproject(path):
         raise WarmbuildError(f"--group {spec}: {path.name} is not a pyproject.toml",
-                               hint="write --group NAME or --group path/to/pyproject.toml:NAME")
+                             hint="write --group NAME or --group path/to/pyproject.toml:NAME")
     if not path.is_file():
         raise WarmbuildError(f"--group {spec}: no {path}",
-                               hint="run in the project's directory, or write --group "
+                             hint="run in the project's directory, or write --group "
                                     "path/to/pyproject.toml:NAME")
     groups = {canonicalize_name(k): v for k, v in
               _table(_load(path).get("dependency-groups", {}), path,
@@ -117,10 +117,10 @@ def _group(name: NormalizedName, groups: Mapping[NormalizedName, object], path: 
            chain: tuple[str, ...]) -> list[str]:
     if name in chain:
         raise WarmbuildError(f"{path}: dependency group `{name}` includes itself",
-                               cause=" -> ".join((*chain, name)))
+                             cause=" -> ".join((*chain, name)))
     if name not in groups:
         raise WarmbuildError(f"{path}: no dependency group `{name}`",
-                               cause=f"its groups: {', '.join(sorted(groups)) or '(none)'}")
+                             cause=f"its groups: {', '.join(sorted(groups)) or '(none)'}")
     entries = groups[name]
     if not isinstance(entries, list):
         raise WarmbuildError(f"{path}: dependency group `{name}` must be a list")
@@ -149,7 +149,7 @@ def tree_extras(metadata_text: str, extras: Sequence[str], all_extras: bool,
     missing = [e for e in extras if canonicalize_name(e) not in provided]
     if missing:
         raise WarmbuildError(f"{what} has no extra `{missing[0]}`",
-                               cause=f"its extras: {', '.join(sorted(provided)) or '(none)'}")
+                             cause=f"its extras: {', '.join(sorted(provided)) or '(none)'}")
     return {canonicalize_name(e) for e in extras}
 
 

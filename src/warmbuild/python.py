@@ -220,7 +220,7 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
         raise WarmbuildError(f"{executable}: cannot run this interpreter", cause=str(exc)) from exc
     except subprocess.TimeoutExpired as exc:
         raise WarmbuildError(f"{executable}: no answer to warmbuild's query within 60 s",
-                          hint="check that this is a working Python interpreter") from exc
+                             hint="check that this is a working Python interpreter") from exc
     if proc.returncode != 0:
         last = "\n".join(proc.stderr.strip().splitlines()[-3:])
         raise WarmbuildError(
@@ -232,9 +232,9 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
         target = _target_from_json(data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise WarmbuildError(f"{executable}: not a usable Python interpreter (its answer to "
-                          "warmbuild's query was not understood)",
-                          cause=proc.stdout.strip()[:200] or None,
-                          hint="warmbuild installs into CPython 3.9 or newer") from exc
+                             "warmbuild's query was not understood)",
+                             cause=proc.stdout.strip()[:200] or None,
+                             hint="warmbuild installs into CPython 3.9 or newer") from exc
     if target.implementation != "cpython" or target.version < Version("3.9"):
         raise WarmbuildError(
             f"{executable}: {target.implementation} {target.version} is not supported",

@@ -137,7 +137,7 @@ def parse_requirement(text: str, *, source: str = "command line",
     req = _requirement(text, source)
     if req.url and not urlsplit(req.url).scheme:
         raise WarmbuildError(f"{source}: {req.name} @ {req.url}: a direct reference must be "
-                               "a URL", hint="write `name @ file:///absolute/path`")
+                             "a URL", hint="write `name @ file:///absolute/path`")
     return UserRequirement(req, source)
 
 
@@ -162,7 +162,7 @@ def _from_url(url: str, source: str) -> UserRequirement:
     parsed = parse_filename(filename)
     if parsed is None:
         raise WarmbuildError(f"{source}: cannot tell the project name from URL {url}",
-                               hint="write it as `name @ URL`")
+                             hint="write it as `name @ URL`")
     return UserRequirement(_requirement(f"{parsed[0]} @ {url}", source), source)
 
 
@@ -183,8 +183,8 @@ def _from_path(text: str, source: str, base_dir: Path) -> UserRequirement:
     parsed = parse_filename(path.name)
     if parsed is None:
         raise WarmbuildError(f"{source}: {path.name} is not the file name of a wheel or an "
-                               "sdist", hint="distributions are named name-version-...whl, "
-                               "name-version.tar.gz or name-version.zip")
+                             "sdist", hint="distributions are named name-version-...whl, "
+                             "name-version.tar.gz or name-version.zip")
     # PEP 508 wants whitespace between a URL and the `;` of its marker.
     suffix = f" ; {marker.strip()}" if marker.strip() else ""
     return UserRequirement(_requirement(f"{parsed[0]} @ {path.as_uri()}{suffix}", source),
@@ -226,10 +226,10 @@ def read_requirements_file(path: Path, *, constraint: bool = False,
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise WarmbuildError(f"cannot read requirements file {path}",
-                               cause=exc.strerror) from exc
+                             cause=exc.strerror) from exc
     except UnicodeDecodeError as exc:
         raise WarmbuildError(f"cannot read requirements file {path}: it is not UTF-8 text",
-                               cause=str(exc)) from exc
+                             cause=str(exc)) from exc
     result = RequirementSet(files=(path,))
     for lineno, line in _logical_lines(text):
         result = result.merge(_parse_line(line, f"{path}:{lineno}", path.parent, constraint,
@@ -254,19 +254,23 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         yield start, buffer.strip()
 
 
+def _requirement_line(line: str, source: str, base: Path, constraint: bool) -> RequirementSet:
+    words = re.split(r"[ \t]+", line)
+    cut = next((i for i, w in enumerate(words) if w.startswith("--")), len(words))
+    req_text, options = " ".join(words[:cut]), " ".join(words[cut:])
+    hashes = _hash_options(options, source)
+    req = replace(parse_requirement(req_text, source=source, base_dir=base), hashes=hashes)
+    if constraint and req.requirement.extras:
+        raise WarmbuildError(f"{source}: a constraint cannot have extras ({req_text!r})",
+                             hint="constrain the project without [extras]")
+    return (RequirementSet(constraints=(req,)) if constraint
+            else RequirementSet(requirements=(req,)))
+
+
 def _parse_line(line: str, source: str, base: Path, constraint: bool,
                 seen: frozenset[Path]) -> RequirementSet:
     if not line.startswith("-"):
-        words = re.split(r"[ \t]+", line)
-        cut = next((i for i, w in enumerate(words) if w.startswith("--")), len(words))
-        req_text, options = " ".join(words[:cut]), " ".join(words[cut:])
-        hashes = _hash_options(options, source)
-        req = replace(parse_requirement(req_text, source=source, base_dir=base), hashes=hashes)
-        if constraint and req.requirement.extras:
-            raise WarmbuildError(f"{source}: a constraint cannot have extras ({req_text!r})",
-                                   hint="constrain the project without [extras]")
-        return (RequirementSet(constraints=(req,)) if constraint
-                else RequirementSet(requirements=(req,)))
+        return _requirement_line(line, source, base, constraint)
     try:
         tokens = shlex.split(line)
     except ValueError as exc:
@@ -303,10 +307,10 @@ def _parse_line(line: str, source: str, base: Path, constraint: bool,
         return RequirementSet()  # what warmbuild always does
     if option == "--use-feature":
         raise WarmbuildError(f"{source}: --use-feature {value}: not a feature warmbuild has",
-                               hint="drop the line; warmbuild's own behaviour is in its README")
+                             hint="drop the line; warmbuild's own behaviour is in its README")
     if option in _UNSUPPORTED:
         raise WarmbuildError(f"{source}: {option} is not supported in a requirements file",
-                               hint=_UNSUPPORTED[option])
+                             hint=_UNSUPPORTED[option])
     if option in ("-e", "--editable"):
         req = parse_requirement(value, source=source, base_dir=base, editable=True)
         return (RequirementSet(constraints=(req,)) if constraint
@@ -319,8 +323,8 @@ def _nested(option: str, value: str, source: str, base: Path, constraint: bool,
     nested = base / value
     if nested.name == "pyproject.toml":
         raise WarmbuildError(f"{source}: {option} {value}: a pyproject.toml is read as "
-                               "requirements only when named on the command line",
-                               hint=f"pass `-r {nested}` to warmbuild install")
+                             "requirements only when named on the command line",
+                             hint=f"pass `-r {nested}` to warmbuild install")
     return read_requirements_file(nested, constraint=constraint or option in ("-c",
                                   "--constraint"), _seen=seen)
 
@@ -342,7 +346,7 @@ def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
             algo, sep, digest = value.partition(":")
             if not sep or algo not in ("sha256", "sha384", "sha512"):
                 raise WarmbuildError(f"{source}: invalid --hash {value!r}",
-                                       hint="write --hash=sha256:<hex digest>")
+                                     hint="write --hash=sha256:<hex digest>")
             hashes.append((algo, digest.lower()))
         elif token.startswith("-"):
             option = token.partition("=")[0]
@@ -350,5 +354,5 @@ def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
                     "per package (config-settings-package in [tool.warmbuild])"
                     if option in ("-C", "--config-settings", *_UNSUPPORTED) else None)
             raise WarmbuildError(f"{source}: unknown per-requirement option {token!r}",
-                                   hint=hint)
+                                 hint=hint)
     return tuple(hashes)

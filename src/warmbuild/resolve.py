@@ -262,7 +262,7 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         file = found[0]
         if file.name != name:
             raise WarmbuildError(f"`{name} @ {url}`: that file is a distribution of "
-                                   f"`{file.name}`, not of `{name}`")
+                                 f"`{file.name}`, not of `{name}`")
         if not self._offers.supported(file):
             raise WarmbuildError(
                 f"{file.filename} is not a supported wheel for the target: none of its tags "
@@ -357,7 +357,7 @@ def marker_applies(marker: Marker | None, env: Mapping[str, str], *, extra: str 
         return marker.evaluate({**env, "extra": extra})
     except UndefinedComparison as exc:
         raise WarmbuildError(f"{what}: cannot evaluate the marker `{marker}`",
-                               cause=str(exc)) from exc
+                             cause=str(exc)) from exc
 
 
 @dataclass(frozen=True)

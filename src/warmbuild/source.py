@@ -65,14 +65,14 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
     if not path.is_dir():
         raise WarmbuildError(f"{path}: " + ("not a directory" if path.exists() else
                                           "no such directory"),
-                          hint="pass the directory of a Python project (where pyproject.toml "
+                             hint="pass the directory of a Python project (where pyproject.toml "
                                "or setup.py is)")
     if not real.is_file():
         if (path / "setup.py").is_file():
             return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject),
                               _LEGACY_BACKEND, name=canonicalize_name(path.name))
         raise WarmbuildError(f"{shown_as or path} is not a Python project: it has neither "
-                          "pyproject.toml nor setup.py")
+                             "pyproject.toml nor setup.py")
     try:
         data = tomllib.loads(real.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -89,14 +89,14 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
                           name=name, static_project=static, settings=settings)
     if "requires" not in build_system:
         raise WarmbuildError(f"{pyproject}: [build-system] has no `requires` key",
-                          hint='add e.g. requires = ["setuptools>=61"] (PEP 518)')
+                             hint='add e.g. requires = ["setuptools>=61"] (PEP 518)')
     requires = build_system["requires"]
     if not _strings(requires):
         raise WarmbuildError(f"{pyproject}: [build-system] requires must be a list of strings")
     backend = build_system.get("build-backend") or _LEGACY_BACKEND
     if not isinstance(backend, str):
         raise WarmbuildError(f"{pyproject}: [build-system] build-backend must be a string",
-                          hint='e.g. build-backend = "setuptools.build_meta" (PEP 517)')
+                             hint='e.g. build-backend = "setuptools.build_meta" (PEP 517)')
     return SourceTree(path, _parse_requires(requires, pyproject), backend,
                       _backend_path(build_system, path, pyproject), name=name,
                       static_project=static, settings=settings)
@@ -120,7 +120,7 @@ def _parse_requires(requires: Any, pyproject: Path) -> tuple[Requirement, ...]:
             parsed.append(Requirement(text))
         except InvalidRequirement as exc:
             raise WarmbuildError(f"{pyproject}: invalid build requirement {text!r}",
-                              cause=str(exc)) from exc
+                                 cause=str(exc)) from exc
     return tuple(parsed)
 
 
@@ -133,7 +133,7 @@ def _backend_path(build_system: Mapping[str, Any], tree: Path,
     entries = build_system.get("backend-path", [])
     if not _strings(entries):
         raise WarmbuildError(f"{pyproject}: [build-system] backend-path must be a list of "
-                          "strings")
+                             "strings")
     for entry in entries:
         if os.path.isabs(entry) or not (tree / entry).resolve().is_relative_to(tree):
             raise WarmbuildError(
@@ -166,7 +166,7 @@ def _project_name(project: Mapping[str, Any] | None, pyproject: Path) -> Normali
         raise WarmbuildError(f"{pyproject}: [project] name must be a string")
     if not is_valid_name(name):
         raise WarmbuildError(f"{pyproject}: [project] name {name!r} is not a valid project name",
-                          hint="a name has ASCII letters, digits, '.', '-' and '_', and "
+                             hint="a name has ASCII letters, digits, '.', '-' and '_', and "
                                "starts and ends with a letter or digit (PEP 508)")
     return canonicalize_name(name)
 
@@ -187,22 +187,22 @@ def _static(project: Mapping[str, Any] | None, pyproject: Path) -> Mapping[str, 
     version = project["version"]
     if not isinstance(version, str):
         raise WarmbuildError(f"{pyproject}: [project] version must be a string",
-                          hint='quote it: version = "1.0"')
+                             hint='quote it: version = "1.0"')
     try:
         Version(version)
     except InvalidVersion as exc:
         raise WarmbuildError(f"{pyproject}: [project] version {version!r} is not a valid "
-                          "version (PEP 440)") from exc
+                             "version (PEP 440)") from exc
     _check_requires_python(project.get("requires-python"), pyproject)
     _check_requirements(project.get("dependencies", []), "dependencies", pyproject)
     extras = project.get("optional-dependencies", {})
     if not isinstance(extras, dict):
         raise WarmbuildError(f"{pyproject}: [project] optional-dependencies must be a table of "
-                          "extra = [requirements]")
+                             "extra = [requirements]")
     for extra, requirements in extras.items():
         if not is_valid_name(extra):
             raise WarmbuildError(f"{pyproject}: [project] optional-dependencies: {extra!r} is "
-                              "not a valid extra name (PEP 685)")
+                                 "not a valid extra name (PEP 685)")
         _check_requirements(requirements, f"optional-dependencies.{extra}", pyproject)
     return project
 
@@ -212,21 +212,21 @@ def _check_requires_python(value: Any, pyproject: Path) -> None:
         return
     if not isinstance(value, str):
         raise WarmbuildError(f"{pyproject}: [project] requires-python must be a string",
-                          hint='e.g. requires-python = ">=3.9"')
+                             hint='e.g. requires-python = ">=3.9"')
     try:
         SpecifierSet(value)
     except InvalidSpecifier as exc:
         raise WarmbuildError(f"{pyproject}: [project] requires-python {value!r} is not a valid "
-                          "version specifier", cause=str(exc)) from exc
+                             "version specifier", cause=str(exc)) from exc
 
 
 def _check_requirements(value: Any, key: str, pyproject: Path) -> None:
     if not _strings(value):
         raise WarmbuildError(f"{pyproject}: [project] {key} must be a list of strings",
-                          hint=f'e.g. {key.rpartition(".")[2]} = ["requests>=2"]')
+                             hint=f'e.g. {key.rpartition(".")[2]} = ["requests>=2"]')
     for text in value:
         try:
             Requirement(text)
         except InvalidRequirement as exc:
             raise WarmbuildError(f"{pyproject}: [project] {key}: {text!r} is not a valid "
-                              "requirement (PEP 508)", cause=str(exc)) from exc
+                                 "requirement (PEP 508)", cause=str(exc)) from exc

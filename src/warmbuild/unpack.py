@@ -21,7 +21,6 @@ again quietly.
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import io
 import json
@@ -44,6 +43,7 @@ from . import sealed, wheelcheck
 from ._log import logger
 from .cache import Cache
 from .errors import WarmbuildError
+from .placefile import place
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
@@ -196,8 +196,8 @@ class UnpackedWheel(WheelSource):
         index = _read_index(root)
         if index is None:
             raise WarmbuildError(f"the unpacked wheel {root} in the cache is damaged (its index "
-                             f"{_INDEX} is not as written)",
-                             hint="clear the cache with `warmbuild cache clean`")
+                                 f"{_INDEX} is not as written)",
+                                 hint="clear the cache with `warmbuild cache clean`")
         self._files: dict[str, list[Any]] = index["files"]
         (info,) = {p.split("/", 1)[0] for p in self._files
                    if p.split("/", 1)[0].endswith(".dist-info")}
@@ -349,59 +349,3 @@ class LinkingDestination(SchemeDictionaryDestination):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
-
-
-_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
-#: Cleared the first time a clone is refused: the cache's filesystem cannot, so copy.
-_can_clone = [hasattr(os, "O_EXCL") and os.name == "posix"]
-
-
-def place(src: str, dst: str, mode: str) -> None:
-    """Make a new file ``dst`` hold ``src``'s content; never writes through an existing one."""
-    if mode == "hardlink":
-        try:
-            os.link(src, dst)
-            return
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
-                raise
-    with open(src, "rb") as source:
-        # "x": a file that exists (perhaps a link into the cache) is replaced by the caller,
-        # never opened for writing.
-        with open(dst, "xb") as out:
-            if not (mode == "clone" and _clone(source.fileno(), out.fileno())):
-                _copy(source, out)
-        os.chmod(dst, os.fstat(source.fileno()).st_mode & 0o7777)
-
-
-def _clone(src: int, dst: int) -> bool:
-    if not _can_clone[0]:
-        return False
-    import fcntl
-
-    try:
-        fcntl.ioctl(dst, _FICLONE, src)
-        return True
-    except OSError as exc:
-        if exc.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EXDEV, errno.EINVAL,
-                         errno.ENOSYS, errno.EBADF):
-            _can_clone[0] = False
-            return False
-        raise
-
-
-def _copy(source: BinaryIO, out: BinaryIO) -> None:
-    """In the kernel where it can (sendfile), else through a buffer."""
-    src, dst = source.fileno(), out.fileno()
-    size, offset = os.fstat(src).st_size, 0
-    try:
-        while offset < size:
-            sent = os.sendfile(dst, src, offset, size - offset)
-            if sent == 0:
-                break
-            offset += sent
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOSYS) or offset:
-            raise
-        source.seek(0)
-        shutil.copyfileobj(source, out)

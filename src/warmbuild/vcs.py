@@ -273,7 +273,7 @@ def _branch_at(db: Path, commit: str) -> str | None:
 
 def _no_such_rev(source: VcsUrl, cause: str) -> WarmbuildError:
     return WarmbuildError(f"{source.shown()}: no branch, tag or ref named `{source.rev}`",
-                            cause=cause, hint=_REV_HINT)
+                          cause=cause, hint=_REV_HINT)
 
 
 _REV_HINT = "name a branch, a tag or a commit of the repository after the @"

@@ -150,7 +150,7 @@ def parse_vcs_url(text: str, source: str) -> VcsUrl:
     subdirectory = fragment.get("subdirectory", "").strip("/") or None
     if subdirectory and ".." in subdirectory.split("/"):
         raise WarmbuildError(f"{source}: {text}: the subdirectory must lie inside the "
-                               "repository")
+                             "repository")
     url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
     return VcsUrl(url, rev, subdirectory, egg, extras)
 
@@ -161,7 +161,7 @@ def _egg(value: str | None, text: str, source: str) -> tuple[str | None, tuple[s
     match = _EGG.match(value)
     if match is None:
         raise WarmbuildError(f"{source}: {text}: #egg={value} is not a project name",
-                               hint="write #egg=project_name, or `project_name @ git+URL`")
+                             hint="write #egg=project_name, or `project_name @ git+URL`")
     extras = match.group(2) or ""
     names = tuple(e.strip() for e in extras.strip("[]").split(",") if e.strip())
     return canonicalize_name(match.group(1)), names

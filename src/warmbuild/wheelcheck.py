@@ -115,8 +115,8 @@ def read_metadata(wheel: Path) -> str:
 def invalid(wheel: Path, what: str, *, cause: str | None = None) -> WarmbuildError:
     """The one error for a wheel that breaks a rule: which wheel, what, and what to do."""
     return WarmbuildError(f"{wheel.name} is not a valid wheel: {what}; nothing was installed",
-                        cause=cause,
-                        hint="the file is damaged, was built wrongly or was tampered with: "
+                          cause=cause,
+                          hint="the file is damaged, was built wrongly or was tampered with: "
                              "get a good copy, or tell its publisher")
 
 

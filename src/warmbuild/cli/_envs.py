@@ -214,7 +214,7 @@ def _doctor(args: argparse.Namespace) -> int:
     if not tree.is_dir() and not envs:  # a tree that moved away still has envs to explain
         problem = "not a directory" if tree.exists() else "no such directory"
         raise WarmbuildError(f"{args.path}: {problem}",
-                          hint="pass the source tree of a Python project")
+                             hint="pass the source tree of a Python project")
     print(f"Source tree {tree}")
     if not envs:
         print("  no warmbuild build env yet: the next `warmbuild install` creates one")

@@ -260,13 +260,13 @@ def _uninstall(names: Sequence[str], target: Target, *, dry_run: bool,
             parsed.append(Requirement(text).name)
         except InvalidRequirement as exc:
             raise WarmbuildError(f"uninstall {text!r}: not a project name",
-                                   cause=str(exc)) from exc
+                                 cause=str(exc)) from exc
     installed = scan(target)
     for path in files:
         parsed.extend(uninstall_names(read_requirements_file(path).requirements, installed))
     if not parsed:
         raise WarmbuildError("nothing to uninstall",
-                               hint="name packages, or pass -r requirements.txt")
+                             hint="name packages, or pass -r requirements.txt")
     for name in dict.fromkeys(parsed):
         if canonicalize_name(name) not in installed:
             # pip's words; not an error, so `set -e` scripts can remove what may be absent.

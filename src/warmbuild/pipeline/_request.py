@@ -107,7 +107,7 @@ def gather(request: InstallRequest) -> RequirementSet:
         reqs = reqs.merge(read_requirements_file(path, constraint=True))
     if not reqs.requirements:
         raise WarmbuildError("no requirements were given",
-                               hint="name packages, or pass -r requirements.txt")
+                             hint="name packages, or pass -r requirements.txt")
     return reqs
 
 

@@ -153,7 +153,7 @@ def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Targe
     kind: Literal["wheel", "editable"] = "editable" if req.editable else "wheel"
     if url in trees and trees[url].kind != kind:
         raise WarmbuildError(f"{req.tree} is asked for both as an editable install (-e) "
-                               "and as a regular one", hint="keep one of the two")
+                             "and as a regular one", hint="keep one of the two")
     if url not in trees:
         builder = stack.enter_context(TreeBuilder(load_source_tree(req.tree), target, ctx))
         trees[url] = Tree(builder, builder.metadata(kind), kind, keep)
