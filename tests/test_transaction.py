@@ -91,9 +91,11 @@ def test_interrupted_install_leaves_env_unchanged(wb: Runner, venv: Path, index:
                 proc.send_signal(signal.SIGTERM)
                 break
         _, stderr = proc.communicate(timeout=60)
-        if proc.returncode != 0:
+        # An attempt the signal reached after the commit says so; try again.
+        if proc.returncode != 0 and "fully updated" not in stderr:
             break
-    assert proc.returncode == 130, f"no attempt was interrupted while moving files\n{stderr}"
+    assert proc.returncode == 128 + signal.SIGTERM, \
+        f"no attempt was interrupted while moving files\n{stderr}"
     assert "interrupted; the environment was left as it was" in stderr
     assert "Traceback" not in stderr
     assert snapshot(venv) == before

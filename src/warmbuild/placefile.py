@@ -26,8 +26,12 @@ def place(src: str, dst: str, mode: str) -> None:
         # "x": a file that exists (perhaps a link into the cache) is replaced by the caller,
         # never opened for writing.
         with open(dst, "xb") as out:
-            if not (mode == "clone" and _clone(source.fileno(), out.fileno())):
-                _copy(source, out)
+            try:
+                if not (mode == "clone" and _clone(source.fileno(), out.fileno())):
+                    _copy(source, out)
+            except OSError as exc:
+                # sendfile and the ioctl name no file: a full disk must name where it is.
+                raise OSError(exc.errno, exc.strerror, dst) from exc
         os.chmod(dst, os.fstat(source.fileno()).st_mode & 0o7777)
 
 
