@@ -12,7 +12,6 @@ requirement line ``freeze`` writes back from it (pip's forms).
 from __future__ import annotations
 
 import json
-import urllib.request
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -97,4 +96,6 @@ def _editable_location(info: dict[str, object] | None) -> Path | None:
     url = (info or {}).get("url")
     if not isinstance(url, str) or not url.startswith("file:"):
         return None
+    import urllib.request  # imports http.client: only for a file: URL
+
     return Path(urllib.request.url2pathname(urlsplit(url).path))
