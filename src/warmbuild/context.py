@@ -61,12 +61,13 @@ class RunContext:
 
     def __init__(self, cache: Cache, index: IndexSettings, options: BuildOptions, *,
                  offline: bool = False, revalidate: bool = False,
+                 refresh: frozenset[NormalizedName] = frozenset(),
                  network: NetworkSettings | None = None) -> None:
         self.cache = cache
         self.options = options
         self.client = HttpClient(cache, offline=offline, revalidate=revalidate,
                                  network=network)
-        self.finder = Finder(index, self.client)
+        self.finder = Finder(index, self.client, refresh)
         self.fetcher = Fetcher(self.client, cache)
         self._outs: list[Path] = []
 

@@ -114,14 +114,14 @@ class HttpClient:
                     self._keyring_urls.setdefault(netloc, clean)
         return clean
 
-    def get(self, url: str, *, accept: str = "*/*") -> Response:
+    def get(self, url: str, *, accept: str = "*/*", revalidate: bool = False) -> Response:
         """GET with the response cache; 404 is returned, other errors raise NetworkError."""
         key = hashlib.sha256(f"{url}\0{accept}".encode()).hexdigest()
         meta_path = httpcache.entry_path(self._cache_dir, key)
         cached = self._cached(url, meta_path)
         if cached is not None:
             fresh = time.time() - cached.meta["stored"] < cached.meta.get("max_age", 0)
-            if self.offline or (fresh and not self._revalidate):
+            if self.offline or (fresh and not (self._revalidate or revalidate)):
                 return _response(url, cached)
         elif self.offline:
             raise NetworkError(

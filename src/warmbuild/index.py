@@ -62,8 +62,12 @@ class IndexSettings:
 class Finder:
     """Collects the files offered for a project; one answer per project per run."""
 
-    def __init__(self, settings: IndexSettings, client: HttpClient) -> None:
+    def __init__(self, settings: IndexSettings, client: HttpClient,
+                 refresh: frozenset[NormalizedName] = frozenset()) -> None:
+        """``refresh``: projects whose cached pages are revalidated even while fresh
+        (``--refresh-package``)."""
         self.settings = settings
+        self._refresh = refresh
         self._client = client
         self._indexes = tuple(client.add_credentials(u).rstrip("/") + "/"
                               for u in settings.indexes)
@@ -186,7 +190,7 @@ class Finder:
             if page.is_file():
                 return parse_html(page.read_text(errors="replace"), url, origin=index)
             return _dir_files(directory, index) if directory.is_dir() else None
-        resp = self._client.get(url, accept=_ACCEPT)
+        resp = self._client.get(url, accept=_ACCEPT, revalidate=name in self._refresh)
         if resp.status == 404:
             return None
         if resp.content_type.split(";")[0].strip() == _JSON_TYPE:

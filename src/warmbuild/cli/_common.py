@@ -136,6 +136,10 @@ def index_args(p: argparse.ArgumentParser) -> None:
                    help="subprocess: ask the `keyring` command for the password of a user "
                    "named in an index URL (default: disabled)")
     p.add_argument("--offline", action="store_true", help="use the cache only, no network")
+    p.add_argument("--refresh", action="store_true",
+                   help="revalidate every cached index page, even while it is fresh")
+    p.add_argument("--refresh-package", action="append", default=[], metavar="NAME",
+                   help="revalidate the cached index pages of this project (repeatable)")
 
 
 #: What a command holds until it ends (:func:`release`): the cache root's shared lock.

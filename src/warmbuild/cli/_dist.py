@@ -135,6 +135,7 @@ def _request(args: argparse.Namespace, *, build: bool) -> InstallRequest:
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
         no_deps=args.no_deps, pre=args.pre, require_hashes=args.require_hashes,
         offline=args.offline, formats=tuple(args.formats), prefer_binary=args.prefer_binary,
+        refresh=args.refresh, refresh_packages=tuple(args.refresh_package),
         build=build_options(args) if build else InstallRequest().build)
 
 

@@ -238,6 +238,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
         extras=tuple(args.extra), all_extras=args.all_extras, groups=tuple(args.group),
         src_dir=args.src,
         max_sdist_builds=args.max_sdist_builds,
+        refresh=args.refresh, refresh_packages=tuple(args.refresh_package),
     )
     with status_line():
         result = install(request, target, cache)

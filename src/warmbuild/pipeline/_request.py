@@ -45,6 +45,10 @@ class InstallRequest:
     build: BuildOptions = field(default_factory=BuildOptions)
     #: ``--only-binary``/``--no-binary`` values as ``(option, value)``, in command-line order.
     formats: tuple[tuple[str, str], ...] = ()
+    #: ``--refresh``: revalidate every cached index answer; ``--refresh-package``: those of
+    #: these projects (uv's names). ``-U`` revalidates too.
+    refresh: bool = False
+    refresh_packages: tuple[str, ...] = ()
     #: ``--link-mode`` (from the settings when ``None``).
     link_mode: str | None = None
     prefer_binary: bool = False

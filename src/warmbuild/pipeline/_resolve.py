@@ -76,7 +76,9 @@ def run_context(request: InstallRequest, reqs: RequirementSet, target: Target,
 def new_context(request: InstallRequest, settings: Settings, cache: Cache) -> RunContext:
     return RunContext(cache, settings.index_settings(), request.build,
                       offline=request.offline,
-                      revalidate=request.upgrade or bool(request.upgrade_packages),
+                      revalidate=request.upgrade or bool(request.upgrade_packages)
+                      or request.refresh,
+                      refresh=frozenset(canonicalize_name(n) for n in request.refresh_packages),
                       network=settings.network_settings())
 
 
