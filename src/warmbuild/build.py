@@ -13,6 +13,7 @@ into that env" with the run's one HTTP client, index and resolver.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import shutil
@@ -208,10 +209,16 @@ class TreeBuilder:
         key_vars = {k: os.environ.get(k) for k in self.options.settings.env_vars}
         return env_path(root, self.tree.path, self.tree.name, self.target, key_vars)
 
+    @functools.cached_property
+    def skip_reason(self) -> str | None:
+        """Why an unchanged editable install of the tree may be kept without a build
+        (``fingerprint.skip_reason``: it may walk the tree, so once per builder)."""
+        return skip_reason(self.tree, self.options.config_settings)
+
     def fingerprint(self) -> str | None:
         """What an editable install of the tree depends on, when an unchanged one may be
-        kept without a build (``fingerprint.skip_reason``); ``None`` when it may not."""
-        if skip_reason(self.tree, self.options.config_settings) is None:
+        kept without a build; ``None`` when it may not."""
+        if self.skip_reason is None:
             return None
         return fingerprint(self.tree, self.target, self.options.config_settings,
                            self._record()["env_vars"], self.env_dir())

@@ -74,8 +74,10 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
 
             ctx = new_context(request, settings, cache)
             stack.callback(ctx.close)
-            reqs = _keep_unchanged_editables(request, reqs, target, ctx, installed)
-            done = _already_satisfied(request, reqs, target, installed, dest.prefix)
+            kept = _keep_unchanged_editables(request, reqs, target, ctx, installed)
+            if kept.requirements != reqs.requirements:  # else the answer is the same
+                done = _already_satisfied(request, kept, target, installed, dest.prefix)
+            reqs = kept
         if done is not None:
             if not request.report:
                 return done
@@ -120,7 +122,6 @@ def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, tar
     """``-e`` trees whose editable install is unchanged (same fingerprint), pinned to what is
     installed, so that no hook runs: uv rebuilds every time."""
     from ..build import TreeBuilder
-    from ..fingerprint import skip_reason
     from ..install import FINGERPRINT_FILE
     from ..projectreqs import tree_extras
     from ..source import load_source_tree
@@ -143,7 +144,7 @@ def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, tar
             if builder.fingerprint() == (dist.read_text(FINGERPRINT_FILE) or "").strip():
                 logger.info("Kept the editable install of %s %s: its tree is unchanged "
                             "(%s)", dist.display_name, dist.version,
-                            skip_reason(builder.tree, builder.options.config_settings))
+                            builder.skip_reason)
                 pin = Requirement(f"{dist.name}=={dist.version}")
                 pin.extras = set(req.requirement.extras)
                 more = more_extras(request, req)
