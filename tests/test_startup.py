@@ -53,3 +53,16 @@ def test_read_only_commands_import_no_installer(command: str, tmp_path: object) 
     assert "warmbuild.installed" in modules, "the command ran"
     heavy = heavy_in(modules)
     assert not heavy, f"warmbuild {command} imported {heavy}"
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: object) -> None:
+    """`warmbuild list | head -1`: the pipe closes before warmbuild writes."""
+    proc = subprocess.Popen([sys.executable, "-m", "warmbuild", "list", "--python",
+                             sys.executable, "--cache-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null"})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141, err
+    assert err == "", err

@@ -61,7 +61,15 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         result: int = args.func(args)
+        # Here, not at exit: a reader that went away (`warmbuild list | head`) is noticed
+        # while it can still be handled.
+        sys.stdout.flush()
         return result
+    except BrokenPipeError:
+        # As a program that SIGPIPE ends: quietly, 128 + 13. Further writes (the flush at
+        # exit) go nowhere instead of raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except WarmbuildError as exc:
         if args.verbose:
             traceback.print_exc()
