@@ -42,6 +42,14 @@ def test_version_and_help_import_no_stage(args: list[str]) -> None:
     assert not heavy, f"warmbuild {' '.join(args)} imported {heavy}"
 
 
+def test_help_builds_no_command_parser() -> None:
+    """Each command's options are added when that command is parsed: the top-level help
+    needs only the command names, none of the modules behind them."""
+    modules = loaded("--help")
+    assert "warmbuild.cli._main" in modules, "the parser was built"
+    assert not {m for m in modules if m.split(".")[0] == "packaging"}, sorted(modules)
+
+
 def test_version_imports_next_to_nothing() -> None:
     ours = {m for m in loaded("--version") if m.startswith("warmbuild")}
     assert ours <= {"warmbuild", "warmbuild.__main__", "warmbuild.cli"}, sorted(ours)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +24,24 @@ if TYPE_CHECKING:
 
 class Parser(argparse.ArgumentParser):
     """Every parser of warmbuild (subparsers inherit the class): long options are never
-    abbreviated, so `--extra dev` is an error, not `--extra-index-url dev`."""
+    abbreviated, so `--extra dev` is an error, not `--extra-index-url dev`.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    A command's parser gets its options from ``fill`` only when that command is parsed:
+    building all of them costs more than a whole ``--help`` may take."""
+
+    def __init__(self, *args: Any, fill: Callable[[Parser], object] | None = None,
+                 **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+        self._fill = fill
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        if self._fill is not None:
+            fill, self._fill = self._fill, None
+            fill(self)
+        return super().parse_known_args(args, namespace)
 
 
 def path_arg(text: str) -> Path:

@@ -81,29 +81,34 @@ def write_report(report: dict[str, Any], where: str) -> None:
 
 
 def add_parsers(sub: Any, common_args: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("download", help="download the resolved set's distribution files")
-    _set_args(p)
-    p.add_argument("-d", "--dest", type=path_arg, default=Path("."), metavar="DIR",
-                   help="where to put the files (default: the working directory)")
-    p.add_argument("--platform", action="append", default=[], metavar="TAG",
-                   help="a platform tag to download for (repeatable), e.g. "
-                   "manylinux_2_17_x86_64; needs --no-deps or --only-binary :all:")
-    p.add_argument("--python-version", metavar="X.Y",
-                   help="the Python version to download for (3.12, 312)")
-    p.add_argument("--implementation", metavar="IMPL",
-                   help="the Python implementation to download for: cp, pp, py ...")
-    p.add_argument("--abi", action="append", default=[], metavar="ABI",
-                   help="an ABI tag to download for (repeatable), e.g. cp312")
-    _common(p, common_args)
-    p.set_defaults(func=_cmd_download)
+    def download(p: argparse.ArgumentParser) -> None:
+        _set_args(p)
+        p.add_argument("-d", "--dest", type=path_arg, default=Path("."), metavar="DIR",
+                       help="where to put the files (default: the working directory)")
+        p.add_argument("--platform", action="append", default=[], metavar="TAG",
+                       help="a platform tag to download for (repeatable), e.g. "
+                       "manylinux_2_17_x86_64; needs --no-deps or --only-binary :all:")
+        p.add_argument("--python-version", metavar="X.Y",
+                       help="the Python version to download for (3.12, 312)")
+        p.add_argument("--implementation", metavar="IMPL",
+                       help="the Python implementation to download for: cp, pp, py ...")
+        p.add_argument("--abi", action="append", default=[], metavar="ABI",
+                       help="an ABI tag to download for (repeatable), e.g. cp312")
+        _common(p, common_args)
+        p.set_defaults(func=_cmd_download)
 
-    p = sub.add_parser("wheel", help="build or download a wheel of everything in the set")
-    _set_args(p)
-    p.add_argument("-w", "--wheel-dir", type=path_arg, default=Path("."), metavar="DIR",
-                   help="where to put the wheels (default: the working directory)")
-    build_args(p)
-    _common(p, common_args)
-    p.set_defaults(func=_cmd_wheel)
+    def wheel(p: argparse.ArgumentParser) -> None:
+        _set_args(p)
+        p.add_argument("-w", "--wheel-dir", type=path_arg, default=Path("."), metavar="DIR",
+                       help="where to put the wheels (default: the working directory)")
+        build_args(p)
+        _common(p, common_args)
+        p.set_defaults(func=_cmd_wheel)
+
+    sub.add_parser("download", help="download the resolved set's distribution files",
+                   fill=download)
+    sub.add_parser("wheel", help="build or download a wheel of everything in the set",
+                   fill=wheel)
 
 
 def _set_args(p: argparse.ArgumentParser) -> None:

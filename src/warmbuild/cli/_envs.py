@@ -23,7 +23,13 @@ Common = Callable[[argparse.ArgumentParser], None]
 
 
 def add_parsers(sub: Any, common: Common) -> None:
-    env = sub.add_parser("env", help="list, show, remove and prune build environments")
+    sub.add_parser("env", help="list, show, remove and prune build environments",
+                   fill=lambda env: _env_args(env, common))
+    sub.add_parser("doctor", help="explain the state of a tree's builds and build envs",
+                   fill=lambda p: _doctor_args(p, common))
+
+
+def _env_args(env: argparse.ArgumentParser, common: Common) -> None:
     actions = env.add_subparsers(dest="env_action", required=True, metavar="ACTION")
     p = actions.add_parser("list", help="every build env, with its state")
     p.add_argument("--format", choices=("text", "json"), default="text",
@@ -53,7 +59,8 @@ def add_parsers(sub: Any, common: Common) -> None:
     common(p)
     p.set_defaults(func=_prune)
 
-    p = sub.add_parser("doctor", help="explain the state of a tree's builds and build envs")
+
+def _doctor_args(p: argparse.ArgumentParser, common: Common) -> None:
     p.add_argument("path", nargs="?", type=path_arg, default=Path("."),
                    help="the source tree (default: .)")
     p.add_argument("--python", metavar="PATH",

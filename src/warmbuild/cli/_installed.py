@@ -16,8 +16,6 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from packaging.utils import canonicalize_name
-
 from .._log import logger
 from ..errors import UsageError
 from ..options import MAX_DEPTH
@@ -33,7 +31,24 @@ Common = Callable[[argparse.ArgumentParser], None]
 
 
 def add_parsers(sub: Any, common: Common) -> None:
-    p = sub.add_parser("list", help="list installed packages")
+    def fill(args: Callable[[argparse.ArgumentParser], None],
+             func: Callable[[argparse.Namespace], int]) -> Callable[[Any], None]:
+        def run(p: argparse.ArgumentParser) -> None:
+            args(p)
+            _finish(p, common, func)
+        return run
+
+    sub.add_parser("list", help="list installed packages", fill=fill(_list_args, cmd_list))
+    sub.add_parser("freeze", help="installed packages as requirements",
+                   fill=fill(_freeze_args, cmd_freeze))
+    sub.add_parser("show", help="details of installed packages", fill=fill(_show_args, cmd_show))
+    sub.add_parser("check", help="installed packages with missing or conflicting "
+                   "requirements (exit 1 when any)", fill=fill(lambda p: None, cmd_check))
+    sub.add_parser("tree", help="the installed packages as a dependency tree",
+                   fill=fill(_tree_args, cmd_tree))
+
+
+def _list_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("columns", "json", "freeze"), default="columns",
                    help="columns (default), json, or freeze (name==version)")
     p.add_argument("-o", "--outdated", action="store_true",
@@ -45,33 +60,28 @@ def add_parsers(sub: Any, common: Common) -> None:
     p.add_argument("--pre", action="store_true",
                    help="--outdated/--uptodate: count pre-releases as newer versions")
     index_args(p)
-    _finish(p, common, cmd_list)
 
-    p = sub.add_parser("freeze", help="installed packages as requirements")
+
+def _freeze_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true",
                    help="also pip (and setuptools, wheel, distribute before Python 3.12), "
                    "which are left out by default, as pip does")
     p.add_argument("--exclude-editable", action="store_true", help="leave editable installs out")
-    _finish(p, common, cmd_freeze)
 
-    p = sub.add_parser("show", help="details of installed packages")
+
+def _show_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("packages", nargs="+", metavar="NAME", help="installed project names")
     p.add_argument("-f", "--files", action="store_true",
                    help="list each package's installed files (from its RECORD)")
-    _finish(p, common, cmd_show)
 
-    p = sub.add_parser("check", help="installed packages with missing or conflicting "
-                       "requirements (exit 1 when any)")
-    _finish(p, common, cmd_check)
 
-    p = sub.add_parser("tree", help="the installed packages as a dependency tree")
+def _tree_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reverse", "--invert", action="store_true", dest="reverse",
                    help="show what requires each package instead")
     p.add_argument("-d", "--depth", type=int, default=MAX_DEPTH, metavar="N",
                    help="levels below the roots to show (0: the roots only)")
     p.add_argument("--package", action="append", default=[], metavar="NAME",
                    help="start from this package instead of from every root (repeatable)")
-    _finish(p, common, cmd_tree)
 
 
 def _finish(p: argparse.ArgumentParser, common: Common,
@@ -187,6 +197,8 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from packaging.utils import canonicalize_name
+
     from ..installed import scan
 
     installed = scan(_target(args))
@@ -206,6 +218,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist], *,
                 files: bool) -> list[str]:
+    from packaging.utils import canonicalize_name
+
     meta = dist.metadata()
     required_by = sorted(_display(o) for o in others
                          if any(canonicalize_name(r.name) == dist.name for r in o.requires()))
@@ -266,6 +280,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_tree(args: argparse.Namespace) -> int:
+    from packaging.utils import canonicalize_name
+
     from ..deptree import graph, render
 
     if args.depth < 0:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 from ..errors import UsageError, WarmbuildError
 from ..options import DEFAULT_MAX_SDIST_BUILDS, LINK_MODES
-from ..oserrors import WRITE_ERRNOS, write_error
 from . import _dist, _envs, _installed
 from ._common import (
     Parser,
@@ -84,6 +83,8 @@ def _run(args: argparse.Namespace) -> int:
             print("error: interrupted; the environment was left as it was", file=sys.stderr)
         return _signals.exit_status()
     except OSError as exc:
+        from ..oserrors import WRITE_ERRNOS, write_error
+
         if exc.errno not in WRITE_ERRNOS:
             return _internal_error(args, exc)
         if args.verbose:
@@ -120,8 +121,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"warmbuild {__version__}")
     common_args(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("install", help="install packages into the target environment",
+                   fill=_install_args)
+    sub.add_parser("build", help="build an sdist and/or a wheel of a source tree",
+                   fill=_build_args)
+    _dist.add_parsers(sub, common_args)
+    sub.add_parser("uninstall", help="remove packages from the target environment",
+                   fill=_uninstall_args)
+    _installed.add_parsers(sub, common_args)
+    sub.add_parser("cache", help="inspect or clean the cache", fill=_cache_args)
+    _envs.add_parsers(sub, common_args)
+    sub.add_parser("config", help="show the effective index settings and their sources",
+                   fill=_config_args)
+    return parser
 
-    p = sub.add_parser("install", help="install packages into the target environment")
+
+def _install_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("packages", nargs="*", metavar="REQUIREMENT",
                    help="PEP 508 requirements, wheel or sdist paths and URLs, project "
                    "directories, git+URLs")
@@ -176,7 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     common_args(p)
     p.set_defaults(func=_cmd_install)
 
-    p = sub.add_parser("build", help="build an sdist and/or a wheel of a source tree")
+
+def _build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", default=".", type=path_arg, metavar="PATH",
                    help="the source tree (default: the current directory)")
     p.add_argument("--sdist", action="store_true", help="build an sdist")
@@ -188,9 +204,9 @@ def _parser() -> argparse.ArgumentParser:
     target_args(p)
     common_args(p)
     p.set_defaults(func=_cmd_build)
-    _dist.add_parsers(sub, common_args)
 
-    p = sub.add_parser("uninstall", help="remove packages from the target environment")
+
+def _uninstall_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("packages", nargs="*", metavar="NAME",
                    help="projects to remove; one not installed is skipped with a warning")
     p.add_argument("-r", "--requirement", action="append", default=[], type=path_arg,
@@ -202,9 +218,8 @@ def _parser() -> argparse.ArgumentParser:
     common_args(p)
     p.set_defaults(func=_cmd_uninstall)
 
-    _installed.add_parsers(sub, common_args)
 
-    p = sub.add_parser("cache", help="inspect or clean the cache")
+def _cache_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("dir", "clean", "prune"),
                    help="dir: print the cache root; clean: empty it; prune: remove what "
                    "interrupted runs and older layouts left")
@@ -212,16 +227,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="clean: also build envs that editable installs still use")
     common_args(p)
     p.set_defaults(func=cmd_cache)
-    _envs.add_parsers(sub, common_args)
 
-    p = sub.add_parser("config", help="show the effective index settings and their sources")
+
+def _config_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (default) or json")
     index_args(p)
     target_args(p)
     common_args(p)
     p.set_defaults(func=cmd_config)
-    return parser
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
