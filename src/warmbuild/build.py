@@ -48,7 +48,7 @@ from .fingerprint import fingerprint, skip_reason
 from .hooks import BuildLog, Hooks, Kind
 from .installed import scan
 from .python import Target
-from .resolve import marker_applies
+from .satisfied import marker_applies
 from .source import SourceTree
 
 #: Environment variables that change what a native build produces; recorded in the manifest.

@@ -6,9 +6,10 @@ does not import the build stage to describe its options.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from .errors import UsageError
 from .settings import BuildSettings
 
 #: ``-C KEY=VALUE``; a repeated key is a list (pypa/build's rule).
@@ -25,3 +26,18 @@ class BuildOptions:
     env_dir: str | None = None
     verbose: bool = False
     settings: BuildSettings = field(default_factory=BuildSettings)
+
+
+def parse_config_settings(items: Sequence[str]) -> dict[str, str | list[str]]:
+    """``-C KEY=VALUE`` (repeatable; a repeated key becomes a list, as in pypa/build)."""
+    settings: dict[str, str | list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-C {item}: expected KEY=VALUE")
+        if key in settings:
+            old = settings[key]
+            settings[key] = [*old, value] if isinstance(old, list) else [old, value]
+        else:
+            settings[key] = value
+    return settings

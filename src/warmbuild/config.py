@@ -12,7 +12,6 @@ Reading pip's files is deliberate: that is where users keep their company mirror
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -201,8 +200,13 @@ def pip_setting(key: str, environ: Mapping[str, str] = os.environ) -> Setting:
 
 def _pip_files(values: dict[str, Setting], environ: Mapping[str, str],
                target_prefix: Path | None) -> None:
+    files = [f for f in pip_config_files(environ, target_prefix) if f.is_file()]
+    if not files:
+        return
+    import configparser
+
     parsed: list[tuple[Path, configparser.RawConfigParser]] = []
-    for path in pip_config_files(environ, target_prefix):
+    for path in files:
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")

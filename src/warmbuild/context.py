@@ -42,11 +42,10 @@ from .resolve import (
     Policy,
     Provider,
     Resolution,
-    constraints_of,
     dep_from_requirement,
-    marker_applies,
 )
 from .resolve import resolve as run_resolver
+from .satisfied import constraints_of, marker_applies
 from .sdist import SdistBuilder
 from .trust import NetworkSettings
 from .unpack import unpack

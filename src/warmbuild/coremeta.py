@@ -7,8 +7,6 @@ or reads it from a wheel.
 
 from __future__ import annotations
 
-import email.parser
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,8 @@ class CoreMetadata:
 
 def parse_core_metadata(text: str, what: str) -> CoreMetadata:
     """``what`` names whose metadata it is, for the error."""
+    import email.parser
+
     msg = email.parser.HeaderParser().parsestr(text)
     name, version = str(msg["Name"] or "").strip(), str(msg["Version"] or "").strip()
     if not name or not version:
@@ -69,6 +69,8 @@ def static_metadata(project: Mapping[str, Any], what: str) -> CoreMetadata:
 
 def wheel_metadata(wheel: Path) -> str | None:
     """The text of a wheel's ``.dist-info/METADATA``, or ``None`` when it has none."""
+    import zipfile
+
     try:
         with zipfile.ZipFile(wheel) as zf:
             name = next((n for n in zf.namelist()
@@ -97,18 +99,42 @@ def metadata_version(text: str | None) -> tuple[int, ...]:
 
 def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
     """``Requires-Dist`` and ``Requires-Python`` of core metadata, for the resolver."""
-    msg = email.parser.HeaderParser().parsestr(text)
+    fields = headers(text, "Requires-Dist", "Requires-Python")
     reqs = []
-    for line in msg.get_all("Requires-Dist") or []:
+    for line in fields.get("requires-dist", ()):
         try:
             reqs.append(Requirement(line))
         except InvalidRequirement as exc:
             raise WarmbuildError(f"{what}: invalid Requires-Dist {line!r} in its metadata",
                                  cause=str(exc)) from exc
     spec = None
-    if msg.get("Requires-Python"):
+    if fields.get("requires-python"):
         try:
-            spec = SpecifierSet(msg["Requires-Python"])
+            spec = SpecifierSet(fields["requires-python"][0])
         except InvalidSpecifier:
             spec = None
     return tuple(reqs), spec
+
+
+def headers(text: str, *names: str) -> dict[str, list[str]]:
+    """The values of the fields ``names`` (keys in lower case) among the headers of core
+    metadata, read as email.parser reads them: up to the first blank line, a line that
+    starts with white space continuing the one before. A no-op install and the resolver
+    read only these few fields; importing email costs more than reading them."""
+    wanted = {n.lower() for n in names}
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.split("\n"):
+        line = line.rstrip("\r")
+        if not line.strip():
+            break
+        if line[0] in " \t":
+            if current is not None:
+                current[-1] = f"{current[-1]} {line.strip()}".strip()
+            continue
+        name, sep, value = line.partition(":")
+        key = name.strip().lower()
+        current = found.setdefault(key, []) if sep and key in wanted else None
+        if current is not None:
+            current.append(value.strip())
+    return found

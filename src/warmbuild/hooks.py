@@ -28,7 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from ._log import logger
 from .builddirs import stale_build_dirs
 from .buildopts import ConfigSettings
-from .errors import BuildError, UsageError
+from .errors import BuildError
 from .source import SourceTree
 
 Kind = Literal["wheel", "editable", "sdist"]
@@ -317,19 +317,3 @@ class _HookFailed(Exception):
     def __init__(self, lines: list[str]) -> None:
         super().__init__("hook failed")
         self.lines = lines
-
-
-def parse_config_settings(items: Sequence[str]) -> dict[str, str | list[str]]:
-    """``-C KEY=VALUE`` (repeatable; a repeated key becomes a list, as in pypa/build)."""
-    settings: dict[str, str | list[str]] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"-C {item}: expected KEY=VALUE")
-        if key in settings:
-            old = settings[key]
-            settings[key] = [*old, value] if isinstance(old, list) else [old, value]
-        else:
-            settings[key] = value
-    return settings
-

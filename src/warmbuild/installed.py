@@ -6,13 +6,11 @@ cost no interpreter start; the format is the same whoever installed (pip, uv, wa
 
 from __future__ import annotations
 
-import csv
-import email.parser
 import json
 import os
 from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -20,6 +18,9 @@ from packaging.version import InvalidVersion, Version
 
 from .errors import WarmbuildError
 from .python import Target
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class InstalledDist:
         return self.read_text("METADATA") or self.read_text("PKG-INFO") or ""
 
     def metadata(self) -> Message:
+        import email.parser
+
         return email.parser.HeaderParser().parsestr(self.metadata_text())
 
     def requires(self) -> tuple[Requirement, ...]:
@@ -91,6 +94,8 @@ class InstalledDist:
                                  f"{self.info_dir / 'RECORD'} is not UTF-8 text",
                                  hint="remove it by hand") from exc
         paths = []
+        import csv
+
         for row in csv.reader(text.splitlines()):
             if row and row[0]:
                 paths.append(Path(os.path.normpath(self.site_dir / row[0])))

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName
 
 from .directurl import same_source
 from .dists import ResolvedDist
 from .installed import InstalledDist
-from .reqfile import UserRequirement
+
+if TYPE_CHECKING:
+    from .reqfile import UserRequirement
 
 ActionKind = Literal["install", "upgrade", "downgrade", "reinstall", "uninstall"]
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import email.parser
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -142,8 +141,10 @@ def _group(name: NormalizedName, groups: Mapping[NormalizedName, object], path: 
 def tree_extras(metadata_text: str, extras: Sequence[str], all_extras: bool,
                 what: str) -> set[str]:
     """``--extra``/``--all-extras`` for a source tree, checked against its Provides-Extra."""
-    msg = email.parser.HeaderParser().parsestr(metadata_text)
-    provided = {canonicalize_name(e) for e in msg.get_all("Provides-Extra") or []}
+    from .coremeta import headers
+
+    provided = {canonicalize_name(e)
+                for e in headers(metadata_text, "Provides-Extra").get("provides-extra", ())}
     if all_extras:
         return set(provided)
     missing = [e for e in extras if canonicalize_name(e) not in provided]

@@ -8,7 +8,6 @@ run on the target's Python. The tag list is then put together here from those fa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -252,6 +251,8 @@ def _cache_key(executable: Path) -> str:
     cfg = executable.parent.parent / "pyvenv.cfg"
     if cfg.is_file():
         parts.append(str(cfg.stat().st_mtime_ns))
+    import hashlib
+
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -113,7 +112,7 @@ def parse_requirement(text: str, *, source: str = "command line",
         return _from_vcs(text, source, editable=editable)
     if text.startswith("file:") and "://" in text and " @ " not in text:
         # `-e file:///path` (as `pip freeze` writes it), or a bare file URL of a tree.
-        file_path = urllib.request.url2pathname(urlsplit(text).path)
+        file_path = url2pathname(urlsplit(text).path)
         if editable or Path(file_path).is_dir():
             text = file_path
     if editable:
@@ -129,7 +128,7 @@ def parse_requirement(text: str, *, source: str = "command line",
         return _from_url(text, source)
     if " @ file:" in text:
         req = _requirement(text, source)
-        local = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
+        local = Path(url2pathname(urlsplit(req.url or "").path))
         if local.is_dir():
             return _from_tree(text, source, base_dir, editable=False)
     if path_like and "@" not in text:
@@ -197,7 +196,7 @@ def _from_tree(text: str, source: str, base_dir: Path, *, editable: bool) -> Use
         raise WarmbuildError(f"{source}: an empty path where a project directory belongs")
     if " @ " in text:
         req = _requirement(text, source)
-        path = Path(urllib.request.url2pathname(urlsplit(req.url or "").path))
+        path = Path(url2pathname(urlsplit(req.url or "").path))
     else:
         raw, _, extras = text.partition("[")
         path = (base_dir / Path(raw.strip()).expanduser()).resolve()
@@ -356,3 +355,11 @@ def _hash_options(options: str, source: str) -> tuple[tuple[str, str], ...]:
             raise WarmbuildError(f"{source}: unknown per-requirement option {token!r}",
                                  hint=hint)
     return tuple(hashes)
+
+
+def url2pathname(path: str) -> str:
+    """The local path of a ``file:`` URL's path: urllib.request (with http.client and ssl)
+    is imported only by a run that has one."""
+    from urllib.request import url2pathname as convert
+
+    return convert(path)

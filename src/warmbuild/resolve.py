@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import resolvelib
-from packaging.markers import Marker, UndefinedComparison
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
@@ -32,10 +31,10 @@ from .errors import WarmbuildError
 from .installed import InstalledDist
 from .offers import Offers
 from .preference import PYTHON, Preference, Preferences, cheap_first
+from .satisfied import marker_applies
 
 if TYPE_CHECKING:
-    from .python import Target
-    from .reqfile import UserRequirement
+    pass
 
 #: While the resolver walks back through a project's versions, the metadata of the next
 #: few is read in parallel: this many PEP 658 files, and this many whole wheels (of an
@@ -348,18 +347,6 @@ def dep_from_requirement(req: Requirement, *, origin: str) -> Dep:
                req.specifier, req.url or None, origin)
 
 
-def marker_applies(marker: Marker | None, env: Mapping[str, str], *, extra: str = "",
-                   what: str) -> bool:
-    """Whether ``marker`` holds for the target; ``what`` names the requirement for errors."""
-    if marker is None:
-        return True
-    try:
-        return marker.evaluate({**env, "extra": extra})
-    except UndefinedComparison as exc:
-        raise WarmbuildError(f"{what}: cannot evaluate the marker `{marker}`",
-                             cause=str(exc)) from exc
-
-
 @dataclass(frozen=True)
 class Resolution:
     #: One candidate per project (extras folded into their base), in dependency order.
@@ -404,17 +391,3 @@ def _topological(graph: Any) -> list[str]:
     for key in sorted(k for k in graph if k is not None):
         visit(key)
     return order
-
-
-def constraints_of(constraints: Sequence[UserRequirement],
-                   target: Target) -> dict[NormalizedName, SpecifierSet]:
-    """``-c`` constraints that apply to ``target``, as one specifier per project."""
-    result: dict[NormalizedName, SpecifierSet] = {}
-    for c in constraints:
-        if not marker_applies(c.requirement.marker, target.markers,
-                              what=f"{c.requirement} ({c.source})"):
-            continue
-        if c.requirement.url:
-            raise WarmbuildError(f"{c.source}: a constraint cannot be a URL ({c.requirement})")
-        result[c.name] = result.get(c.name, SpecifierSet()) & c.requirement.specifier
-    return result

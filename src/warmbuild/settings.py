@@ -12,7 +12,6 @@ when one looks like a typo.
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -78,6 +77,8 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
             if key in INDEX_KEYS:
                 continue
             if key not in KEYS:
+                import difflib
+
                 close = difflib.get_close_matches(key, KEYS + INDEX_KEYS, n=1)
                 logger.warning("warning: unknown warmbuild setting `%s` in %s%s", key, source,
                                f"; did you mean `{close[0]}`?" if close else "")

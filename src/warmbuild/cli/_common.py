@@ -106,8 +106,7 @@ def build_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOptions:
-    from ..buildopts import BuildOptions
-    from ..hooks import parse_config_settings
+    from ..buildopts import BuildOptions, parse_config_settings
     from ..settings import load_build_settings
 
     flags: dict[str, Any] = {}

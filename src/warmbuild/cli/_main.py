@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,8 +69,7 @@ def _run(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except WarmbuildError as exc:
-        if args.verbose:
-            traceback.print_exc()
+        _traceback(args)
         print_error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -87,8 +85,7 @@ def _run(args: argparse.Namespace) -> int:
 
         if exc.errno not in WRITE_ERRNOS:
             return _internal_error(args, exc)
-        if args.verbose:
-            traceback.print_exc()
+        _traceback(args)
         env_dir = getattr(args, "build_env_dir", None) or os.environ.get(
             "WARMBUILD_BUILD_ENV_DIR")
         print_error(write_error(
@@ -99,10 +96,16 @@ def _run(args: argparse.Namespace) -> int:
         return _internal_error(args, exc)
 
 
+def _traceback(args: argparse.Namespace) -> None:
+    if args.verbose:
+        import traceback
+
+        traceback.print_exc()
+
+
 def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
     # Every expected failure is a WarmbuildError; this is the net under the ones we missed.
-    if args.verbose:
-        traceback.print_exc()
+    _traceback(args)
     print_error(WarmbuildError(
         f"internal error in warmbuild: {type(exc).__name__}: {exc}",
         hint="this is a bug in warmbuild; run again with -v for the traceback and report it"))

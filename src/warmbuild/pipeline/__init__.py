@@ -15,9 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import resolvelib
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from .._log import format_duration, logger, plural, progress, timed
@@ -31,8 +29,7 @@ from ..layout import destination, environment_line, keep_existing, locked_layout
 from ..plan import Plan, make_plan, uninstall_names, uninstall_plan
 from ..python import Target
 from ..reqfile import RequirementSet, read_requirements_file
-from ..resolve import Candidate, Provider, constraints_of, dep_from_requirement
-from ..resolve import resolve as run_resolver
+from ..satisfied import constraints_of, marker_applies, satisfying
 from ._request import (
     BuildRequest,
     InstallRequest,
@@ -161,31 +158,21 @@ def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Ta
     """The result when what is installed satisfies every requirement and all they depend
     on, decided from the installed metadata alone: no index, no network (pip and uv answer
     "already satisfied" the same way). ``None`` when the index must be asked."""
-    from ..coremeta import parse_dependencies
-    from ._policy import applies, make_policy, resolved_dists
-
     if request.upgrade or request.upgrade_packages or request.reinstall or any(
             r.tree or r.requirement.url for r in reqs.requirements):
         return None
-    wanted = [r for r in reqs.requirements if applies(r, target)]
-
-    def installed_only(cand: Candidate) -> tuple[tuple[Requirement, ...], SpecifierSet | None]:
-        assert cand.installed is not None, "nothing else is offered"
-        return parse_dependencies(cand.installed.metadata_text(), str(cand))
-
-    provider = Provider(make_policy(request, reqs, wanted, target), lambda _: [], installed_only,
-                        installed, constraints_of(reqs.constraints, target))
-    try:
-        resolution = run_resolver(provider, [dep_from_requirement(r.requirement,
-                                                                  origin=r.source)
-                                             for r in wanted])
-    except (resolvelib.ResolutionError, resolvelib.InconsistentCandidate, WarmbuildError):
-        return None  # something is missing or conflicts: the index decides
-    resolved = resolved_dists(resolution, frozenset(r.name for r in wanted), {}, {})
-    plan = make_plan(resolved, installed)
-    if plan.actions:
+    wanted = [r for r in reqs.requirements
+              if marker_applies(r.requirement.marker, target.markers,
+                                what=f"{r.requirement} ({r.source})")]
+    dists = satisfying([r.requirement for r in wanted], installed, markers=target.markers,
+                       python_version=target.version, no_deps=request.no_deps,
+                       constraints=constraints_of(reqs.constraints, target))
+    if dists is None:
         return None
-    return InstallResult(plan, resolved, request.dry_run, prefix)
+    names = {r.name for r in wanted}
+    resolved = tuple(ResolvedDist(d.name, d.version, None, d.name in names) for d in dists)
+    return InstallResult(Plan((), tuple(d.name for d in dists)), resolved, request.dry_run,
+                         prefix)
 
 
 def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, Tree],

@@ -14,7 +14,8 @@ from ..dists import FormatControl, ResolvedDist
 from ..installed import InstalledDist
 from ..python import Target
 from ..reqfile import RequirementSet, UserRequirement
-from ..resolve import Policy, Resolution, marker_applies
+from ..resolve import Policy, Resolution
+from ..satisfied import marker_applies
 from ._request import InstallRequest
 
 if TYPE_CHECKING:

@@ -30,11 +30,8 @@ from ..installed import InstalledDist
 from ..projectreqs import tree_extras
 from ..python import Target
 from ..reqfile import RequirementSet, UserRequirement
-from ..resolve import (
-    Dep,
-    constraints_of,
-    dep_from_requirement,
-)
+from ..resolve import Dep, dep_from_requirement
+from ..satisfied import constraints_of
 from ..source import load_source_tree
 from ..vcsreq import VcsRequirements, check_name
 from ..vcsurl import VcsInfo
