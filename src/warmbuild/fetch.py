@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from .errors import NetworkError, WarmbuildError
 from .http import HttpClient, redact
 from .lazywheel import remote_metadata
 from .oserrors import WRITE_ERRNOS, is_full
+from .reqfile import url2pathname
 from .unpack import has_index
 
 
@@ -51,7 +51,7 @@ class Fetcher:
     def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Fetched:
         """A local path to ``file``, whose hashes match the index's and ``required``."""
         if file.url.startswith("file:"):
-            path = Path(urllib.request.url2pathname(urlsplit(file.url).path))
+            path = Path(url2pathname(urlsplit(file.url).path))
             if not path.is_file():
                 raise NetworkError(f"{path}: no such file")
             if required or file.hashes:

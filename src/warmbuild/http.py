@@ -14,13 +14,13 @@ server serves ranges, and otherwise starts over.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import netrc
 import os
 import re
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,7 +101,14 @@ class HttpClient:
         self._pools: dict[tuple[str, bool, bool], urllib3.PoolManager] = {}
         self._ssl: dict[bool, ssl.SSLContext] = {}
         self._lock = threading.Lock()
-        self._proxies = urllib.request.getproxies()
+
+    @functools.cached_property
+    def _proxies(self) -> dict[str, str]:
+        # urllib.request brings http.client, ssl and email: imported by the first request,
+        # so a run that finds everything fresh in the cache never pays for it.
+        import urllib.request
+
+        return urllib.request.getproxies()
 
     def add_credentials(self, url: str) -> str:
         """Remember credentials embedded in ``url`` for its host; return it without them."""
@@ -319,7 +326,7 @@ class HttpClient:
 
         parts = urlsplit(url)
         proxy = self._proxies.get(parts.scheme)
-        if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
+        if proxy and _bypass(parts.hostname or ""):
             proxy = None
         verify = not self._network.is_trusted(url)
         # Plain HTTP pools carry no TLS options, so a run without HTTPS never reads a bundle.
@@ -376,3 +383,10 @@ def _netrc_credentials(host: str) -> tuple[str, str] | None:
     if not found:
         return None
     return found[0] or "", found[2] or ""
+
+
+def _bypass(host: str) -> bool:
+    """``no_proxy`` names ``host`` (urllib's reading of it, as pip's)."""
+    import urllib.request
+
+    return bool(urllib.request.proxy_bypass(host))

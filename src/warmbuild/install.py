@@ -56,7 +56,7 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
     with _HeldSignals() as signals, _Transaction(target.prefix, link_mode,
                                                  record=record) as tx:
         try:
-            with ThreadPoolExecutor(max_workers=min(8, 2 * (os.cpu_count() or 1))) as pool:
+            with ThreadPoolExecutor(max_workers=_stagers(link_mode)) as pool:
                 list(pool.map(lambda i: tx.stage(target, news[i], wheels[news[i].name], i),
                               range(len(news))))
             _warn_clashes(tx.claims, news, target)
@@ -71,6 +71,14 @@ def apply(plan: Plan, target: Target, wheels: Mapping[NormalizedName, Path], *,
             raise _failed(target.prefix, exc) from exc
     if compile_bytecode and news:
         _compile(target)
+
+
+def _stagers(link_mode: str) -> int:
+    """Threads that stage wheels. Copies are the kernel's work, done outside the GIL, and
+    gain from several; a hard link takes microseconds, so what remains is Python's own
+    work per file, which threads only slow down by contending for the GIL (32 wheels,
+    1,922 files, hard links: 119 ms in one thread, 195 ms in eight)."""
+    return 1 if link_mode == "hardlink" else min(8, 2 * (os.cpu_count() or 1))
 
 
 def _failed(prefix: Path, exc: Exception, at: str = "") -> WarmbuildError:

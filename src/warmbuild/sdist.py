@@ -21,6 +21,7 @@ import time
 import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -30,8 +31,6 @@ from packaging.utils import (
 )
 
 from ._log import format_duration, logger
-from .build import BuildContext, TreeBuilder, digest_files
-from .buildenv import default_root, interpreter_identity
 from .buildopts import BuildOptions
 from .cache import atomic_write
 from .coremeta import built_metadata, metadata_version
@@ -39,6 +38,9 @@ from .errors import BuildError
 from .fetch import sha256_of
 from .python import Target
 from .source import SourceTree, load_source_tree
+
+if TYPE_CHECKING:
+    from .build import BuildContext, TreeBuilder
 
 
 class SdistBuilder:
@@ -114,6 +116,8 @@ class SdistBuilder:
         return self._cache.bucket("built-v1") / sha256[:2] / sha256 / key
 
     def _builder(self, sdist: Path, tmp: Path) -> TreeBuilder:
+        from .build import TreeBuilder
+
         # The unpacked tree is a temporary dir; the user knows the sdist.
         unpacked = _unpack_sdist(sdist, tmp)
         tree = load_source_tree(unpacked, shown_as=f"{sdist.name}:{unpacked.name}")
@@ -123,6 +127,8 @@ class SdistBuilder:
         return TreeBuilder(tree, self.target, self._ctx, shared_env=self._shared_env(tree))
 
     def _shared_env(self, tree: SourceTree) -> Path:
+        from .buildenv import default_root, interpreter_identity
+
         configured = self._options.env_dir
         root = default_root(self._cache, tree.path, configured)
         extra = self._options.settings.extra_build_dependencies.get(tree.name, ())
@@ -133,6 +139,9 @@ class SdistBuilder:
 
 def built_key(target: Target, options: BuildOptions, name: NormalizedName) -> str:
     """What else a built wheel depends on: the interpreter and the package's settings."""
+    from .build import digest_files
+    from .buildenv import interpreter_identity
+
     settings = options.settings
     return hashlib.sha256(json.dumps(
         [interpreter_identity(target), str(target.tags[0]),

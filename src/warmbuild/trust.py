@@ -12,11 +12,14 @@ addresses and ``localhost``, which pip also counts as secure.
 from __future__ import annotations
 
 import ipaddress
-import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import NetworkError
+
+if TYPE_CHECKING:
+    import ssl
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ class NetworkSettings:
 
     def ssl_context(self, *, verify: bool) -> ssl.SSLContext:
         """A client context: the CA bundle or the system store, and the client certificate."""
+        import ssl
+
         if not verify:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
@@ -107,6 +112,8 @@ class NetworkSettings:
 
 
 def _system_context() -> ssl.SSLContext:
+    import ssl
+
     # truststore asks the OS (Keychain, Windows' store, the distribution's CA files) like a
     # browser does; without it, OpenSSL's default paths are the system CA bundle on Linux.
     try:

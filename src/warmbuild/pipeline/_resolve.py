@@ -10,14 +10,13 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from .._log import format_duration, logger, plural, progress, timed
-from ..build import TreeBuilder
 from ..cache import Cache
 from ..config import Settings
 from ..context import RunContext
@@ -37,6 +36,9 @@ from ..vcsreq import VcsRequirements, check_name
 from ..vcsurl import VcsInfo
 from ._policy import applies, make_policy, resolved_dists
 from ._request import InstallRequest, with_settings
+
+if TYPE_CHECKING:
+    from ..build import TreeBuilder
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ def tree_requirement(req: UserRequirement, trees: dict[str, Tree], target: Targe
         raise WarmbuildError(f"{req.tree} is asked for both as an editable install (-e) "
                              "and as a regular one", hint="keep one of the two")
     if url not in trees:
+        from ..build import TreeBuilder
+
         builder = stack.enter_context(TreeBuilder(load_source_tree(req.tree), target, ctx))
         trees[url] = Tree(builder, builder.metadata(kind), kind, keep)
     metadata = trees[url].metadata
