@@ -99,3 +99,37 @@ def test_headers_stop_at_the_body_and_unfold() -> None:
     text = ("Name: x\nRequires-Dist: a;\n  extra == 'b'\nrequires-dist: c\n"
             "Description: one\n\nRequires-Dist: body\n")
     assert headers(text, "Requires-Dist") == {"requires-dist": ["a; extra == 'b'", "c"]}
+
+
+@pytest.mark.parametrize("text", [
+    # A License text folded over lines, with a blank line (white space only) inside it.
+    "Name: x\nLicense: BSD\n        \n        Copyright\nRequires-Dist: a\nRequires-Dist: b\n",
+    "Name: x\r\nLicense: BSD\r\n \t\r\nRequires-Dist: a\r\nRequires-Dist: b\r\n\r\nbody: c\n",
+    "Name: x\nRequires-Dist: a\nRequires-Dist: b\nnot a header line\nRequires-Dist: c\n",
+])
+def test_headers_are_read_as_email_reads_them(text: str) -> None:
+    import email.parser
+
+    expected = email.parser.HeaderParser().parsestr(text).get_all("Requires-Dist")
+    assert expected == ["a", "b"]
+    assert headers(text, "Requires-Dist") == {"requires-dist": expected}
+
+
+def test_headers_agree_with_email_on_every_wheel_of_the_wheelhouse(wheelhouse: Path) -> None:
+    """Differential: the fields the resolver reads, from each real METADATA, both ways."""
+    import email.parser
+    import zipfile
+
+    checked = 0
+    for wheel in sorted(wheelhouse.glob("*.whl")):
+        with zipfile.ZipFile(wheel) as zf:
+            (member,) = [n for n in zf.namelist()
+                         if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            text = zf.read(member).decode("utf-8", "replace")
+        msg = email.parser.HeaderParser().parsestr(text)
+        for field in ("Requires-Dist", "Requires-Python", "Provides-Extra"):
+            expected = [" ".join(v.split()) for v in msg.get_all(field) or []]
+            got = [" ".join(v.split()) for v in headers(text, field).get(field.lower(), [])]
+            assert got == expected, (wheel.name, field)
+        checked += 1
+    assert checked > 50

@@ -118,23 +118,26 @@ def parse_dependencies(text: str, what: str) -> tuple[tuple[Requirement, ...], S
 
 def headers(text: str, *names: str) -> dict[str, list[str]]:
     """The values of the fields ``names`` (keys in lower case) among the headers of core
-    metadata, read as email.parser reads them: up to the first blank line, a line that
-    starts with white space continuing the one before. A no-op install and the resolver
-    read only these few fields; importing email costs more than reading them."""
+    metadata, read as email.parser reads them: up to the first empty line (or a line that
+    is not a header), a line that starts with white space continuing the one before. A
+    no-op install and the resolver read only these few fields; importing email costs more
+    than reading them."""
     wanted = {n.lower() for n in names}
     found: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in text.split("\n"):
         line = line.rstrip("\r")
-        if not line.strip():
+        if not line:
             break
-        if line[0] in " \t":
+        if line[0] in " \t":  # white space only too: a blank line inside a License text
             if current is not None:
                 current[-1] = f"{current[-1]} {line.strip()}".strip()
             continue
         name, sep, value = line.partition(":")
-        key = name.strip().lower()
-        current = found.setdefault(key, []) if sep and key in wanted else None
+        if not sep or not name or " " in name:
+            break  # not a header: the body starts here, as email.parser reads it
+        key = name.lower()
+        current = found.setdefault(key, []) if key in wanted else None
         if current is not None:
             current.append(value.strip())
     return found
