@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 from packaging.specifiers import SpecifierSet
-from packaging.tags import Tag
+from packaging.tags import Tag, parse_tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -61,14 +62,31 @@ def parse_filename(filename: str) -> tuple[NormalizedName, Version, Literal["whe
     """Name, version, kind and tags from a distribution filename; ``None`` if it is not one."""
     try:
         if filename.endswith(".whl"):
-            name, version, _build, tags = parse_wheel_filename(filename)
-            return name, version, "wheel", tags
+            parts = filename[:-4].split("-")
+            if len(parts) not in (5, 6):
+                parse_wheel_filename(filename)  # raises, naming what is wrong
+            name, version = _wheel_prefix("-".join(parts[:-3]))
+            return name, version, "wheel", _wheel_tags("-".join(parts[-3:]))
         if filename.endswith((".tar.gz", ".zip")):
             name, version = parse_sdist_filename(filename)
             return canonicalize_name(name), version, "sdist", frozenset()
     except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
         return None
     return None
+
+
+# A project page lists the same versions and tag triples again and again (numpy's has 4,381
+# files): each is parsed once, by packaging, and the immutable results shared.
+@functools.lru_cache(maxsize=1 << 16)
+def _wheel_prefix(prefix: str) -> tuple[NormalizedName, Version]:
+    """``name-version[-build]`` of a wheel filename, checked as packaging checks it."""
+    name, version, _build, _tags = parse_wheel_filename(f"{prefix}-py3-none-any.whl")
+    return name, version
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _wheel_tags(triple: str) -> frozenset[Tag]:
+    return parse_tag(triple)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ without one are left out, as uv does; find-links files are not filtered).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -233,6 +234,16 @@ def _dir_files(directory: Path, origin: str) -> list[DistFile]:
     return files
 
 
+@functools.lru_cache(maxsize=1024)
+def _requires_python(text: str) -> SpecifierSet | None:
+    """Parsed once per page's few distinct values; ``None`` when unparsable (ignored, as
+    pip does)."""
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
 def make_dist_file(filename: str, url: str, *, origin: str, requires_python: str | None = None,
                    yanked: str | None = None, hashes: tuple[tuple[str, str], ...] = (),
                    metadata: str | bool | dict[str, str] | None = None,
@@ -242,12 +253,7 @@ def make_dist_file(filename: str, url: str, *, origin: str, requires_python: str
     if parsed is None:
         return None
     name, version, kind, tags = parsed
-    spec = None
-    if requires_python:
-        try:
-            spec = SpecifierSet(requires_python)
-        except InvalidSpecifier:
-            spec = None  # an unparsable Requires-Python is ignored, as pip does
+    spec = _requires_python(requires_python) if requires_python else None
     metadata_url = None
     metadata_hashes: tuple[tuple[str, str], ...] = ()
     if metadata and kind == "wheel":
@@ -327,7 +333,7 @@ def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
             hashes = tuple(sorted((str(a), str(d))
                                   for a, d in entry.get("hashes", {}).items()))
             dist = make_dist_file(
-                str(entry["filename"]), urldefrag(urljoin(page_url, entry["url"]))[0],
+                str(entry["filename"]), _file_url(page_url, str(entry["url"])),
                 origin=origin, requires_python=entry.get("requires-python"),
                 yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
                 hashes=hashes, metadata=metadata, upload_time=_upload_time(entry),
@@ -339,6 +345,13 @@ def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
         if dist is not None:
             files.append(dist)
     return files
+
+
+def _file_url(page_url: str, href: str) -> str:
+    # PyPI's are absolute and have no fragment; urljoin and urldefrag cost more than the
+    # rest of an entry.
+    url = href if href.startswith(("https://", "http://")) else urljoin(page_url, href)
+    return urldefrag(url)[0] if "#" in url else url
 
 
 def _check_hashes(data: bytes, expected: Sequence[tuple[str, str]], what: str) -> None:
