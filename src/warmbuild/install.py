@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from installer import install as installer_install
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -36,7 +35,8 @@ from .oserrors import WRITE_ERRNOS, environment_hint, written
 from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
-from .unpack import Claims, LinkingDestination, UnpackedWheel, unpack_into
+from .stage import Claims, LinkingDestination, install_unpacked
+from .unpack import UnpackedWheel, unpack_into
 from .wheelcheck import invalid
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
@@ -206,7 +206,7 @@ class _Transaction:
         source = UnpackedWheel(wheel)
         _check_is(source, action.new, Path(filename))
         try:
-            installer_install(source, destination, _extra_metadata(action.new))
+            install_unpacked(source, destination, _extra_metadata(action.new))
         except Exception as exc:
             raise _failed(self.prefix, exc, _label(action)) from exc
         return stage_dir

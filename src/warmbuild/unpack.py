@@ -20,33 +20,24 @@ again quietly.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
-from installer.destinations import SchemeDictionaryDestination
-from installer.records import Hash, RecordEntry
-from installer.scripts import Script
 from installer.sources import WheelSource
-from installer.utils import Scheme, copyfileobj_with_hashing, make_file_executable
 
 from . import sealed, wheelcheck
 from ._log import logger
 from .cache import Cache
 from .errors import WarmbuildError
-from .placefile import place
 
 if TYPE_CHECKING:
-    from installer.scripts import ScriptSection
+    pass
 
 _INDEX = ".warmbuild-files.json"
 #: The version of :mod:`wheelcheck`'s rules, recorded in the index as ``checked``: a copy
@@ -160,7 +151,7 @@ def _read_index(root: Path) -> dict[str, Any] | None:
     return index if isinstance(index, dict) else None
 
 
-class _LinkableFile:
+class LinkableFile:
     """A read-only stream over an unpacked file that also says where the file is."""
 
     def __init__(self, path: str, record_hash: str, size: int) -> None:
@@ -218,134 +209,20 @@ class UnpackedWheel(WheelSource):
     def read_dist_info(self, filename: str) -> str:
         return (self.root / self._dist_info / filename).read_text(encoding="utf-8")
 
+    def files(self) -> Iterator[tuple[str, str, int, bool]]:
+        """Each file's path, RECORD hash, size and whether it is executable."""
+        for name, (record_hash, size, executable) in self._files.items():
+            yield name, record_hash, size, executable
+
+    def open(self, name: str) -> BinaryIO:
+        record_hash, size, _executable = self._files[name]
+        return cast(BinaryIO, LinkableFile(os.path.join(self.root, name), record_hash, size))
+
     def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
         root = str(self.root)
         for name, (record_hash, size, executable) in self._files.items():
-            stream = _LinkableFile(os.path.join(root, name), record_hash, size)
+            stream = LinkableFile(os.path.join(root, name), record_hash, size)
             try:
                 yield (name, record_hash, str(size)), cast(BinaryIO, stream), executable
             finally:
                 stream.close()
-
-
-class Claims:
-    """Which wheel keeps a path that several wheels of one install write: the latest in the plan.
-
-    Wheels are staged in parallel, so without this the copy that survives a clash would be
-    whichever thread wrote last. Each wheel claims a path before writing it; a wheel that
-    finds a later one's claim leaves the path alone.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self._owner: dict[str, int] = {}
-        self._hashes: dict[str, dict[int, str]] = {}
-
-    def claim(self, path: str, rank: int) -> bool:
-        with self.lock:
-            owner = self._owner.get(path)
-            if owner is not None and owner > rank:
-                return False
-            self._owner[path] = rank
-            return True
-
-    def owns(self, path: str, rank: int) -> bool:
-        """Call with ``lock`` held."""
-        return self._owner.get(path) == rank
-
-    def written(self, path: str, rank: int, digest: str) -> None:
-        with self.lock:
-            self._hashes.setdefault(path, {})[rank] = digest
-
-    def differing(self) -> dict[str, tuple[int, ...]]:
-        """Paths written by several wheels with different contents, and those wheels' ranks."""
-        return {path: tuple(sorted(by_rank)) for path, by_rank in self._hashes.items()
-                if len(set(by_rank.values())) > 1}
-
-
-@dataclass
-class LinkingDestination(SchemeDictionaryDestination):
-    """Links files that come from an unpacked wheel; writes everything else.
-
-    A file already in the staging tree may be a hard link into the cache, so nothing is
-    ever opened for writing in place: new content goes to a temporary name and is renamed
-    over the old path, which replaces the link instead of writing through it.
-    """
-
-    #: Shared by every wheel of one install, with this wheel's place in the plan.
-    claims: Claims = field(default_factory=Claims)
-    rank: int = 0
-    link_mode: str = "clone"
-    _made: set[str] = field(default_factory=set)
-
-    def _path_with_destdir(self, scheme: Scheme, path: str) -> Path:
-        return Path(self._target(scheme, path))
-
-    def _target(self, scheme: Scheme, path: str) -> str:
-        # installer's own version builds several Path objects per file; on a warm install
-        # of thousands of linked files that is most of the time, so this uses strings.
-        root = os.path.abspath(self.scheme_dict[scheme])
-        file = os.path.abspath(os.path.join(root, path))
-        if not file.startswith(root + os.sep):
-            raise ValueError(f"Attempting to write {path} outside of the target directory")
-        if self.destdir is not None:
-            file = os.path.join(self.destdir, file.lstrip(os.sep))
-        return file
-
-    def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
-                    is_executable: bool) -> RecordEntry:
-        target = self._target(scheme, path)
-        # Several wheels are staged at once into one tree: parents may appear concurrently,
-        # hence exist_ok; each directory is made once per destination.
-        parent = os.path.dirname(target)
-        if parent not in self._made:
-            os.makedirs(parent, exist_ok=True)
-            self._made.add(parent)
-        if not self.overwrite_existing and os.path.lexists(target):
-            raise FileExistsError(f"File already exists: {target}")
-        key = target
-        mine = self.claims.claim(key, self.rank)
-        if isinstance(stream, _LinkableFile):
-            entry = RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
-            self.claims.written(key, self.rank, stream.record_hash)
-            if not mine:
-                return entry
-            try:
-                place(stream.path, target, self.link_mode)
-            except FileExistsError:
-                self._replace(target, lambda tmp: place(stream.path, tmp, self.link_mode))
-            return entry
-        digest: list[tuple[str, int]] = []
-
-        def write(tmp: str) -> None:
-            with open(tmp, "wb") as out:
-                digest.append(copyfileobj_with_hashing(stream, out, self.hash_algorithm))
-            if is_executable:
-                make_file_executable(Path(tmp))
-
-        # Written even when a later wheel holds the path: RECORD needs this copy's hash.
-        self._replace(target, write, keep=mine)
-        self.claims.written(key, self.rank, f"{self.hash_algorithm}={digest[0][0]}")
-        return RecordEntry(path, Hash(self.hash_algorithm, digest[0][0]), digest[0][1])
-
-    def write_script(self, name: str, module: str, attr: str,
-                     section: ScriptSection) -> RecordEntry:
-        # installer's version stats the script after writing it, but a script that a later
-        # wheel of this install also provides is never written here (see Claims).
-        script_name, data = Script(name, module, attr, section).generate(
-            self.interpreter, self.script_kind)
-        with io.BytesIO(data) as stream:
-            return self.write_to_fs(Scheme("scripts"), script_name, stream, is_executable=True)
-
-    def _replace(self, target: str, make: Callable[[str], object], *,
-                 keep: bool = True) -> None:
-        head, name = os.path.split(target)
-        tmp = os.path.join(head, f".{name}.{threading.get_ident()}.warmbuild-tmp")
-        try:
-            make(tmp)
-            with self.claims.lock:  # a later wheel may have claimed the path meanwhile
-                if keep and self.claims.owns(target, self.rank):
-                    os.replace(tmp, target)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
