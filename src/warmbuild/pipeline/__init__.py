@@ -118,6 +118,8 @@ def _keep_unchanged_editables(request: InstallRequest, reqs: RequirementSet, tar
                               ) -> RequirementSet:
     """``-e`` trees whose editable install is unchanged (same fingerprint), pinned to what is
     installed, so that no hook runs: uv rebuilds every time."""
+    if not any(r.tree is not None and r.editable for r in reqs.requirements):
+        return reqs
     from ..build import TreeBuilder
     from ..install import FINGERPRINT_FILE
     from ..projectreqs import tree_extras
