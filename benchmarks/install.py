@@ -95,12 +95,16 @@ def install_argv(
     requirements: Path,
     cache: Path,
     bytecode: str,
+    link_mode: str = "default",
 ) -> tuple[list[str], dict[str, str]]:
-    """argv and environment for one install; ``bytecode`` is none, default or all."""
+    """argv and environment for one install; ``bytecode`` is none, default or all;
+    ``link_mode`` hardlink or each tool's default (pip always copies)."""
     if tool.name == "pip":
         extra = ["--no-compile"] if bytecode == "none" else []
     else:
         extra = ["--compile-bytecode"] if bytecode == "all" else []
+        if link_mode != "default":
+            extra += ["--link-mode", link_mode]
     argv, env = tool.install_argv(target, index_url, ["-r", str(requirements)], cache, extra)
     return argv, harness.clean_env(env)
 
@@ -131,6 +135,7 @@ class Bench:
     work: harness.Scratch
     timeout: float
     bytecode: str
+    link_mode: str = "default"
     results: list[RunResult] = field(default_factory=list)
 
     def _check(self, target: Path) -> str | None:
@@ -161,7 +166,8 @@ class Bench:
         target = self.work.fresh("target")
         harness.make_target(self.python, target, harness.clean_env())
         argv, env = install_argv(
-            tool, target, self.index_url, self.requirements, cache, self.bytecode
+            tool, target, self.index_url, self.requirements, cache, self.bytecode,
+            self.link_mode,
         )
         log_path = target.with_suffix(".log")
         # Flush what earlier runs left in the page cache, untimed: otherwise the kernel
@@ -304,6 +310,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "all: every tool compiles (uv --compile-bytecode, warmbuild --compile-bytecode)",
     )
     p.add_argument(
+        "--link-mode",
+        choices=("default", "hardlink"),
+        default="default",
+        help="default: each tool's own (warmbuild clones or copies, uv hard-links on Linux, "
+        "pip copies); hardlink: warmbuild and uv both hard-link from their caches",
+    )
+    p.add_argument(
         "--imports",
         default=",".join(DEFAULT_IMPORTS),
         help="modules imported in the target to check each install",
@@ -326,6 +339,7 @@ def payload(
             "n_requirements": len(bench.pins),
             "index_url": bench.index_url,
             "bytecode": args.bytecode,
+            "link_mode": args.link_mode,
             "latency_ms": args.latency_ms,
             "tools": {
                 t.name: {"command": t.command, "version": t.version, "setup_error": t.setup_error}
@@ -359,6 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             harness.Scratch(work),
             args.timeout,
             args.bytecode,
+            args.link_mode,
         )
         bench.run(args.scenarios, args.rounds)
 
@@ -367,7 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out_path = harness.write_results(args.json, "install", started, data)
     title = (
         f"Installing {len(pins)} pinned packages ({requirements.name}) into a fresh venv, "
-        f"{args.rounds} round(s), --bytecode {args.bytecode}, index latency "
+        f"{args.rounds} round(s), --bytecode {args.bytecode}, --link-mode {args.link_mode}, "
+        "index latency "
         f"{args.latency_ms:g} ms"
     )
     harness.print_summary(title, format_table(summaries), data["machine"], tools)
