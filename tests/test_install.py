@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from conftest import IndexFactory, Runner, installed, pip, run_python, site_packages, snapshot
@@ -162,3 +163,40 @@ def test_compile_bytecode_and_quiet(wb: Runner, venv: Path, index: IndexServer) 
     # As with pip and uv, the common options may come before the command too.
     before = wb("-q", "uninstall", "--python", venv, "six")
     assert before.stderr == "" and "six" not in installed(venv)
+
+
+def test_data_schemes_scripts_and_shipped_bytecode(wb: Runner, venv: Path, index: IndexServer,
+                                                   tmp_path: Path) -> None:
+    """Every part of a wheel lands where installer would put it: `.data` schemes (a
+    `#!python` script rewritten for the target), console scripts, and no bytecode that
+    the wheel ships; RECORD lists all of it, so uninstall leaves nothing behind."""
+    from support.wheels import make_wheel
+
+    before = snapshot(venv)
+    whl = make_wheel(
+        tmp_path, "datapkg", "1.0",
+        files={"datapkg/__init__.py": "def main():\n    print('entry point')\n",
+               "datapkg/__pycache__/stale.cpython-311.pyc": b"not bytecode"},
+        entry_points={"console_scripts": {"datapkg-cli": "datapkg:main"}},
+        data_files={"scripts/datapkg-sh": "#!python\nprint('rewritten')\n",
+                    "data/share/datapkg/notes.txt": "notes\n",
+                    "purelib/datapkg_extra.py": "VALUE = 7\n"})
+    result = wb("install", "--python", venv, "-i", index.url, whl)
+    assert "__pycache__" in result.stderr, "the skipped bytecode is named"
+    site = site_packages(venv)
+    assert not (site / "datapkg" / "__pycache__").exists()
+    script = venv / "bin" / "datapkg-sh"
+    assert script.read_text().startswith(f"#!{venv}/bin/python")
+    assert script.stat().st_mode & 0o111
+    assert (venv / "share" / "datapkg" / "notes.txt").read_text() == "notes\n"
+    assert run_python(venv, "import datapkg_extra; print(datapkg_extra.VALUE)") == "7"
+    assert subprocess.run([venv / "bin" / "datapkg-cli"], capture_output=True, text=True,
+                          check=True).stdout == "entry point\n"
+    record = (next(site.glob("datapkg-1.0.dist-info")) / "RECORD").read_text()
+    for listed in ("datapkg/__init__.py", "datapkg_extra.py", "../../../bin/datapkg-sh",
+                   "../../../bin/datapkg-cli", "../../../share/datapkg/notes.txt",
+                   "datapkg-1.0.dist-info/INSTALLER"):
+        assert f"{listed}," in record, listed
+    assert pip(venv, "check").returncode == 0
+    wb("uninstall", "--python", venv, "datapkg")
+    assert snapshot(venv) == before

@@ -55,7 +55,7 @@ def install_unpacked(source: UnpackedWheel, destination: LinkingDestination,
             records.append((Scheme("scripts"), destination.write_script(
                 name=name, module=module, attr=attr, section=section)))
     record_path = f"{info}/RECORD"
-    data_dir = f"{source.distribution}-{source.version}.data/"
+    data_dir = f"{source.data_dir}/"
     linked = []
     for path, record_hash, size, executable in source.files():
         if path == record_path:
