@@ -47,6 +47,7 @@ class Fetcher:
         self._cache = cache
         self._bucket = cache.bucket("wheels-v1")
         self._url_locks: KeyedLocks[str] = KeyedLocks()
+        self._metadata_locks: KeyedLocks[str] = KeyedLocks()
 
     def fetch(self, file: DistFile, required: Sequence[tuple[str, str]] = ()) -> Fetched:
         """A local path to ``file``, whose hashes match the index's and ``required``."""
@@ -82,14 +83,17 @@ class Fetcher:
             return None
         key = sha or _url_key(file.url)
         path = self._cache.bucket("metadata-v1") / key[:2] / f"{key}.metadata"
-        try:
-            return path.read_bytes()
-        except OSError:
-            pass
-        data = remote_metadata(self._client, file.url)
-        if data is not None:
-            atomic_write(path, data)
-        return data
+        # The resolver and a read-ahead thread often want the same file at once: one reads
+        # it, the other waits for that answer instead of asking the server again.
+        with self._metadata_locks(key):
+            try:
+                return path.read_bytes()
+            except OSError:
+                pass
+            data = remote_metadata(self._client, file.url)
+            if data is not None:
+                atomic_write(path, data)
+            return data
 
     def _cached(self, file: DistFile, cached: Path, sha: str,
                 required: Sequence[tuple[str, str]]) -> Fetched | None:
