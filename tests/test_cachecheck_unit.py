@@ -14,7 +14,8 @@ from support.wheels import make_wheel
 from warmbuild import httpcache, sealed
 from warmbuild.cache import Cache
 from warmbuild.errors import WarmbuildError
-from warmbuild.unpack import UnpackedWheel, damage, has_index, unpack
+from warmbuild.stage import UnpackedWheel
+from warmbuild.unpack import damage, has_index, unpack
 
 
 def test_a_sealed_document_reads_back_whole_and_not_when_damaged() -> None:

@@ -7,49 +7,45 @@ with the run's own client, index pages and resolver: :meth:`RunContext.install_e
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import resolvelib
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from . import diagnose
 from ._log import format_duration, logger, plural, progress, task, timed
-from ._threads import map_in_threads
+from ._threads import DaemonPool, map_in_threads
 from .buildopts import BuildOptions
 from .cache import Cache
-from .depreader import DependencyReader, SdistCapReached, SdistFailed
 from .dists import DistFile, FormatControl, ResolvedDist
 from .errors import BuildError, WarmbuildError
 from .fetch import Fetcher
 from .http import HttpClient, redact
 from .index import Finder, IndexSettings, make_dist_file, split_hash
-from .install import apply
 from .installed import InstalledDist, scan
 from .journal import locked
 from .plan import make_plan
 from .python import Target
 from .reqfile import UserRequirement, read_requirements_file
-from .resolve import (
-    Dep,
-    Policy,
-    Provider,
-    Resolution,
-    dep_from_requirement,
-)
-from .resolve import resolve as run_resolver
 from .satisfied import constraints_of, marker_applies
-from .sdist import SdistBuilder
 from .trust import NetworkSettings
 from .unpack import unpack
 from .vcsurl import is_vcs_url
+
+if TYPE_CHECKING:
+    from . import diagnose
+    from .depreader import DependencyReader
+    from .resolve import Dep, Policy, Resolution
+    from .sdist import SdistBuilder
 
 #: Builds the wheel of a resolved tree (``pipeline``'s source trees), given where to put it.
 TreeBuild = Callable[[ResolvedDist, Path], Path]
@@ -69,8 +65,22 @@ class RunContext:
         self.finder = Finder(index, self.client, refresh)
         self.fetcher = Fetcher(self.client, cache)
         self._outs: list[Path] = []
+        self._early = DaemonPool(8, "warmbuild-early")
+
+    def read_ahead(self, names: Iterable[str]) -> None:
+        """Start reading the index pages of ``names`` (the user's requirements) while the
+        rest of the run is imported and set up: the resolver then finds them read or on
+        the way. A failure is the resolver's to report, when it asks for that project."""
+        def find(name: str) -> None:
+            with contextlib.suppress(WarmbuildError):
+                self.finder.find(name)
+
+        for name in names:
+            self._early.submit(functools.partial(find, name))
 
     def sdists(self, target: Target) -> SdistBuilder:
+        from .sdist import SdistBuilder
+
         return SdistBuilder(target, self)
 
     @cached_property
@@ -105,6 +115,13 @@ class RunContext:
                 constraints: Mapping[NormalizedName, SpecifierSet], reader: DependencyReader,
                 find: diagnose.FinderFn) -> Resolution:
         """Resolve, or raise the one-paragraph explanation of why not."""
+        import resolvelib
+
+        from . import diagnose
+        from .depreader import SdistCapReached, SdistFailed
+        from .resolve import Provider
+        from .resolve import resolve as run_resolver
+
         provider = Provider(policy, find, reader, installed, constraints,
                             peek=lambda file: self.fetcher.remote_metadata(file) is not None)
         trace = diagnose.Trace()
@@ -170,6 +187,7 @@ class RunContext:
 
     def close(self) -> None:
         """Remove the run's fresh builds (installed by then, or not wanted)."""
+        self._early.close()
         for out in self._outs:
             shutil.rmtree(out, ignore_errors=True)
 
@@ -190,6 +208,10 @@ class RunContext:
 
     def _install_exact(self, env: Target, requirements: Sequence[str],
                        upgrade: bool) -> dict[str, str]:
+        from .depreader import DependencyReader
+        from .install import apply
+        from .resolve import Policy, dep_from_requirement
+
         reqs = [Requirement(r) for r in requirements]
         deps = [dep_from_requirement(r, origin="build requirements") for r in reqs
                 if marker_applies(r.marker, env.markers, what=f"{r} (build requirements)")]

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import re
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +33,7 @@ from ._threads import KeyedLocks
 from .dists import DistFile, parse_filename
 from .errors import NetworkError, WarmbuildError
 from .http import HttpClient, redact
+from .reqfile import url2pathname
 
 _ACCEPT = ("application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, "
            "text/html;q=0.01")
@@ -178,7 +178,7 @@ class Finder:
 
     def _read(self, url: str) -> bytes | None:
         if url.startswith("file:"):
-            path = Path(urllib.request.url2pathname(urlsplit(url).path))
+            path = Path(url2pathname(urlsplit(url).path))
             return path.read_bytes() if path.is_file() else None
         resp = self._client.get(url)
         return None if resp.status == 404 else resp.body
@@ -186,7 +186,7 @@ class Finder:
     def _project_page(self, index: str, name: NormalizedName) -> list[DistFile] | None:
         url = f"{index}{name}/"
         if url.startswith("file:"):
-            directory = Path(urllib.request.url2pathname(urlsplit(url).path))
+            directory = Path(url2pathname(urlsplit(url).path))
             page = directory / "index.html"
             if page.is_file():
                 return parse_html(page.read_text(errors="replace"), url, origin=index)
@@ -210,7 +210,7 @@ class Finder:
         if "://" not in location:
             path = Path(location).expanduser()
         elif location.startswith("file:"):
-            path = Path(urllib.request.url2pathname(urlsplit(location).path))
+            path = Path(url2pathname(urlsplit(location).path))
         else:
             resp = self._client.get(location, accept="text/html")
             if resp.status == 404:

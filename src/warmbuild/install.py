@@ -35,8 +35,8 @@ from .oserrors import WRITE_ERRNOS, environment_hint, written
 from .plan import Action
 from .plan import Plan as Plan  # re-exported: the CLI still imports it from here
 from .python import Target
-from .stage import Claims, LinkingDestination, install_unpacked
-from .unpack import UnpackedWheel, unpack_into
+from .stage import Claims, LinkingDestination, UnpackedWheel, install_unpacked
+from .unpack import unpack_into
 from .wheelcheck import invalid
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.

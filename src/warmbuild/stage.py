@@ -16,14 +16,15 @@ import functools
 import io
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import Hash, RecordEntry
 from installer.scripts import Script
+from installer.sources import WheelSource
 from installer.utils import (
     SCHEME_NAMES,
     Scheme,
@@ -34,11 +35,89 @@ from installer.utils import (
 
 from ._log import logger
 from .coremeta import headers
+from .errors import WarmbuildError
 from .placefile import place
-from .unpack import LinkableFile, UnpackedWheel
+from .unpack import INDEX, read_index
 
 if TYPE_CHECKING:
     from installer.scripts import ScriptSection
+
+
+class LinkableFile:
+    """A read-only stream over an unpacked file that also says where the file is."""
+
+    def __init__(self, path: str, record_hash: str, size: int) -> None:
+        self.path = path
+        self.record_hash = record_hash
+        self.size = size
+        self._file: BinaryIO | None = None
+
+    def _open(self) -> BinaryIO:
+        if self._file is None:
+            self._file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
+        return self._file
+
+    def read(self, size: int = -1) -> bytes:
+        return self._open().read(size)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self._open().readline(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._open().seek(offset, whence)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class UnpackedWheel(WheelSource):
+    """installer's WheelSource over an ``archive-v1`` directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        index = read_index(root)
+        if index is None:
+            raise WarmbuildError(f"the unpacked wheel {root} in the cache is damaged (its index "
+                                 f"{INDEX} is not as written)",
+                                 hint="clear the cache with `warmbuild cache clean`")
+        self._files: dict[str, list[Any]] = index["files"]
+        (info,) = {p.split("/", 1)[0] for p in self._files
+                   if p.split("/", 1)[0].endswith(".dist-info")}
+        self._dist_info: str = info
+        name, _, version = info[: -len(".dist-info")].partition("-")
+        super().__init__(name, version)
+
+    @property
+    def dist_info_dir(self) -> str:
+        return self._dist_info
+
+    @property
+    def dist_info_filenames(self) -> list[str]:
+        prefix = self._dist_info + "/"
+        return [p[len(prefix):] for p in self._files
+                if p.startswith(prefix) and "/" not in p[len(prefix):]]
+
+    def read_dist_info(self, filename: str) -> str:
+        return (self.root / self._dist_info / filename).read_text(encoding="utf-8")
+
+    def files(self) -> Iterator[tuple[str, str, int, bool]]:
+        """Each file's path, RECORD hash, size and whether it is executable."""
+        for name, (record_hash, size, executable) in self._files.items():
+            yield name, record_hash, size, executable
+
+    def open(self, name: str) -> BinaryIO:
+        record_hash, size, _executable = self._files[name]
+        return cast(BinaryIO, LinkableFile(os.path.join(self.root, name), record_hash, size))
+
+    def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
+        root = str(self.root)
+        for name, (record_hash, size, executable) in self._files.items():
+            stream = LinkableFile(os.path.join(root, name), record_hash, size)
+            try:
+                yield (name, record_hash, str(size)), cast(BinaryIO, stream), executable
+            finally:
+                stream.close()
 
 
 def install_unpacked(source: UnpackedWheel, destination: LinkingDestination,

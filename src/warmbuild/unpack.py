@@ -2,13 +2,14 @@
 
 A wheel is extracted once into ``archive-v1/<sha256>/``, checked by :mod:`wheelcheck` on
 the way, with the hash and size of every file computed while extracting (so the RECORD we
-write is our own, not the wheel's word). Installing it then places each file instead of
-decompressing and hashing it again, by the link mode (``--link-mode``, uv's names): ``clone``, the
-default, makes copy-on-write clones (``FICLONE``) where the filesystem can and copies where
-it cannot; ``copy`` copies; ``hardlink`` links (uv's default on Linux), so an installed file
-shares its inode with the cache, and an in-place edit of it edits every environment linked
-to it (the next run notices the cached copy changed and unpacks it again, but the other
-environments keep the edit). Scripts whose shebang must be rewritten are always written.
+write is our own, not the wheel's word). Installing it (:mod:`stage`) then places each
+file instead of decompressing and hashing it again, by the link mode (``--link-mode``, uv's
+names): ``clone``, the default, makes copy-on-write clones (``FICLONE``) where the
+filesystem can and copies where it cannot; ``copy`` copies; ``hardlink`` links (uv's
+default on Linux), so an installed file shares its inode with the cache, and an in-place
+edit of it edits every environment linked to it (the next run notices the cached copy
+changed and unpacks it again, but the other environments keep the edit). Scripts whose
+shebang must be rewritten are always written.
 
 The directory's index of files is sealed with its own checksum and records each file's
 stamp (size, mtime) as unpacked (:mod:`sealed`), and the version of the rules the wheel was
@@ -25,11 +26,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
-
-from installer.sources import WheelSource
+from typing import TYPE_CHECKING, Any
 
 from . import sealed, wheelcheck
 from ._log import logger
@@ -39,7 +37,7 @@ from .errors import WarmbuildError
 if TYPE_CHECKING:
     pass
 
-_INDEX = ".warmbuild-files.json"
+INDEX = ".warmbuild-files.json"
 #: The version of :mod:`wheelcheck`'s rules, recorded in the index as ``checked``: a copy
 #: checked by older rules (or none) is unpacked, and so checked, again.
 _RULES = 1
@@ -84,7 +82,7 @@ def unpack_into(wheel: Path, root: Path) -> Path:
 
 def _unpack(wheel: Path, root: Path) -> None:
     files = wheelcheck.extract(wheel, root).files
-    (root / _INDEX).write_bytes(sealed.dump(
+    (root / INDEX).write_bytes(sealed.dump(
         {"files": files, "stamps": sealed.stamps(root, files), "checked": _RULES}))
 
 
@@ -100,15 +98,15 @@ def damage(dest: Path) -> str | None:
     """What is wrong with the unpacked wheel ``dest`` (``_ABSENT`` if there is none), or
     ``None`` when every file is as it was unpacked: one ``stat`` per file."""
     try:
-        raw = (dest / _INDEX).read_bytes()
+        raw = (dest / INDEX).read_bytes()
     except FileNotFoundError:
         return _ABSENT
     except OSError as exc:
-        return f"{_INDEX} is unreadable ({exc.strerror})"
+        return f"{INDEX} is unreadable ({exc.strerror})"
     index = sealed.load(raw)
     if not isinstance(index, dict) or not isinstance(index.get("stamps"), dict):
         return _OLDER if _is_json(raw) else \
-            f"{_INDEX} is not as written (truncated or overwritten)"
+            f"{INDEX} is not as written (truncated or overwritten)"
     if index.get("checked") != _RULES:
         return _UNCHECKED
     return sealed.changed(dest, index["stamps"])
@@ -128,7 +126,7 @@ def has_index(cache: Cache, sha256: str) -> bool:
     so the fetcher need not hash the wheel file. Cheap: one small file read, no ``stat``
     of the unpacked files (which :func:`unpack` does)."""
     try:
-        index = sealed.load((cache.bucket("archive-v1") / sha256 / _INDEX).read_bytes())
+        index = sealed.load((cache.bucket("archive-v1") / sha256 / INDEX).read_bytes())
     except OSError:
         return False
     return isinstance(index, dict)
@@ -146,83 +144,6 @@ def _check_wheel(wheel: Path, sha256: str) -> None:
                  "clear the cache with `warmbuild cache clean`")
 
 
-def _read_index(root: Path) -> dict[str, Any] | None:
-    index = sealed.load((root / _INDEX).read_bytes())
+def read_index(root: Path) -> dict[str, Any] | None:
+    index = sealed.load((root / INDEX).read_bytes())
     return index if isinstance(index, dict) else None
-
-
-class LinkableFile:
-    """A read-only stream over an unpacked file that also says where the file is."""
-
-    def __init__(self, path: str, record_hash: str, size: int) -> None:
-        self.path = path
-        self.record_hash = record_hash
-        self.size = size
-        self._file: BinaryIO | None = None
-
-    def _open(self) -> BinaryIO:
-        if self._file is None:
-            self._file = open(self.path, "rb")  # noqa: SIM115 - closed by close()
-        return self._file
-
-    def read(self, size: int = -1) -> bytes:
-        return self._open().read(size)
-
-    def readline(self, size: int = -1) -> bytes:
-        return self._open().readline(size)
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        return self._open().seek(offset, whence)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
-class UnpackedWheel(WheelSource):
-    """installer's WheelSource over an ``archive-v1`` directory."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        index = _read_index(root)
-        if index is None:
-            raise WarmbuildError(f"the unpacked wheel {root} in the cache is damaged (its index "
-                                 f"{_INDEX} is not as written)",
-                                 hint="clear the cache with `warmbuild cache clean`")
-        self._files: dict[str, list[Any]] = index["files"]
-        (info,) = {p.split("/", 1)[0] for p in self._files
-                   if p.split("/", 1)[0].endswith(".dist-info")}
-        self._dist_info: str = info
-        name, _, version = info[: -len(".dist-info")].partition("-")
-        super().__init__(name, version)
-
-    @property
-    def dist_info_dir(self) -> str:
-        return self._dist_info
-
-    @property
-    def dist_info_filenames(self) -> list[str]:
-        prefix = self._dist_info + "/"
-        return [p[len(prefix):] for p in self._files
-                if p.startswith(prefix) and "/" not in p[len(prefix):]]
-
-    def read_dist_info(self, filename: str) -> str:
-        return (self.root / self._dist_info / filename).read_text(encoding="utf-8")
-
-    def files(self) -> Iterator[tuple[str, str, int, bool]]:
-        """Each file's path, RECORD hash, size and whether it is executable."""
-        for name, (record_hash, size, executable) in self._files.items():
-            yield name, record_hash, size, executable
-
-    def open(self, name: str) -> BinaryIO:
-        record_hash, size, _executable = self._files[name]
-        return cast(BinaryIO, LinkableFile(os.path.join(self.root, name), record_hash, size))
-
-    def get_contents(self) -> Iterator[tuple[tuple[str, str, str], BinaryIO, bool]]:
-        root = str(self.root)
-        for name, (record_hash, size, executable) in self._files.items():
-            stream = LinkableFile(os.path.join(root, name), record_hash, size)
-            try:
-                yield (name, record_hash, str(size)), cast(BinaryIO, stream), executable
-            finally:
-                stream.close()

@@ -24,9 +24,7 @@ checks"):
 from __future__ import annotations
 
 import base64
-import configparser
 import csv
-import email.parser
 import errno
 import hashlib
 import os
@@ -278,6 +276,9 @@ def _read_text(wheel: Path, zf: zipfile.ZipFile, member: str) -> str:
 
 def _check_metadata(wheel: Path, zf: zipfile.ZipFile, dist_info: str, name: NormalizedName,
                     version: Version) -> None:
+    # Here, not at the top: resolving and installing from the cache check no wheel.
+    import email.parser
+
     parser = email.parser.HeaderParser()
     meta = parser.parsestr(_read_text(wheel, zf, f"{dist_info}/METADATA"))
     meta_name, meta_version = meta.get("Name"), meta.get("Version")
@@ -305,6 +306,8 @@ def _check_metadata(wheel: Path, zf: zipfile.ZipFile, dist_info: str, name: Norm
 def _check_entry_points(wheel: Path, zf: zipfile.ZipFile, dist_info: str) -> None:
     if f"{dist_info}/entry_points.txt" not in zf.NameToInfo:
         return
+    import configparser
+
     parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
     parser.optionxform = str  # type: ignore[assignment, method-assign]
     try:

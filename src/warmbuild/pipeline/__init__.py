@@ -37,6 +37,7 @@ from ._request import (
     check_writable,
     effective_settings,
     gather,
+    new_context,
     with_settings,
 )
 
@@ -67,10 +68,11 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         # Decided before any stage of a real install is even imported (a no-op is instant).
         done = _already_satisfied(request, reqs, target, installed, dest.prefix)
         if done is None:
-            from ._resolve import new_context, resolve_set
-
             ctx = new_context(request, settings, cache)
             stack.callback(ctx.close)
+            ctx.read_ahead(r.name for r in reqs.requirements
+                           if r.tree is None and r.requirement.url is None)
+            from ._resolve import resolve_set  # while the first pages load
             kept = _keep_unchanged_editables(request, reqs, target, ctx, installed)
             if kept.requirements != reqs.requirements:  # else the answer is the same
                 done = _already_satisfied(request, kept, target, installed, dest.prefix)

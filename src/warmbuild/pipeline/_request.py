@@ -20,6 +20,8 @@ from ..python import Target
 from ..reqfile import RequirementSet, parse_requirement, read_requirements_file
 
 if TYPE_CHECKING:
+    from ..cache import Cache
+    from ..context import RunContext
     from ..hooks import Kind
 
 
@@ -145,3 +147,16 @@ def with_settings(request: InstallRequest, reqs: RequirementSet,
     request = replace(request, formats=settings.pip_formats + request.formats,
                       link_mode=settings.link_mode)
     return request, reqs, settings
+
+
+def new_context(request: InstallRequest, settings: Settings, cache: Cache) -> RunContext:
+    from packaging.utils import canonicalize_name
+
+    from ..context import RunContext
+
+    return RunContext(cache, settings.index_settings(), request.build,
+                      offline=request.offline,
+                      revalidate=request.upgrade or bool(request.upgrade_packages)
+                      or request.refresh,
+                      refresh=frozenset(canonicalize_name(n) for n in request.refresh_packages),
+                      network=settings.network_settings())

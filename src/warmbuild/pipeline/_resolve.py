@@ -18,7 +18,6 @@ from packaging.version import Version
 
 from .._log import format_duration, logger, plural, progress, timed
 from ..cache import Cache
-from ..config import Settings
 from ..context import RunContext
 from ..coremeta import CoreMetadata
 from ..depreader import DependencyReader
@@ -35,7 +34,7 @@ from ..source import load_source_tree
 from ..vcsreq import VcsRequirements, check_name
 from ..vcsurl import VcsInfo
 from ._policy import applies, make_policy, resolved_dists
-from ._request import InstallRequest, with_settings
+from ._request import InstallRequest, new_context, with_settings
 
 if TYPE_CHECKING:
     from ..build import TreeBuilder
@@ -70,15 +69,6 @@ def run_context(request: InstallRequest, reqs: RequirementSet, target: Target,
     """The run's context, and the request and requirements with pip's settings added."""
     request, reqs, settings = with_settings(request, reqs, target)
     return request, reqs, new_context(request, settings, cache)
-
-
-def new_context(request: InstallRequest, settings: Settings, cache: Cache) -> RunContext:
-    return RunContext(cache, settings.index_settings(), request.build,
-                      offline=request.offline,
-                      revalidate=request.upgrade or bool(request.upgrade_packages)
-                      or request.refresh,
-                      refresh=frozenset(canonicalize_name(n) for n in request.refresh_packages),
-                      network=settings.network_settings())
 
 
 def resolve_set(request: InstallRequest, reqs: RequirementSet, target: Target,
