@@ -15,10 +15,12 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -106,21 +108,21 @@ def timed(
             out.flush()
         start = time.perf_counter()
         try:
-            proc = subprocess.run(
-                list(argv),
-                env=env,
-                cwd=cwd,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(
+                list(argv), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                timeout=timeout,
-                check=False,
             )
-            rc = proc.returncode
-        except subprocess.TimeoutExpired:
-            error = f"timed out after {timeout:.0f}s"
         except OSError as exc:
             error = f"could not run {argv[0]}: {exc}"
+        else:
+            # A blocking wait, with a timer for the timeout: subprocess.run(timeout=...)
+            # polls with sleeps of up to 50 ms, which rounded every figure up by as much.
+            timer = threading.Timer(timeout, proc.kill)
+            timer.start()
+            rc = proc.wait()
+            timer.cancel()
+            if rc == -signal.SIGKILL and time.perf_counter() - start >= timeout:
+                error = f"timed out after {timeout:.0f}s"
         elapsed = time.perf_counter() - start
         out.seek(0)
         output = out.read()
