@@ -100,7 +100,10 @@ def _sorted(dists: Sequence[InstalledDist]) -> list[InstalledDist]:
 
 
 def _display(dist: InstalledDist) -> str:
-    return dist.metadata()["Name"] or dist.display_name
+    from ..coremeta import headers
+
+    names = headers(dist.metadata_text(), "Name").get("name", [])
+    return names[0] if names and names[0] else dist.display_name
 
 
 def _editable(dist: InstalledDist) -> str | None:
