@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -39,6 +40,10 @@ from ._output import configure_logging, print_error, status_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # A run makes millions of small objects (index pages, RECORD entries) and few cycles:
+    # collecting after every 700 allocations took a tenth of a warm install and of parsing
+    # a large index page (ruff's: 7,296 files).
+    gc.set_threshold(50_000, 20, 20)
     parser = _parser()
     args = parser.parse_args(argv)
     configure_logging(args.verbose, args.quiet, color=args.color, no_progress=args.no_progress)
