@@ -195,7 +195,8 @@ class Finder:
         if resp.status == 404:
             return None
         if resp.content_type.split(";")[0].strip() == _JSON_TYPE:
-            return parse_json(resp.body, url, origin=index)
+            return parse_json(resp.body, url, origin=index,
+                              times=self.settings.exclude_newer is not None)
         return parse_html(resp.body.decode("utf-8", "replace"), url, origin=index)
 
     def _flat_files(self) -> tuple[DistFile, ...]:
@@ -317,8 +318,10 @@ def parse_html(text: str, page_url: str, *, origin: str) -> list[DistFile]:
     return files
 
 
-def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
-    """PEP 691 JSON project page."""
+def parse_json(body: bytes, page_url: str, *, origin: str, times: bool = True
+               ) -> list[DistFile]:
+    """PEP 691 JSON project page; ``times``: read PEP 700 upload times (for
+    ``--exclude-newer``; ruff's page has 7,296 of them)."""
     try:
         data = json.loads(body)
         entries = data["files"]
@@ -330,13 +333,14 @@ def parse_json(body: bytes, page_url: str, *, origin: str) -> list[DistFile]:
         try:
             yanked = entry.get("yanked", False)
             metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
-            hashes = tuple(sorted((str(a), str(d))
-                                  for a, d in entry.get("hashes", {}).items()))
+            digests = entry.get("hashes")
+            hashes = tuple(sorted(digests.items())) if digests else ()
             dist = make_dist_file(
                 str(entry["filename"]), _file_url(page_url, str(entry["url"])),
                 origin=origin, requires_python=entry.get("requires-python"),
                 yanked=(yanked if isinstance(yanked, str) else "") if yanked else None,
-                hashes=hashes, metadata=metadata, upload_time=_upload_time(entry),
+                hashes=hashes, metadata=metadata,
+                upload_time=_upload_time(entry) if times else None,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise NetworkError(f"{redact(page_url)}: not a valid simple API JSON page (a "
