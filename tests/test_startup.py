@@ -14,11 +14,13 @@ HEAVY = ("warmbuild.pipeline", "warmbuild.context", "warmbuild.build", "warmbuil
          "warmbuild.resolve", "warmbuild.install", "resolvelib", "urllib3", "rich",
          "installer", "pyproject_hooks", "truststore")
 
+# main, not the console script's run(), which ends the process without returning.
 _PROBE = """
-import json, runpy, sys
+import json, sys
 sys.argv = ["warmbuild", *json.loads(sys.argv[1])]
+from warmbuild.cli import main
 try:
-    runpy.run_module("warmbuild", run_name="__main__")
+    main()
 except SystemExit:
     pass
 print(json.dumps(sorted(sys.modules)), file=sys.stderr)

@@ -9,6 +9,7 @@ that ``--version``, ``--help`` and the read-only commands start fast.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NoReturn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,3 +24,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._main import main as run
 
     return run(argv)
+
+
+def run() -> NoReturn:
+    """The ``warmbuild`` command: :func:`main`, then the exit handlers, then an exit that
+    skips tearing the interpreter down. Freeing a large resolution's objects one by one
+    took 80-90 ms after the work was done; the kernel takes the memory back at once."""
+    import atexit
+    import os
+    import sys
+
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a reader that went away: main already said what it had to
+        pass
+    atexit._run_exitfuncs()  # logging's flush, --no-cache's cleanup, closing connections
+    os._exit(code)
