@@ -98,7 +98,7 @@ def install_argv(
     link_mode: str = "default",
 ) -> tuple[list[str], dict[str, str]]:
     """argv and environment for one install; ``bytecode`` is none, default or all;
-    ``link_mode`` hardlink or each tool's default (pip always copies)."""
+    ``link_mode`` hardlink, copy or each tool's default (pip always copies)."""
     if tool.name == "pip":
         extra = ["--no-compile"] if bytecode == "none" else []
     else:
@@ -311,10 +311,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--link-mode",
-        choices=("default", "hardlink"),
+        choices=("default", "hardlink", "copy"),
         default="default",
         help="default: each tool's own (warmbuild clones or copies, uv hard-links on Linux, "
-        "pip copies); hardlink: warmbuild and uv both hard-link from their caches",
+        "pip copies); hardlink or copy: warmbuild and uv both do that (pip always copies)",
     )
     p.add_argument(
         "--imports",
