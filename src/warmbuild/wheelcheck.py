@@ -85,9 +85,10 @@ def extract(wheel: Path, root: Path) -> CheckedWheel:
         record = _read_record(wheel, zf, dist_info)
         _check_metadata(wheel, zf, dist_info, name, version)
         files = {}
+        made: set[str] = set()
         for member in members:
             row = _record_row(wheel, record, dist_info, member.filename)
-            files[member.filename] = _extract_member(wheel, zf, member, root, row)
+            files[member.filename] = _extract_member(wheel, zf, member, root, row, made)
     unlisted = {f"{dist_info}/{n}" for n in _UNLISTED}
     missing = sorted(set(record) - set(files) - unlisted)
     if missing:
@@ -324,22 +325,30 @@ def _check_entry_points(wheel: Path, zf: zipfile.ZipFile, dist_info: str) -> Non
 
 
 def _extract_member(wheel: Path, zf: zipfile.ZipFile, member: zipfile.ZipInfo, root: Path,
-                    row: tuple[str, str, str] | None) -> list[object]:
-    """Write one member, hashing it on the way; its ``[hash, size, executable]``."""
+                    row: tuple[str, str, str] | None, made: set[str]) -> list[object]:
+    """Write one member, hashing it on the way; its ``[hash, size, executable]``.
+    ``made``: the directories made so far (a wheel's thousands of files need each once)."""
     name = member.filename
-    target = root.joinpath(*name.split("/"))
+    target = os.path.join(root, *name.split("/"))
     sha256 = hashlib.sha256()
     other = hashlib.new(row[0]) if row is not None and row[0] != "sha256" else None
     size = 0
+    executable = bool((member.external_attr >> 16) & 0o111)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        out = target.open("wb")
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                     0o755 if executable else 0o644)
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
             raise invalid(wheel, f"its member {name[:60]!r} has a path longer than the "
                                  "filesystem allows") from exc
         raise
-    with out:
+    # The exact mode whatever the umask: an installed file's mode is its cached copy's.
+    os.fchmod(fd, 0o755 if executable else 0o644)
+    with open(fd, "wb") as out:
         try:
             with zf.open(member) as src:
                 while chunk := src.read(_CHUNK):
@@ -351,8 +360,6 @@ def _extract_member(wheel: Path, zf: zipfile.ZipFile, member: zipfile.ZipInfo, r
         except _ZIP_ERRORS as exc:
             raise invalid(wheel, f"its member {name!r} cannot be read",
                           cause=str(exc)) from exc
-    executable = bool((member.external_attr >> 16) & 0o111)
-    target.chmod(0o755 if executable else 0o644)
     encoded = _b64(sha256.digest())
     if row is not None:
         algorithm, expected, expected_size = row
