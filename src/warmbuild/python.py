@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -203,13 +204,17 @@ def _from_base(executable: Path, cache: Cache) -> Target | None:
 
 def _query(executable: Path, cache: Cache | None = None) -> Target:
     key_file = None
+    key = _cache_key(executable)
     if cache is not None:
-        key_file = cache.bucket("interpreters-v1") / f"{_cache_key(executable)}.json"
-        if key_file.is_file():
-            try:
-                return _target_from_json(json.loads(key_file.read_text()))
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                pass
+        key_file = cache.bucket("interpreters-v1") / f"{zlib.crc32(key.encode()):08x}.json"
+        try:
+            cached = json.loads(key_file.read_text())
+            # The file is named by a checksum of the key, and holds the key itself: two
+            # interpreters whose keys share a checksum take turns, never each other's answer.
+            if cached.pop("key", None) == key:
+                return _target_from_json(cached)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
     try:
         proc = subprocess.run(
             [str(executable), "-I", "-c", _QUERY],
@@ -240,20 +245,20 @@ def _query(executable: Path, cache: Cache | None = None) -> Target:
             hint="warmbuild installs into CPython 3.9 or newer",
         )
     if key_file is not None:
-        atomic_write(key_file, json.dumps(data).encode())
+        atomic_write(key_file, json.dumps({**data, "key": key}).encode())
     return target
 
 
 def _cache_key(executable: Path) -> str:
+    """What the answer depends on; no hash of it (hashlib, with OpenSSL, took 4-19 ms to
+    import, a tenth of a no-op install)."""
     st = executable.resolve().stat()
     parts = [str(executable.absolute()), str(st.st_mtime_ns), str(st.st_size),
              str(_QUERY_VERSION), sys.version]
     cfg = executable.parent.parent / "pyvenv.cfg"
     if cfg.is_file():
         parts.append(str(cfg.stat().st_mtime_ns))
-    import hashlib
-
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+    return "\0".join(parts)
 
 
 def _tags(version: Version, data: dict[str, Any]) -> tuple[Tag, ...]:
