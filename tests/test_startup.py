@@ -50,6 +50,8 @@ def test_help_builds_no_command_parser() -> None:
     modules = loaded("--help")
     assert "warmbuild.cli._main" in modules, "the parser was built"
     assert not {m for m in modules if m.split(".")[0] == "packaging"}, sorted(modules)
+    # Nor the output machinery, which only a command that runs needs.
+    assert not {"logging", "dataclasses", "warmbuild._log"} & modules, sorted(modules)
 
 
 def test_version_imports_next_to_nothing() -> None:

@@ -8,8 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._log import logger
-
 if TYPE_CHECKING:
     from ..cache import Cache
     from ..layout import Layout
@@ -28,7 +26,6 @@ from ._common import (
     target_args,
     target_from,
 )
-from ._output import status_line
 
 
 def install_args(p: argparse.ArgumentParser) -> None:
@@ -156,6 +153,7 @@ def _binary_only(request: InstallRequest) -> bool:
 def _cmd_download(args: argparse.Namespace) -> int:
     from ..foreign import PlatformSpec, foreign_target
     from ..pipeline import download
+    from ._output import status_line
 
     request = _request(args, build=False)
     spec = PlatformSpec(tuple(args.platform), args.python_version, args.implementation,
@@ -177,6 +175,7 @@ def _cmd_download(args: argparse.Namespace) -> int:
 
 def _cmd_wheel(args: argparse.Namespace) -> int:
     from ..pipeline import build_wheels
+    from ._output import status_line
 
     cache = cache_from(args)
     target = _found_target(args, cache)
@@ -189,6 +188,8 @@ def _cmd_wheel(args: argparse.Namespace) -> int:
 
 def _found_target(args: argparse.Namespace, cache: Cache) -> Target:
     """Downloading and building change no environment: without a venv, the python3 on PATH."""
+    from .._log import logger
+
     try:
         return target_from(args, cache)
     except WarmbuildError:

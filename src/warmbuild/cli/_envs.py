@@ -6,7 +6,6 @@ import argparse
 import json
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,6 +116,8 @@ def _tree_envs(args: argparse.Namespace) -> list[EnvInfo]:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
     from ..envs import logs_of
 
     envs = _tree_envs(args)
@@ -162,6 +163,8 @@ def _show(args: argparse.Namespace) -> int:
 
 def _logs(env: EnvInfo) -> list[str]:
     """The backend logs of the env's last builds, newest last, as `env show` lists them."""
+    from datetime import datetime
+
     from ..envs import logs_of
 
     lines = ["  build logs (newest last):"]

@@ -8,8 +8,6 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
-from .._log import logger
-
 if TYPE_CHECKING:
     pass
 
@@ -18,6 +16,7 @@ from ._common import cache_from, index_flags, target_from
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
+    from .._log import logger
     from ..cache import default_cache_root
     from ..cacheclean import clean
 

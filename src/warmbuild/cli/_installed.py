@@ -14,9 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import zip_longest
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from .._log import logger
 from ..errors import UsageError
 from ..options import MAX_DEPTH
 
@@ -108,6 +106,8 @@ def _display(dist: InstalledDist) -> str:
 
 def _editable(dist: InstalledDist) -> str | None:
     """The source tree of an editable install (PEP 610), as pip's `list` and `show` print it."""
+    from urllib.parse import urlsplit
+
     direct = dist.direct_url() or {}
     info = direct.get("dir_info")
     url = direct.get("url")
@@ -202,6 +202,7 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
+    from .._log import logger
     from ..installed import scan
 
     installed = scan(_target(args))
@@ -268,6 +269,7 @@ def _dists(target: Target) -> list[Dist]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .._log import logger
     from ..check import check
 
     target = _target(args)
@@ -285,6 +287,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_tree(args: argparse.Namespace) -> int:
     from packaging.utils import canonicalize_name
 
+    from .._log import logger
     from ..deptree import graph, render
 
     if args.depth < 0:

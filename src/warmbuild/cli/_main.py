@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__, _signals
-from .._log import logger
 
 if TYPE_CHECKING:
     from ..hooks import Kind
@@ -36,7 +35,6 @@ from ._common import (
     target_from,
 )
 from ._info import cmd_cache, cmd_config
-from ._output import configure_logging, print_error, status_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(50_000, 20, 20)
     parser = _parser()
     args = parser.parse_args(argv)
+    # After parsing: --help and usage errors never need the output machinery.
+    from ._output import configure_logging
+
     configure_logging(args.verbose, args.quiet, color=args.color, no_progress=args.no_progress)
     _signals.install_handlers()
     try:
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ..cache import default_cache_root
+    from ._output import print_error
 
     try:
         result: int = args.func(args)
@@ -109,6 +111,8 @@ def _traceback(args: argparse.Namespace) -> None:
 
 
 def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
+    from ._output import print_error
+
     # Every expected failure is a WarmbuildError; this is the net under the ones we missed.
     _traceback(args)
     print_error(WarmbuildError(
@@ -247,7 +251,9 @@ def _config_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    from .._log import logger
     from ..pipeline import InstallRequest, install
+    from ._output import status_line
 
     _dist.check_report(args)
     cache = cache_from(args)
@@ -290,6 +296,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from ..pipeline import BuildRequest, build_dists
     from ..python import find_interpreter, query_target
+    from ._output import status_line
 
     cache = cache_from(args)
     try:
@@ -317,6 +324,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _print_plan(plan: Plan) -> None:
+    from .._log import logger
+
     for action in sorted(plan.actions, key=lambda a: a.name):
         logger.info(" %s", action)
 
@@ -335,6 +344,7 @@ def _plan_json(plan: Plan, *, dry_run: bool) -> dict[str, Any]:
 
 
 def _cmd_uninstall(args: argparse.Namespace) -> int:
+    from .._log import logger
     from ..pipeline import uninstall
 
     if not args.packages and not args.requirement:
