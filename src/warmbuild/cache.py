@@ -14,8 +14,6 @@ import errno
 import fcntl
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +81,9 @@ def default_cache_root() -> Path:
 
 def open_cache(cache_dir: Path | None = None, *, no_cache: bool = False) -> Cache:
     if no_cache:
+        import shutil
+        import tempfile
+
         root = Path(tempfile.mkdtemp(prefix="warmbuild-cache-"))
         atexit.register(shutil.rmtree, root, ignore_errors=True)
         return Cache(root)
@@ -100,6 +101,8 @@ def open_cache(cache_dir: Path | None = None, *, no_cache: bool = False) -> Cach
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old or the new file, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # a run that writes nothing to the cache (a no-op install) never needs it
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:

@@ -13,7 +13,6 @@ when one looks like a typo.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,6 +111,8 @@ def config_layers(cwd: Path, environ: Mapping[str, str] = os.environ
 def _read(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    import tomllib  # most runs have no config file at all
+
     try:
         data: Any = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:

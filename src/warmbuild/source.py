@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +72,8 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
                               _LEGACY_BACKEND, name=canonicalize_name(path.name))
         raise WarmbuildError(f"{shown_as or path} is not a Python project: it has neither "
                              "pyproject.toml nor setup.py")
+    import tomllib  # only a run with a source tree reads one
+
     try:
         data = tomllib.loads(real.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
