@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from warmbuild.http import _resolve_once
+from warmbuild.lookup import resolve_once
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ def counted() -> Iterator[list[tuple[Any, ...]]]:
 
 
 def test_concurrent_lookups_of_a_host_ask_once(counted: list[tuple[Any, ...]]) -> None:
-    _resolve_once()
-    _resolve_once()  # a second call does not wrap it again
+    resolve_once()
+    resolve_once()  # a second call does not wrap it again
     answers: list[Any] = []
     threads = [threading.Thread(target=lambda: answers.append(
         socket.getaddrinfo("files.example", 443, 0, socket.SOCK_STREAM))) for _ in range(16)]
@@ -50,7 +50,7 @@ def test_concurrent_lookups_of_a_host_ask_once(counted: list[tuple[Any, ...]]) -
 
 
 def test_a_failed_lookup_is_asked_again(counted: list[tuple[Any, ...]]) -> None:
-    _resolve_once()
+    resolve_once()
     for _ in range(2):
         with pytest.raises(socket.gaierror):
             socket.getaddrinfo("nowhere.invalid", 443)

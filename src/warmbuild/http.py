@@ -34,10 +34,10 @@ if TYPE_CHECKING:
 
 from . import __version__, httpcache
 from ._log import logger
-from ._threads import KeyedLocks
 from .cache import Cache
 from .credentials import keyring_password
 from .errors import NetworkError, WarmbuildError
+from .lookup import resolve_once
 from .transfer import BACKOFF, Body, Buffer, Sink, body_errors
 from .trust import NetworkSettings
 
@@ -325,7 +325,7 @@ class HttpClient:
     def _pool_for(self, url: str) -> urllib3.PoolManager:
         import urllib3
 
-        _resolve_once()
+        resolve_once()
         parts = urlsplit(url)
         proxy = self._proxies.get(parts.scheme)
         if proxy and _bypass(parts.hostname or ""):
@@ -392,30 +392,3 @@ def _bypass(host: str) -> bool:
     import urllib.request
 
     return bool(urllib.request.proxy_bypass(host))
-
-
-def _resolve_once() -> None:
-    """Look each host up once per run. Sixteen threads opening connections to one host at
-    once each asked the resolver; a resolver that drops such a burst (this machine's does,
-    one time in three) stalls every lookup for its 5 s timeout. urllib3 offers no resolver
-    hook, so the socket module's function is wrapped, in this process only: lookups of one
-    host wait for the first, and its answer is kept (a failure is not)."""
-    import socket
-
-    lookup = socket.getaddrinfo
-    if getattr(lookup, "__warmbuild__", False):
-        return
-    answers: dict[tuple[Any, ...], Any] = {}
-    locks: KeyedLocks[tuple[Any, ...]] = KeyedLocks()
-
-    @functools.wraps(lookup)
-    def getaddrinfo(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0,
-                    flags: int = 0) -> Any:
-        key = (host, port, family, type, proto, flags)
-        with locks(key):
-            if key not in answers:
-                answers[key] = lookup(host, port, family, type, proto, flags)
-            return answers[key]
-
-    getaddrinfo.__warmbuild__ = True  # type: ignore[attr-defined]
-    socket.getaddrinfo = getaddrinfo
