@@ -11,7 +11,17 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import IndexFactory, Runner, installed, run_python, site_packages, snapshot
+import pytest
+
+from conftest import (
+    IndexFactory,
+    Runner,
+    create_venv,
+    installed,
+    run_python,
+    site_packages,
+    snapshot,
+)
 from support.indexserver import IndexServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +77,33 @@ def journal_text(venv: Path) -> str:
     return ""
 
 
+def killed_while_placing(wb: Runner, venv: Path, python: Path, index: IndexServer,
+                          reqs: Path) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+    """Kill an install through ``python`` once it moves files into ``venv``: the snapshot and
+    contents of the venv before it. Moving files takes milliseconds, so an attempt that
+    misses the window (the install committed first) starts again from a fresh venv."""
+    for _attempt in range(8):
+        shutil.rmtree(venv)
+        create_venv(venv)
+        wb("install", "--python", python, "-i", index.url, "six")
+        before = snapshot(venv), contents(venv)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "warmbuild", "install", "--python", str(python), "-i",
+             index.url, "-r", str(reqs)], env=wb.env, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        caught = False
+        while proc.poll() is None:
+            if '"placed"' in journal_text(venv):
+                proc.send_signal(signal.SIGKILL)
+                caught = True
+                break
+        proc.wait()
+        left = journal_text(venv)
+        if caught and left and '"commit"' not in left:
+            return before
+    pytest.fail("no attempt was killed while moving files")
+
+
 def test_interrupted_install_leaves_env_unchanged(wb: Runner, venv: Path, index: IndexServer,
                                                   tmp_path: Path) -> None:
     reqs = ROOT / "benchmarks" / "requirements.txt"
@@ -110,30 +147,7 @@ def test_install_killed_outright_is_rolled_back_by_the_next_run(
     warm = tmp_path / "warm"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(warm)], check=True)
     wb("install", "--python", warm, "-i", index.url, "-r", reqs)
-    # Moving files into place takes milliseconds: when an attempt misses that window (the
-    # install finishes first), start again from a fresh env, a few times at most.
-    for _attempt in range(8):
-        shutil.rmtree(venv)
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-        wb("install", "--python", venv, "-i", index.url, "six")
-        before = snapshot(venv)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "warmbuild", "install", "--python", str(venv), "-i",
-             index.url, "-r", str(reqs)], env=wb.env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
-        caught = False
-        while proc.poll() is None:
-            if '"placed"' in journal_text(venv):
-                proc.send_signal(signal.SIGKILL)
-                caught = True
-                break
-        proc.wait()
-        # The signal can land just after the install committed: then it was not caught.
-        left = journal_text(venv)
-        if caught and left and '"commit"' not in left:
-            break
-        caught = False
-    assert caught, "no attempt was caught while moving files"
+    before, _ = killed_while_placing(wb, venv, venv, index, reqs)
     result = wb("install", "--python", venv, "-i", index.url, "six")
     assert "Rolled back an interrupted install" in result.stderr
     assert snapshot(venv) == before
