@@ -7,6 +7,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -44,13 +45,18 @@ class _ForwardProxy(BaseHTTPRequestHandler):
                 status, body, reply = resp.status, resp.read(), resp.headers
         except urllib.error.HTTPError as exc:
             status, body, reply = exc.code, exc.read(), exc.headers
-        self.send_response(status)
-        for key, value in reply.items():
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        relay(self, status, reply, body)
+
+
+def relay(handler: BaseHTTPRequestHandler, status: int, headers: Message, body: bytes) -> None:
+    """Answer as the upstream server did, without its hop-by-hop headers."""
+    handler.send_response(status)
+    for key, value in headers.items():
+        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+            handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @pytest.fixture(params=[None, "user:secret"], ids=["open", "auth"])

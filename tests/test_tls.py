@@ -18,6 +18,7 @@ import pytest
 from conftest import IndexFactory, Runner, installed
 from support.indexserver import IndexServer
 from support.tlscerts import Pki, have_openssl, make_pki
+from test_proxy import relay
 
 pytestmark = pytest.mark.skipif(not have_openssl(),
                                 reason="no `openssl` command to make a test CA with")
@@ -130,13 +131,7 @@ class _HostRewritingProxy(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
         with opener.open(urllib.request.Request(url, headers=headers)) as resp:
             body, status, reply = resp.read(), resp.status, resp.headers
-        self.send_response(status)
-        for key, value in reply.items():
-            if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        relay(self, status, reply, body)
 
 
 @pytest.fixture
