@@ -24,6 +24,7 @@ checks"):
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 import errno
 import hashlib
@@ -33,7 +34,7 @@ import struct
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -75,13 +76,7 @@ def extract(wheel: Path, root: Path) -> CheckedWheel:
     """Unpack ``wheel`` into the empty directory ``root``, checking it; WarmbuildError if it
     breaks a rule (``root`` then holds part of it: the caller removes it)."""
     name, version = _from_filename(wheel)
-    try:
-        zf = zipfile.ZipFile(wheel)
-    except _ZIP_ERRORS as exc:
-        raise invalid(wheel, "it is not a readable zip archive", cause=str(exc)) from exc
-    with zf:
-        members = _check_members(wheel, zf.infolist(), _name_max(root))
-        dist_info = _check_layout(wheel, [m.filename for m in members], name, version)
+    with _checked_archive(wheel, name, version, _name_max(root)) as (zf, members, dist_info):
         record = _read_record(wheel, zf, dist_info)
         _check_metadata(wheel, zf, dist_info, name, version)
         files = {}
@@ -101,14 +96,22 @@ def read_metadata(wheel: Path) -> str:
     """The METADATA text of a wheel not yet unpacked (for resolution), under the same rules
     for its archive and layout as :func:`extract`."""
     name, version = _from_filename(wheel)
+    with _checked_archive(wheel, name, version, 255) as (zf, _members, dist_info):
+        return _read_text(wheel, zf, f"{dist_info}/METADATA")
+
+
+@contextlib.contextmanager
+def _checked_archive(wheel: Path, name: NormalizedName, version: Version, name_max: int
+                     ) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.ZipInfo], str]]:
+    """The open archive, its members and its ``.dist-info`` directory, once the members'
+    names and the layout passed their rules."""
     try:
         zf = zipfile.ZipFile(wheel)
     except _ZIP_ERRORS as exc:
         raise invalid(wheel, "it is not a readable zip archive", cause=str(exc)) from exc
     with zf:
-        members = _check_members(wheel, zf.infolist(), 255)
-        dist_info = _check_layout(wheel, [m.filename for m in members], name, version)
-        return _read_text(wheel, zf, f"{dist_info}/METADATA")
+        members = _check_members(wheel, zf.infolist(), name_max)
+        yield zf, members, _check_layout(wheel, [m.filename for m in members], name, version)
 
 
 def invalid(wheel: Path, what: str, *, cause: str | None = None) -> WarmbuildError:
