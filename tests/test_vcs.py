@@ -8,26 +8,16 @@ tag ``v1``, 0.2.0 on ``main`` and 0.3.0 on branch ``feature``, and hatchling-pur
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from conftest import Runner, create_venv, installed, pip, run_python, site_packages
+from support.gitcmd import git
 from support.indexserver import IndexServer
 from support.wheels import make_wheel
 
 PROJECTS = Path(__file__).parent / "projects"
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env=GIT_ENV).stdout.strip()
-
-
 def commit_version(repo: Path, version: str) -> str:
     pyproject = repo / "pyproject.toml"
     text = pyproject.read_text()

@@ -4,27 +4,16 @@ no index, no venv."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from support.gitcmd import git
 from warmbuild.cache import Cache
 from warmbuild.errors import WarmbuildError
 from warmbuild.reqfile import parse_requirement, read_requirements_file
 from warmbuild.vcs import GitCache
 from warmbuild.vcsurl import VcsInfo, is_full_commit, parse_vcs_url, strip_credentials
-
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env=GIT_ENV).stdout.strip()
-
 
 # --------------------------------------------------------------------------- URLs
 
