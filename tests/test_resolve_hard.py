@@ -6,15 +6,14 @@ runs into old sdists. Against the local index; the real sets of the issue are ma
 
 from __future__ import annotations
 
-import io
 import re
-import tarfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from conftest import IndexFactory, Runner, installed
+from support.wheels import write_sdist
 
 BACKEND = '''
 import os
@@ -52,15 +51,7 @@ def old_sdist(dest: Path, name: str, version: str, *, requires: Sequence[str] = 
                                      metadata_fails=metadata_fails),
         "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
     }
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{base}.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
-        for rel, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"{base}/{rel}")
-            info.size, info.mtime = len(data), 1_600_000_000
-            tf.addfile(info, io.BytesIO(data))
-    return path
+    return write_sdist(dest, base, files)
 
 
 def test_an_sdist_that_cannot_build_resolves_from_its_metadata_hook(

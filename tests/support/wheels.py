@@ -137,9 +137,6 @@ def make_sdist(dest_dir: Path, name: str, version: str, *, requires: Sequence[st
     ``metadata_version`` "2.2" or later makes PKG-INFO authoritative (PEP 643: nothing is
     listed as Dynamic), so a frontend may resolve from it without building.
     """
-    import io
-    import tarfile
-
     module = canonicalize_name(name).replace("-", "_")
     base = f"{module}-{version}"
     deps = ", ".join(f'"{r}"' for r in requires)
@@ -154,6 +151,14 @@ def make_sdist(dest_dir: Path, name: str, version: str, *, requires: Sequence[st
         f"{module}/__init__.py": f"VALUE = {value or version!r}\n",
         "PKG-INFO": "\n".join(pkg_info) + "\n",
     }
+    return write_sdist(dest_dir, base, files)
+
+
+def write_sdist(dest_dir: Path, base: str, files: Mapping[str, str]) -> Path:
+    """``dest_dir/<base>.tar.gz`` holding ``files`` (paths relative to ``base/``)."""
+    import io
+    import tarfile
+
     dest_dir.mkdir(parents=True, exist_ok=True)
     path = dest_dir / f"{base}.tar.gz"
     with tarfile.open(path, "w:gz") as tf:
