@@ -38,6 +38,12 @@ def marker_applies(marker: Marker | None, env: Mapping[str, str], *, extra: str 
                              cause=str(exc)) from exc
 
 
+def applies(req: UserRequirement, target: Target) -> bool:
+    """Whether a user's requirement applies to ``target`` (its marker holds there)."""
+    return marker_applies(req.requirement.marker, target.markers,
+                          what=f"{req.requirement} ({req.source})")
+
+
 def constraints_of(constraints: Sequence[UserRequirement],
                    target: Target) -> dict[NormalizedName, SpecifierSet]:
     """``-c`` constraints that apply to ``target``, as one specifier per project."""

@@ -29,7 +29,7 @@ from ..layout import destination, environment_line, keep_existing, locked_layout
 from ..plan import Plan, make_plan, uninstall_names, uninstall_plan
 from ..python import Target
 from ..reqfile import RequirementSet, read_requirements_file
-from ..satisfied import constraints_of, marker_applies, satisfying
+from ..satisfied import applies, constraints_of, satisfying
 from ._request import (
     BuildRequest,
     InstallRequest,
@@ -165,9 +165,7 @@ def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Ta
     if request.upgrade or request.upgrade_packages or request.reinstall or any(
             r.tree or r.requirement.url for r in reqs.requirements):
         return None
-    wanted = [r for r in reqs.requirements
-              if marker_applies(r.requirement.marker, target.markers,
-                                what=f"{r.requirement} ({r.source})")]
+    wanted = [r for r in reqs.requirements if applies(r, target)]
     dists = satisfying([r.requirement for r in wanted], installed, markers=target.markers,
                        python_version=target.version, no_deps=request.no_deps,
                        constraints=constraints_of(reqs.constraints, target))

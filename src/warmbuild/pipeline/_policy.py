@@ -15,7 +15,6 @@ from ..installed import InstalledDist
 from ..python import Target
 from ..reqfile import RequirementSet, UserRequirement
 from ..resolve import Policy, Resolution
-from ..satisfied import marker_applies
 from ._request import InstallRequest
 
 if TYPE_CHECKING:
@@ -67,8 +66,3 @@ def editable_env(tree: Tree | None) -> str | None:
     if tree is None or tree.kind != "editable" or tree.builder.env is None:
         return None
     return str(tree.builder.env.path)
-
-
-def applies(req: UserRequirement, target: Target) -> bool:
-    return marker_applies(req.requirement.marker, target.markers,
-                          what=f"{req.requirement} ({req.source})")

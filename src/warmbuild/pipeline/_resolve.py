@@ -29,11 +29,11 @@ from ..projectreqs import tree_extras
 from ..python import Target
 from ..reqfile import RequirementSet, UserRequirement
 from ..resolve import Dep, dep_from_requirement
-from ..satisfied import constraints_of
+from ..satisfied import applies, constraints_of
 from ..source import load_source_tree
 from ..vcsreq import VcsRequirements, check_name
 from ..vcsurl import VcsInfo
-from ._policy import applies, make_policy, resolved_dists
+from ._policy import make_policy, resolved_dists
 from ._request import InstallRequest, new_context, with_settings
 
 if TYPE_CHECKING:
