@@ -242,44 +242,39 @@ class LinkingDestination(SchemeDictionaryDestination):
         entries = []
         for path, record_hash, size in files:
             target = os.path.join(base, path)
-            parent = os.path.dirname(target)
-            if parent not in self._made:
-                os.makedirs(parent, exist_ok=True)
-                self._made.add(parent)
-            mine = self.claims.claim(target, self.rank)
-            self.claims.written(target, self.rank, record_hash)
-            if mine:
-                origin = os.path.join(source, path)
-                try:
-                    place(origin, target, self.link_mode)
-                except FileExistsError:
-                    self._replace(target, functools.partial(place, origin, mode=self.link_mode))
+            self._make_parent(target)
+            self._link(target, os.path.join(source, path), record_hash)
             entries.append(RecordEntry(path, Hash.parse(record_hash), size))
         return entries
 
-    def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
-                    is_executable: bool) -> RecordEntry:
-        target = self._target(scheme, path)
+    def _make_parent(self, target: str) -> None:
         # Several wheels are staged at once into one tree: parents may appear concurrently,
         # hence exist_ok; each directory is made once per destination.
         parent = os.path.dirname(target)
         if parent not in self._made:
             os.makedirs(parent, exist_ok=True)
             self._made.add(parent)
+
+    def _link(self, target: str, origin: str, record_hash: str) -> None:
+        """Place the cached file ``origin`` at ``target``, unless a later wheel claims it."""
+        mine = self.claims.claim(target, self.rank)
+        self.claims.written(target, self.rank, record_hash)
+        if mine:
+            try:
+                place(origin, target, self.link_mode)
+            except FileExistsError:
+                self._replace(target, functools.partial(place, origin, mode=self.link_mode))
+
+    def write_to_fs(self, scheme: Scheme, path: str, stream: BinaryIO,
+                    is_executable: bool) -> RecordEntry:
+        target = self._target(scheme, path)
+        self._make_parent(target)
         if not self.overwrite_existing and os.path.lexists(target):
             raise FileExistsError(f"File already exists: {target}")
-        key = target
-        mine = self.claims.claim(key, self.rank)
         if isinstance(stream, LinkableFile):
-            entry = RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
-            self.claims.written(key, self.rank, stream.record_hash)
-            if not mine:
-                return entry
-            try:
-                place(stream.path, target, self.link_mode)
-            except FileExistsError:
-                self._replace(target, lambda tmp: place(stream.path, tmp, self.link_mode))
-            return entry
+            self._link(target, stream.path, stream.record_hash)
+            return RecordEntry(path, Hash.parse(stream.record_hash), stream.size)
+        mine = self.claims.claim(target, self.rank)
         digest: list[tuple[str, int]] = []
 
         def write(tmp: str) -> None:
@@ -290,7 +285,7 @@ class LinkingDestination(SchemeDictionaryDestination):
 
         # Written even when a later wheel holds the path: RECORD needs this copy's hash.
         self._replace(target, write, keep=mine)
-        self.claims.written(key, self.rank, f"{self.hash_algorithm}={digest[0][0]}")
+        self.claims.written(target, self.rank, f"{self.hash_algorithm}={digest[0][0]}")
         return RecordEntry(path, Hash(self.hash_algorithm, digest[0][0]), digest[0][1])
 
     def write_script(self, name: str, module: str, attr: str,
