@@ -203,9 +203,9 @@ def _from_base(executable: Path, cache: Cache) -> Target | None:
 
 
 def _query(executable: Path, cache: Cache | None = None) -> Target:
-    key_file = None
-    key = _cache_key(executable)
+    key_file, key = None, ""
     if cache is not None:
+        key = _cache_key(executable)
         key_file = cache.bucket("interpreters-v1") / f"{zlib.crc32(key.encode()):08x}.json"
         try:
             cached = json.loads(key_file.read_text())
