@@ -70,8 +70,8 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         if done is None:
             ctx = new_context(request, settings, cache)
             stack.callback(ctx.close)
-            ctx.read_ahead(r.name for r in reqs.requirements
-                           if r.tree is None and r.requirement.url is None)
+            ctx.read_ahead(r.name for r in reqs.requirements if r.tree is None
+                           and r.requirement.url is None and applies(r, target))
             from ._resolve import resolve_set  # while the first pages load
             kept = _keep_unchanged_editables(request, reqs, target, ctx, installed)
             if kept.requirements != reqs.requirements:  # else the answer is the same
