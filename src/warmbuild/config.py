@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -24,6 +23,8 @@ from .errors import UsageError
 from .options import KEYRING_PROVIDERS, LINK_MODES, STRATEGIES
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .index import IndexSettings
     from .trust import NetworkSettings
 
@@ -326,6 +327,8 @@ def _convert(key: str, raw: str) -> Value:
 
 
 def _from_toml(key: str, raw: object, source: str) -> Value:
+    from datetime import date  # tomllib has imported it already
+
     if isinstance(raw, date):  # TOML has dates: `exclude-newer = 2024-01-31` (no quotes)
         return raw.isoformat()
     if not isinstance(raw, str):

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,8 @@ def is_pyproject(path: Path) -> bool:
 
 
 def _load(path: Path) -> dict[str, Any]:
+    import tomllib  # a no-op install of plain requirements reads no TOML
+
     try:
         with path.expanduser().open("rb") as f:
             return tomllib.load(f)

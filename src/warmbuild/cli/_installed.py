@@ -8,7 +8,6 @@ this module parses, asks and prints.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from collections.abc import Callable, Iterable, Sequence
 from itertools import zip_longest
@@ -252,6 +251,8 @@ def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist], *,
 
 def _record_entries(dist: InstalledDist) -> list[str] | None:
     """RECORD's paths as pip's `show -f` prints them: relative to the site dir, sorted."""
+    import csv
+
     text = dist.read_text("RECORD")
     if text is None:
         return None
