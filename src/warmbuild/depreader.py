@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -29,8 +30,9 @@ from .fetch import Fetcher
 from .index import Finder
 from .options import DEFAULT_MAX_SDIST_BUILDS
 from .resolve import Candidate
-from .sdist import SdistBuilder
-from .wheelcheck import read_metadata
+
+if TYPE_CHECKING:
+    from .sdist import SdistBuilder  # a run with no sdist never imports tarfile
 
 
 class SdistCapReached(Exception):
@@ -112,6 +114,8 @@ class DependencyReader:
             return data.decode("utf-8", "replace")
         # Read under the rules the wheel is unpacked by, so that a broken archive gets
         # the same error here as it would at install time.
+        from .wheelcheck import read_metadata  # only a wheel downloaded for its metadata
+
         return read_metadata(self._fetcher.fetch(file, required).path)
 
     def _sdist(self, cand: Candidate, required: Sequence[tuple[str, str]]) -> str:

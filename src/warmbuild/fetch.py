@@ -28,7 +28,6 @@ from .cache import Cache, atomic_write
 from .dists import DistFile
 from .errors import NetworkError, WarmbuildError
 from .http import HttpClient, redact
-from .lazywheel import remote_metadata
 from .oserrors import WRITE_ERRNOS, is_full
 from .reqfile import url2pathname
 from .unpack import has_index
@@ -90,6 +89,8 @@ class Fetcher:
                 return path.read_bytes()
             except OSError:
                 pass
+            from .lazywheel import remote_metadata  # zipfile: not for a warm install
+
             data = remote_metadata(self._client, file.url)
             if data is not None:
                 atomic_write(path, data)

@@ -22,7 +22,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
@@ -280,26 +279,14 @@ def split_hash(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     return clean, ()
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.base: str | None = None
-        self.anchors: list[dict[str, str | None]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "a":
-            self.anchors.append(dict(attrs))
-
-
 def parse_html(text: str, page_url: str, *, origin: str) -> list[DistFile]:
     """PEP 503 anchors, with PEP 592 yanking, PEP 658/714 metadata and requires-python."""
-    parser = _AnchorParser()
-    parser.feed(text)
-    base = urljoin(page_url, parser.base) if parser.base else page_url
+    from ._anchors import anchors
+
+    base_href, found = anchors(text)
+    base = urljoin(page_url, base_href) if base_href else page_url
     files = []
-    for attrs in parser.anchors:
+    for attrs in found:
         href = attrs.get("href")
         if not href:
             continue

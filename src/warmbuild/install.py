@@ -37,7 +37,6 @@ from .plan import Plan as Plan  # re-exported: the CLI still imports it from her
 from .python import Target
 from .stage import Claims, LinkingDestination, UnpackedWheel, install_unpacked
 from .unpack import unpack_into
-from .wheelcheck import invalid
 
 #: In the ``.dist-info`` of an editable install: the build env it was built in.
 BUILD_ENV_MARKER = "WARMBUILD_BUILD_ENV"
@@ -298,6 +297,8 @@ def _check_is(source: UnpackedWheel, dist: ResolvedDist, wheel: Path) -> None:
     if canonicalize_name(source.distribution) == dist.name and \
             Version(source.version) == dist.version:
         return
+    from .wheelcheck import invalid
+
     raise invalid(wheel, f"it holds {source.distribution} {source.version} "
                          f"({source.dist_info_dir}), not {dist.name} {dist.version}")
 

@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import sealed, wheelcheck
+from . import sealed
 from ._log import logger
 from .cache import Cache
 from .errors import WarmbuildError
@@ -81,6 +81,8 @@ def unpack_into(wheel: Path, root: Path) -> Path:
 
 
 def _unpack(wheel: Path, root: Path) -> None:
+    from . import wheelcheck  # a warm install extracts nothing
+
     files = wheelcheck.extract(wheel, root).files
     (root / INDEX).write_bytes(sealed.dump(
         {"files": files, "stamps": sealed.stamps(root, files), "checked": _RULES}))

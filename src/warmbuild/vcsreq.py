@@ -29,7 +29,6 @@ from .cache import Cache
 from .errors import WarmbuildError
 from .python import Target
 from .reqfile import UserRequirement
-from .sdist import built_key, cached_wheel
 from .source import is_source_tree
 from .vcs import GitCache, Pinned
 from .vcsurl import VcsInfo, VcsUrl, is_full_commit
@@ -83,6 +82,8 @@ class VcsRequirements:
 
     def _entry(self, source: VcsUrl, commit: str) -> Path:
         """The ``built-v1`` entry of wheels built from ``commit`` for this target."""
+        from .sdist import built_key  # a run with no git requirement builds nothing
+
         digest = hashlib.sha256(json.dumps(
             ["git", source.key_url, commit, source.subdirectory]).encode()).hexdigest()
         key = built_key(self._target, self._options, canonicalize_name(source.project_guess))
@@ -90,6 +91,8 @@ class VcsRequirements:
 
     def _kept_wheel(self, req: UserRequirement, source: VcsUrl,
                     commit: str) -> PinnedRequirement | None:
+        from .sdist import cached_wheel
+
         wheel = cached_wheel(self._entry(source, commit))
         if wheel is None:
             return None

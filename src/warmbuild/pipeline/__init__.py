@@ -181,9 +181,10 @@ def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, Tree],
                target: Target, dest: Target, ctx: RunContext) -> None:
     """Build and fetch for ``target`` (the interpreter), install into ``dest``."""
     from ..install import apply
-    from ..sdist import keep_wheel
 
     def build_tree(dist: ResolvedDist, out: Path) -> Path:
+        from ..sdist import keep_wheel
+
         assert dist.file is not None
         tree = trees[dist.file.url]
         built = tree.builder.build(tree.kind, out)
