@@ -15,12 +15,13 @@ if TYPE_CHECKING:
     from .cache import Cache, open_cache
     from .errors import WarmbuildError
     from .pipeline import InstallRequest, InstallResult, install, uninstall
-    from .python import Target, find_interpreter, query_target
+    from .pyfind import find_interpreter
+    from .python import Target, query_target
 
 _HOMES = {
     "Cache": "cache", "open_cache": "cache", "WarmbuildError": "errors",
     "InstallRequest": "pipeline", "InstallResult": "pipeline", "install": "pipeline",
-    "uninstall": "pipeline", "Target": "python", "find_interpreter": "python",
+    "uninstall": "pipeline", "Target": "python", "find_interpreter": "pyfind",
     "query_target": "python",
 }
 

@@ -36,6 +36,7 @@ BUCKETS = {
     "envs-v1": "persistent build environments",
     "git-v1": "git repositories by URL (bare) and their checkouts by commit",
     "logs-v1": "backend logs of builds without isolation (with it, they are in the env)",
+    "noop-v1": "no-op installs: what each answer rested on, to answer it again",
 }
 
 

@@ -9,9 +9,6 @@ run on the target's Python. The tag list is then put together here from those fa
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
 import subprocess
 import sys
 import zlib
@@ -24,8 +21,6 @@ from packaging import tags
 from packaging.tags import Tag
 from packaging.version import Version
 
-from . import pyfind
-from ._log import logger
 from .cache import Cache, atomic_write
 from .errors import WarmbuildError
 
@@ -83,86 +78,6 @@ class Target:
             "data": str(self.paths["data"]),
             "headers": str(headers),
         }
-
-
-def find_interpreter(python: str | None, *, system: bool, cwd: Path) -> Path:
-    """The target interpreter: ``--python`` (a path, a name on PATH or a version), else
-    ``VIRTUAL_ENV``, else a non-base ``CONDA_PREFIX`` (as uv), else a ``.venv`` above cwd."""
-    if python and pyfind.VERSION_REQUEST.fullmatch(python) and not Path(python).exists():
-        return _by_version(python, [] if system else _environments(cwd))
-    if python:
-        return _interpreter_from_arg(python)
-    if system:
-        found = shutil.which("python3") or shutil.which("python")
-        if not found:
-            raise WarmbuildError("--system was given but no python3 is on PATH")
-        return Path(found)
-    found_env = next(iter(_environments(cwd)), None)
-    if found_env is not None:
-        return found_env
-    conda, base = pyfind.conda_prefix(os.environ)
-    raise WarmbuildError(
-        "no virtual environment found: neither --python, VIRTUAL_ENV nor a .venv in "
-        f"{cwd} or its parents", cause=f"CONDA_PREFIX {conda} is conda's base environment, "
-        "which counts as a system interpreter (as for uv)" if base else None,
-        hint="create one with `python3 -m venv .venv`, pass `--python PATH`, or use `--system` "
-        "to install into the interpreter on PATH",
-    )
-
-
-def _environments(cwd: Path) -> list[Path]:
-    """The interpreters of the environments found without ``--python``, in their order."""
-    venv = os.environ.get("VIRTUAL_ENV")
-    if venv:
-        return [_venv_python(Path(venv), source="VIRTUAL_ENV")]
-    conda, base = pyfind.conda_prefix(os.environ)
-    if conda is not None and not base:
-        return [_venv_python(conda, source="CONDA_PREFIX")]
-    for directory in (cwd, *cwd.parents):
-        candidate = directory / ".venv"
-        if (candidate / "pyvenv.cfg").is_file():
-            return [_venv_python(candidate, source=".venv")]
-    return []
-
-
-def _by_version(request: str, environments: list[Path]) -> Path:
-    found = pyfind.find_version(request, environments)
-    if found is None:
-        raise WarmbuildError(
-            f"--python {request}: no CPython {request} found",
-            cause="looked at the active environment, python3.X, python3 and python on PATH, "
-                  "pyenv's versions and uv's managed Pythons",
-            hint=f"install one (`uv python install {request}`, `pyenv install {request}`), or "
-                 "pass the interpreter's path")
-    logger.info("Using CPython %s at %s", found[1], found[0])
-    return found[0]
-
-
-def _interpreter_from_arg(python: str) -> Path:
-    path = Path(python).expanduser()
-    if path.is_dir():
-        return _venv_python(path, source="--python")
-    if not path.exists() and os.sep not in python:
-        found = shutil.which(python)
-        name = re.fullmatch(r"python(\d+(?:\.\d+)*)", python)
-        if found and (name is None or pyfind.probe(Path(found)) is not None):
-            return Path(found)
-        if name is not None:  # a pyenv shim of an inactive version, or not on PATH
-            return _by_version(name.group(1), [])
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise WarmbuildError(
-            f"--python {python}: not an interpreter or a virtual environment",
-            hint="pass the path of a python executable, a venv directory, a version (3.12) "
-                 "or a name on PATH (python3.12)",
-        )
-    return path.absolute()
-
-
-def _venv_python(venv: Path, *, source: str) -> Path:
-    for name in ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe"):
-        if (venv / name).is_file():
-            return (venv / name).absolute()
-    raise WarmbuildError(f"{source} {venv}: no python interpreter in that directory")
 
 
 def query_target(executable: Path, cache: Cache | None = None) -> Target:

@@ -101,11 +101,15 @@ def load_build_settings(cwd: Path, environ: Mapping[str, str] = os.environ,
 def config_layers(cwd: Path, environ: Mapping[str, str] = os.environ
                   ) -> list[tuple[str, dict[str, Any]]]:
     """warmbuild's config files as ``(source, table)``, lowest precedence first."""
-    user = user_config_file(environ)
+    user, project, local = config_files(cwd, environ)
     return [(str(user), _read(user, table=None)),
-            (f"{cwd / 'pyproject.toml'} [tool.warmbuild]",
-             _read(cwd / "pyproject.toml", table=("tool", "warmbuild"))),
-            (str(cwd / "warmbuild.toml"), _read(cwd / "warmbuild.toml", table=None))]
+            (f"{project} [tool.warmbuild]", _read(project, table=("tool", "warmbuild"))),
+            (str(local), _read(local, table=None))]
+
+
+def config_files(cwd: Path, environ: Mapping[str, str] = os.environ) -> tuple[Path, Path, Path]:
+    """Where warmbuild's settings may be, lowest precedence first (present or not)."""
+    return user_config_file(environ), cwd / "pyproject.toml", cwd / "warmbuild.toml"
 
 
 def _read(path: Path, table: tuple[str, ...] | None) -> dict[str, Any]:

@@ -179,7 +179,8 @@ def release() -> None:
 
 
 def target_from(args: argparse.Namespace, cache: Cache) -> Target:
-    from ..python import find_interpreter, query_target
+    from ..pyfind import find_interpreter
+    from ..python import query_target
 
     executable = find_interpreter(args.python, system=args.system, cwd=Path.cwd())
     return query_target(executable, cache)

@@ -55,9 +55,15 @@ def layout_from(args: argparse.Namespace) -> Layout:
     return Layout(target=args.target, prefix=args.prefix, root=args.root, user=args.user)
 
 
-def install_target(args: argparse.Namespace, cache: Cache, layout: Layout) -> Target:
-    """The interpreter to install with. --target, --prefix and --root leave it unchanged,
-    so without a venv they use the python3 on PATH (as uv does)."""
+def install_target(args: argparse.Namespace, cache: Cache, layout: Layout,
+                   executable: Path | None = None) -> Target:
+    """The interpreter to install with (``executable``, when it was found already).
+    --target, --prefix and --root leave it unchanged, so without a venv they use the python3
+    on PATH (as uv does)."""
+    if executable is not None:
+        from ..python import query_target
+
+        return query_target(executable, cache)
     try:
         return target_from(args, cache)
     except WarmbuildError:
@@ -200,7 +206,8 @@ def _found_target(args: argparse.Namespace, cache: Cache) -> Target:
 
 
 def _system_target(cache: Cache) -> Target:
-    from ..python import find_interpreter, query_target
+    from ..pyfind import find_interpreter
+    from ..python import query_target
 
     return query_target(find_interpreter(None, system=True, cwd=Path.cwd()), cache)
 

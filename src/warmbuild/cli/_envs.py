@@ -207,7 +207,8 @@ def _doctor(args: argparse.Namespace) -> int:
     from ..adopt import plan_adoption
     from ..builddirs import cache_defeating, doctor
     from ..envs import all_envs, envs_of_tree
-    from ..python import find_interpreter, query_target
+    from ..pyfind import find_interpreter
+    from ..python import query_target
 
     tree = args.path.resolve()
     cache = _cache(args)

@@ -251,14 +251,34 @@ def _config_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cmd_install(args: argparse.Namespace) -> int:
+    import time
+
     from .._log import logger
+
+    started = time.time_ns()
+    _dist.check_report(args)
+    cache = cache_from(args)
+    # A remembered no-op needs only the interpreter's path: not the layout, not the query.
+    executable = key = None
+    if _may_remember(args):
+        from ..noop import answer
+        from ..pyfind import find_interpreter
+
+        executable = find_interpreter(args.python, system=args.system, cwd=Path.cwd())
+        key = _noop_key(args, executable)
+        lines = answer(cache.root, key)
+        if lines is not None:
+            for line in lines:
+                logger.info("%s", line)
+            logger.debug("(the answer of the last identical install: none of the files it "
+                         "rested on has changed since)")
+            return 0
+    layout = _dist.layout_from(args)
+    target = _dist.install_target(args, cache, layout, executable)
+
     from ..pipeline import InstallRequest, install
     from ._output import status_line
 
-    _dist.check_report(args)
-    cache = cache_from(args)
-    layout = _dist.layout_from(args)
-    target = _dist.install_target(args, cache, layout)
     request = InstallRequest(
         requirements=tuple(args.packages), requirement_files=tuple(args.requirement),
         constraint_files=tuple(args.constraint), index_flags=index_flags(args),
@@ -287,15 +307,43 @@ def _cmd_install(args: argparse.Namespace) -> int:
         logger.warning("Would change %d package%s in %s (dry run)", len(result.plan.actions),
                        "" if len(result.plan.actions) == 1 else "s", result.prefix)
     elif not result.plan.actions:
-        logger.info("Audited %d package%s: nothing to do", len(result.resolved),
-                    "" if len(result.resolved) == 1 else "s")
+        audited = (f"Audited {len(result.resolved)} package"
+                   f"{'' if len(result.resolved) == 1 else 's'}: nothing to do")
+        logger.info("%s", audited)
+        if key is not None and result.inputs:
+            from ..layout import destination, environment_line
+            from ..noop import remember
+
+            remember(cache.root, key, result.inputs,
+                     [environment_line(destination(target, layout)), audited], started)
     _print_plan(result.plan)
     return 0
 
 
+#: Options that change what is printed, not what an install does.
+_OUTPUT_ONLY = ("func", "verbose", "quiet", "color", "no_progress")
+
+
+def _may_remember(args: argparse.Namespace) -> bool:
+    """Whether this command's no-op may be recorded (:mod:`..noop`): not one that changes
+    or reports, nor one into another layout, nor an editable install (its answer rests on
+    the tree's fingerprint)."""
+    return not (args.upgrade or args.upgrade_package or args.reinstall or args.dry_run
+                or args.report or args.format != "text" or args.editable or args.no_cache
+                or args.target or args.prefix or args.root or args.user)
+
+
+def _noop_key(args: argparse.Namespace, executable: Path) -> str:
+    from ..noop import command_key
+
+    options = {k: v for k, v in vars(args).items() if k not in _OUTPUT_ONLY}
+    return command_key(options, Path.cwd(), os.environ, f"{__version__} {executable}")
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from ..pipeline import BuildRequest, build_dists
-    from ..python import find_interpreter, query_target
+    from ..pyfind import find_interpreter
+    from ..python import query_target
     from ._output import status_line
 
     cache = cache_from(args)

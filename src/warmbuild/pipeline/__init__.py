@@ -10,6 +10,7 @@ answer, ``_resolve`` a command's resolved set (shared by ``install``, ``download
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -67,7 +68,9 @@ def install(request: InstallRequest, target: Target, cache: Cache) -> InstallRes
         request, reqs, settings = with_settings(request, reqs, target)
         # Decided before any stage of a real install is even imported (a no-op is instant).
         done = _already_satisfied(request, reqs, target, installed, dest.prefix)
-        if done is None:
+        if done is not None:
+            done = replace(done, inputs=_inputs(reqs, target, dest, installed, done))
+        else:
             ctx = new_context(request, settings, cache)
             stack.callback(ctx.close)
             ctx.read_ahead(r.name for r in reqs.requirements if r.tree is None
@@ -175,6 +178,20 @@ def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Ta
     resolved = tuple(ResolvedDist(d.name, d.version, None, d.name in names) for d in dists)
     return InstallResult(Plan((), tuple(d.name for d in dists)), resolved, request.dry_run,
                          prefix)
+
+
+def _inputs(reqs: RequirementSet, target: Target, dest: Target,
+            installed: Mapping[NormalizedName, InstalledDist], done: InstallResult
+            ) -> tuple[Path, ...]:
+    """The files a no-op's answer rested on, read or looked for (:mod:`..noop`)."""
+    from ..config import pip_config_files
+    from ..settings import config_files
+
+    metadata = [installed[d.name].info_dir / name for d in done.resolved
+                for name in ("METADATA", "PKG-INFO")]
+    return (*reqs.files, *pip_config_files(os.environ, target.prefix),
+            *config_files(Path.cwd()), target.executable, target.prefix / "pyvenv.cfg",
+            *dest.site_dirs, *metadata)
 
 
 def _carry_out(plan: Plan, request: InstallRequest, trees: Mapping[str, Tree],

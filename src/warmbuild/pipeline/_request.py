@@ -80,6 +80,8 @@ class InstallResult:
     prefix: Path
     #: pip's installation report, when asked for.
     report: dict[str, Any] | None = None
+    #: Of a no-op found without the index: every file its answer rested on (``noop``).
+    inputs: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
