@@ -17,7 +17,8 @@ Scenarios (``--scenarios``):
 * ``install-cold`` / ``install-warm``: ``benchmarks/requirements.txt`` into a new venv
   (``install.py``'s runs and checks, from the public index);
 * ``noop``: ``install requests`` where it is installed, online and with the network down
-  (proxies pointed at a closed local port);
+  (proxies pointed at a closed local port), and online without warmbuild's record of the
+  previous no-op (``first, online``: the full check of the installed metadata);
 * ``editable-noop``: ``install -e`` of an unchanged small setuptools project, again;
 * ``startup``: ``--version``, ``--help``, ``list``, ``freeze`` (``--startup-rounds``).
 
@@ -342,9 +343,18 @@ class Bench:
                     self.run(scenario, "online", tool, rnd, pos, (argv, env))
                     off = {**env, **offline_env(port)}
                     self.run(scenario, "network down", tool, rnd, pos, (argv, off))
+                    # warmbuild answers a repeated no-op from its record (noop.py); this
+                    # case is its first one, which reads the installed metadata: a copy of
+                    # the same cache without the records.
+                    first = cache.with_name(f"{cache.name}-first")
+                    shutil.rmtree(first, ignore_errors=True)
+                    shutil.copytree(cache, first, ignore=shutil.ignore_patterns("noop-v1"))
+                    cmd = install_argv(tool, target, first, ["requests"])
+                    self.run(scenario, "first, online", tool, rnd, pos, cmd)
         for target, cache in ready.values():
             shutil.rmtree(target, ignore_errors=True)
             shutil.rmtree(cache, ignore_errors=True)
+            shutil.rmtree(cache.with_name(f"{cache.name}-first"), ignore_errors=True)
         self.mark(scenario, "end")
 
     def editable_noop(self, rounds: int) -> None:
