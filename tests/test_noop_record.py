@@ -153,6 +153,14 @@ def test_no_record_rests_on_a_file_changed_in_the_last_seconds(tmp_path: Path) -
     assert noop.answer(tmp_path, "k" * 64) is None
 
 
+def test_a_cache_that_cannot_be_written_records_nothing(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    old.write_text("y")
+    age(old)
+    (tmp_path / noop.BUCKET).write_text("a file where the bucket should be")
+    assert not noop.remember(tmp_path, "r" * 64, [old], ["line"], time.time_ns())
+
+
 def test_a_damaged_record_is_no_answer(tmp_path: Path) -> None:
     old = tmp_path / "old"
     old.write_text("y")

@@ -72,13 +72,17 @@ def answer(root: Path, key: str) -> list[str] | None:
 def remember(root: Path, key: str, inputs: Iterable[Path], lines: Sequence[str],
              started_ns: int) -> bool:
     """Write the record of a no-op; ``False`` when an input changed too recently to trust a
-    stamp of it (``started_ns``: when the command started, :func:`time.time_ns`)."""
+    stamp of it (``started_ns``: when the command started, :func:`time.time_ns`), or the
+    cache cannot be written."""
     stamps = [(str(path), _stamp(path)) for path in dict.fromkeys(inputs)]
     if any(s is not None and s[0] > started_ns - _RACY_NS for _, s in stamps):
         return False
     from .cache import atomic_write
 
-    atomic_write(_record_path(root, key),
-                 json.dumps({"key": key, "stamps": stamps, "lines": list(lines),
-                             "written": time.time()}).encode())
+    try:
+        atomic_write(_record_path(root, key),
+                     json.dumps({"key": key, "stamps": stamps, "lines": list(lines),
+                                 "written": time.time()}).encode())
+    except OSError:  # a read-only or full cache: the next run checks again, that is all
+        return False
     return True
