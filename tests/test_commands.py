@@ -111,6 +111,29 @@ def test_show_files_is_pips_listing(wb: Runner, venv: Path, custom_index: IndexF
     assert "Files:" not in wb("show", "--python", venv, "tool").stdout
 
 
+def test_show_prints_what_pip_show_prints(wb: Runner, venv: Path, index: IndexServer,
+                                          tmp_path: Path) -> None:
+    # The benchmark set: Home-page or only a Project-URL, Author or only Author-email,
+    # License or License-Expression (Metadata-Version 2.4), markers, extras, entry points;
+    # and an editable tree.
+    tree = tmp_path / "src" / "setuptools-pure"
+    shutil.copytree(PROJECTS / "setuptools-pure", tree)
+    reqs = Path(__file__).resolve().parents[1] / "benchmarks" / "requirements.txt"
+    wb("install", "--python", venv, "-i", index.url, "-r", reqs, "-e", tree)
+    names = sorted(installed(venv))
+    assert len(names) > 30
+    for verbose in ([], ["-v"]):
+        ours = wb("show", "--python", venv, *verbose, *names)
+        assert ours.stdout == pip(venv, "show", *verbose, *names).stdout
+    assert f"Editable project location: {tree}" in ours.stdout
+    # A name not installed: a warning beside the others, an error alone (as pip).
+    partly = wb("show", "--python", venv, "six", "not-installed")
+    assert partly.stdout == pip(venv, "show", "six", "not-installed").stdout
+    assert "not-installed" in partly.stderr
+    assert pip(venv, "show", "not-installed", check=False).returncode == 1
+    wb("show", "--python", venv, "not-installed", expect=1)
+
+
 def test_freeze_all_exclude_editable_and_list_editable(
         wb: Runner, venv: Path, index: IndexServer, tmp_path: Path) -> None:
     tree = tmp_path / "src" / "setuptools-pure"

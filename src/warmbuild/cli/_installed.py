@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import zip_longest
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,8 @@ from ..errors import UsageError
 from ..options import MAX_DEPTH
 
 if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
+
     from ..check import Dist
     from ..installed import InstalledDist
     from ..python import Target
@@ -199,46 +201,69 @@ def cmd_freeze(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """pip's fields, in pip's order (``-v``: pip's verbose ones too), so that a script that
+    reads ``pip show`` reads this; a name not installed is a warning, and an error only
+    when none was (as pip and uv)."""
     from packaging.utils import canonicalize_name
 
     from .._log import logger
     from ..installed import scan
 
-    installed = scan(_target(args))
-    blocks, missing = [], []
-    for name in args.packages:
-        dist = installed.get(canonicalize_name(name))
-        if dist is None:
-            missing.append(name)
-            continue
-        blocks.append("\n".join(_show_lines(dist, installed.values(), files=args.files)))
-    if blocks:
-        print("\n---\n".join(blocks))
-    for name in missing:
-        logger.warning("warning: package(s) not found: %s", name)
-    return 1 if missing else 0
+    target = _target(args)
+    installed = scan(target)
+    found = [installed[n] for n in map(canonicalize_name, args.packages) if n in installed]
+    missing = sorted(n for n in args.packages if canonicalize_name(n) not in installed)
+    if missing:
+        logger.warning("warning: package(s) not found: %s", ", ".join(missing))
+    if not found:
+        return 1
+    depends = {d.name: _dependencies(d, target.markers) for d in installed.values()}
+    print("\n---\n".join(
+        "\n".join(_show_lines(dist, installed.values(), depends, files=args.files,
+                              verbose=bool(args.verbose)))
+        for dist in found))
+    return 0
 
 
-def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist], *,
-                files: bool) -> list[str]:
+def _dependencies(dist: InstalledDist, markers: Mapping[str, str]) -> set[str]:
+    """The names (as written) of what ``dist`` requires here, extras aside."""
+    from ..satisfied import marker_applies
+
+    return {r.name for r in dist.requires()
+            if marker_applies(r.marker, markers, what=f"{dist.display_name}: {r}")}
+
+
+def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist],
+                depends: Mapping[NormalizedName, set[str]], *, files: bool,
+                verbose: bool) -> list[str]:
     from packaging.utils import canonicalize_name
 
     meta = dist.metadata()
-    required_by = sorted(_display(o) for o in others
-                         if any(canonicalize_name(r.name) == dist.name for r in o.requires()))
-    requires = sorted({r.name for r in dist.requires() if r.marker is None
-                       or "extra" not in str(r.marker)})
+    required_by = sorted((o.metadata()["Name"] or "UNKNOWN" for o in others
+                          if dist.name in map(canonicalize_name, depends[o.name])),
+                         key=str.lower)
+    urls = meta.get_all("Project-URL") or []
     editable = _editable(dist)
+    version = meta["Metadata-Version"] or ""
+    license_line = (f"License-Expression: {meta['License-Expression']}"
+                    if _version_tuple(version) >= (2, 4) and meta["License-Expression"]
+                    else f"License: {meta['License'] or ''}")
     lines = [
-        f"Name: {meta['Name'] or dist.display_name}", f"Version: {dist.version}",
-        f"Summary: {meta['Summary'] or ''}", f"Home-page: {meta['Home-page'] or ''}",
-        f"Author: {meta['Author'] or meta['Author-email'] or ''}",
-        f"License: {meta['License'] or meta['License-Expression'] or ''}",
-        f"Location: {dist.site_dir}",
+        f"Name: {meta['Name'] or dist.display_name}", f"Version: {meta['Version'] or ''}",
+        f"Summary: {meta['Summary'] or ''}",
+        f"Home-page: {meta['Home-page'] or _homepage(urls)}",
+        f"Author: {meta['Author'] or ''}", f"Author-email: {meta['Author-email'] or ''}",
+        license_line, f"Location: {dist.site_dir}",
         *([f"Editable project location: {editable}"] if editable else []),
-        f"Installer: {dist.installer}",
-        f"Requires: {', '.join(requires)}", f"Required-by: {', '.join(required_by)}",
+        f"Requires: {', '.join(sorted(depends[dist.name], key=str.lower))}",
+        f"Required-by: {', '.join(required_by)}",
     ]
+    if verbose:
+        entry_points = (dist.read_text("entry_points.txt") or "").splitlines()
+        lines += [f"Metadata-Version: {version}", f"Installer: {dist.installer}",
+                  "Classifiers:", *(f"  {c}" for c in meta.get_all("Classifier") or []),
+                  "Entry-points:", *(f"  {e.strip()}" for e in entry_points),
+                  "Project-URLs:", *(f"  {u}" for u in urls)]
     if files:
         lines.append("Files:")
         entries = _record_entries(dist)
@@ -247,6 +272,26 @@ def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist], *,
         else:
             lines.extend(f"  {entry}" for entry in entries)
     return lines
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return ()
+
+
+def _homepage(project_urls: Sequence[str]) -> str:
+    """A ``Project-URL`` labelled Homepage (PEP 753: labels compare without punctuation,
+    white space or case), which PEP 621 projects give instead of ``Home-page``."""
+    import string
+
+    drop = str.maketrans("", "", string.punctuation + string.whitespace)
+    for entry in project_urls:
+        label, sep, url = entry.partition(",")
+        if sep and label.translate(drop).lower() == "homepage":
+            return url.strip()
+    return ""
 
 
 def _record_entries(dist: InstalledDist) -> list[str] | None:
