@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import IndexFactory, Runner, create_venv, installed, run_python
 from support.indexserver import IndexServer, serve_index
-from support.wheels import make_sdist
+from support.wheels import make_sdist, write_sdist
 
 
 def sdist_index(tmp_path: Path, wheelhouse: Path, **sdists: dict[str, object]) -> IndexServer:
@@ -70,3 +70,18 @@ def test_wheel_preferred_over_sdist_of_the_same_version(
     result = wb("install", "--python", venv, "-i", server.url, "both")
     assert "Built" not in result.stderr
     assert run_python(venv, "import both; print(both.KIND)") == "wheel"
+
+
+def test_a_failing_sdist_build_names_the_sdist_not_a_temporary_dir(
+        wb: Runner, venv: Path, tmp_path: Path, wheelhouse: Path) -> None:
+    sdist = write_sdist(tmp_path / "dist", "bad-1.0", {
+        "pyproject.toml": '[build-system]\nrequires = ["setuptools"]\n'
+                          'build-backend = "setuptools.build_meta"\n'
+                          '[project]\nname = "bad"\nversion = "1.0"\n',
+        "setup.py": 'raise SystemExit("this setup.py refuses to build")\n',
+        "PKG-INFO": "Metadata-Version: 2.1\nName: bad\nVersion: 1.0\n"})
+    with serve_index([wheelhouse]) as server:
+        result = wb("install", "--python", venv, "-i", server.url, sdist, expect=1)
+    assert "failed to build `bad @ bad-1.0.tar.gz:bad-1.0`" in result.stderr
+    assert "this setup.py refuses to build" in result.stderr
+    assert "warmbuild-sdist-" not in result.stderr and installed(venv) == {}

@@ -335,7 +335,7 @@ class TreeBuilder:
         if missing:
             raise BuildError(
                 f"--no-build-isolation: the target {self.target.prefix} lacks build "
-                f"requirements of {self.tree.path} ({what})",
+                f"requirements of {self.tree.where} ({what})",
                 cause="\n".join(missing),
                 hint="install them into the target first, or build with isolation")
 

@@ -206,14 +206,14 @@ class Hooks:
             return result
         except (pyproject_hooks.BackendUnavailable, pyproject_hooks.BackendInvalid) as exc:
             raise BuildError(
-                f"cannot import the build backend `{self.tree.backend}` for {self.tree.path}",
+                f"cannot import the build backend `{self.tree.backend}` for {self.tree.where}",
                 cause=(getattr(exc, "traceback", "").strip().splitlines() or [str(exc)])[-1],
                 hint=self._hint(f"it is looked up in the build env at {self.where}; check "
                                 "[build-system] build-backend and requires in pyproject.toml"),
             ) from exc
         except pyproject_hooks.UnsupportedOperation as exc:
             raise BuildError(
-                f"the build backend `{self.tree.backend}` of {self.tree.path} cannot do "
+                f"the build backend `{self.tree.backend}` of {self.tree.where} cannot do "
                 f"`{hook}` here", cause=str(exc) or None,
                 hint="build the other distribution kind, or see the backend's documentation",
             ) from exc
@@ -221,7 +221,7 @@ class Hooks:
             shown = ("the backend's last lines:" if len(exc.lines) == _TAIL
                      else "the backend's output:") if exc.lines else None
             raise BuildError(
-                f"failed to build `{self.tree.name} @ {self.tree.path}`: the `{hook}` hook "
+                f"failed to build `{self.tree.name} @ {self.tree.where}`: the `{hook}` hook "
                 "failed", cause=shown, output=tuple(exc.lines), log=self._log_path(),
                 hint=self._hint(f"the build env is at {self.where}; run with -v to see the "
                                 "backend's output as it runs"),
@@ -230,7 +230,7 @@ class Hooks:
             # pyproject-hooks reads the hook's answer from a file the backend process
             # writes last; a backend that exits early (os._exit) leaves none.
             raise BuildError(
-                f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} ended "
+                f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.where} ended "
                 "without an answer", cause=f"{type(exc).__name__}: {exc}",
                 log=self._log_path(),
                 hint=self._hint("the backend process exited before returning; its log "
@@ -251,7 +251,7 @@ class Hooks:
                 f"or delete {stale[0].file.parent} (`warmbuild doctor {self.tree.path}`)")
 
     def _bad_answer(self, hook: str, answer: object, expected: str) -> BuildError:
-        return BuildError(f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.path} "
+        return BuildError(f"the `{hook}` hook of `{self.tree.backend}` for {self.tree.where} "
                           f"returned {answer!r}, not {expected}",
                           hint="this is a bug in the build backend (PEP 517)")
 
@@ -265,7 +265,7 @@ class Hooks:
                 Requirement(text)
             except InvalidRequirement as exc:
                 raise BuildError(f"the `{hook}` hook of `{self.tree.backend}` for "
-                                 f"{self.tree.path} asked for {text!r}, which is not a PEP 508 "
+                                 f"{self.tree.where} asked for {text!r}, which is not a PEP 508 "
                                  "requirement", cause=str(exc)) from exc
         return result
 
@@ -296,7 +296,7 @@ class Hooks:
                                   str(metadata_dir) if metadata_dir else None)
             except pyproject_hooks.HookMissing as exc:
                 raise BuildError(f"the build backend `{self.tree.backend}` of "
-                                 f"{self.tree.path} cannot build {kind} installs "
+                                 f"{self.tree.where} cannot build {kind} installs "
                                  f"(no build_{kind} hook)") from exc
         found = _written(out, name)
         if found is None or not found.is_file():

@@ -44,9 +44,17 @@ class SourceTree:
     static_project: Mapping[str, Any] | None = None
     #: ``[tool.warmbuild]``.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: What messages call the tree when its path means nothing to the user (an sdist
+    #: unpacked into a temporary directory: ``pkg-1.0.tar.gz:pkg-1.0``).
+    shown_as: str | None = field(default=None, compare=False)
+
+    @property
+    def where(self) -> str:
+        """The tree as messages name it."""
+        return self.shown_as or str(self.path)
 
     def __str__(self) -> str:
-        return f"{self.name} @ {self.path}"
+        return f"{self.name} @ {self.where}"
 
 
 def is_source_tree(path: Path) -> bool:
@@ -69,7 +77,7 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
     if not real.is_file():
         if (path / "setup.py").is_file():
             return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject),
-                              _LEGACY_BACKEND, name=canonicalize_name(path.name))
+                              _LEGACY_BACKEND, name=canonicalize_name(path.name), shown_as=shown_as)
         raise WarmbuildError(f"{shown_as or path} is not a Python project: it has neither "
                              "pyproject.toml nor setup.py")
     import tomllib  # only a run with a source tree reads one
@@ -87,7 +95,8 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
     build_system = _table(data, "build-system", pyproject)
     if build_system is None:
         return SourceTree(path, _parse_requires(_LEGACY_REQUIRES, pyproject), _LEGACY_BACKEND,
-                          name=name, static_project=static, settings=settings)
+                          name=name, static_project=static, settings=settings,
+                          shown_as=shown_as)
     if "requires" not in build_system:
         raise WarmbuildError(f"{pyproject}: [build-system] has no `requires` key",
                              hint='add e.g. requires = ["setuptools>=61"] (PEP 518)')
@@ -100,7 +109,7 @@ def load_source_tree(path: Path, *, shown_as: str | None = None) -> SourceTree:
                              hint='e.g. build-backend = "setuptools.build_meta" (PEP 517)')
     return SourceTree(path, _parse_requires(requires, pyproject), backend,
                       _backend_path(build_system, path, pyproject), name=name,
-                      static_project=static, settings=settings)
+                      static_project=static, settings=settings, shown_as=shown_as)
 
 
 def _table(data: Mapping[str, Any], key: str, pyproject: Path) -> dict[str, Any] | None:
