@@ -129,6 +129,20 @@ def test_the_last_builds_logs_are_kept_and_listed(wb: Runner, venv: Path,
         [str(p) for p in logs]
 
 
+def test_build_logs_outlive_a_recreated_env(wb: Runner, venv: Path, tmp_path: Path) -> None:
+    tree = slow_build(tmp_path)
+    env = {"SLOW_BUILD_SECONDS": "0"}
+    wb("install", "--python", venv, "--no-index", tree, env=env)
+    (first,) = json.loads(wb("env", "show", tree, "--format", "json").stdout)[0]["logs"]
+    again = wb("install", "--python", venv, "--no-index", tree, "--reinstall",
+               "--refresh-build-env", env=env)
+    assert "recreated" in again.stderr
+    (shown,) = json.loads(wb("env", "show", tree, "--format", "json").stdout)
+    assert shown["logs"][0] == first and len(shown["logs"]) == 2
+    assert "slow-build: done" in Path(first).read_text()
+    assert not list(Path(shown["path"]).parent.glob(".*.logs"))
+
+
 def test_colour_follows_the_flag_then_no_color_then_force_color(
         wb: Runner, venv: Path) -> None:
     # Nothing installed: a warning (exit 0); no name at all: an error and a hint (exit 2).

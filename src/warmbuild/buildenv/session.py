@@ -125,11 +125,18 @@ class EnvSession:
             if not self.reports:
                 self.reports.append(EnvReport("reused", self.env_dir, reason=plan.reason))
             return env
+        logs = None
         if plan.clear and os.path.lexists(self.env_dir):
-            _clear(self.env_dir)
+            logs = _clear(self.env_dir)
         created = not self.env_dir.exists()
-        if created:
-            self._create()
+        try:
+            if created:
+                self._create()
+        finally:
+            if logs is not None:
+                # The logs of the builds before: an error may have named one of them.
+                self.env_dir.mkdir(parents=True, exist_ok=True)
+                os.replace(logs, self.env_dir / "logs")
         env = self._open()
         kept = manifest is not None and not created
         before = dict(manifest.resolved) if manifest and kept else {}
@@ -236,16 +243,23 @@ def _other_interpreters(env_dir: Path, tree: str) -> str:
     return f"new interpreter (the tree's other envs are for {', '.join(sorted(others))})"
 
 
-def _clear(path: Path) -> None:
-    """Remove an env that is to be recreated, whatever stands at its path."""
+def _clear(path: Path) -> Path | None:
+    """Remove an env that is to be recreated, whatever stands at its path, but its build
+    logs: they are moved beside it, and that place is returned (``None``: there were none)."""
+    logs = path / "logs"
+    kept = path.with_name(f".{path.name}.logs")
     try:
         if path.is_dir() and not path.is_symlink():
+            if logs.is_dir() and not logs.is_symlink():
+                shutil.rmtree(kept, ignore_errors=True)  # left by a run killed right here
+                os.replace(logs, kept)
             shutil.rmtree(path)
         else:
             path.unlink()
     except OSError as exc:
         raise BuildError(f"cannot remove the build env at {path} to recreate it",
                          cause=str(exc), hint="remove it by hand") from exc
+    return kept if kept.is_dir() else None
 
 
 @contextmanager
