@@ -92,3 +92,16 @@ def test_no_proxy_bypasses_it(wb: Runner, venv: Path, index: IndexServer,
             "no_proxy": "127.0.0.1"})
     assert installed(venv) == {"six": "1.17.0"}
     assert seen == []
+
+
+def test_pips_proxy_option_and_variable_win_over_the_environment(
+        wb: Runner, venv: Path, index: IndexServer, proxy: tuple[str, list[str]]) -> None:
+    url, seen = proxy
+    dead = "http://127.0.0.1:9"  # the discard port: a proxy there would fail every request
+    env = {"HTTP_PROXY": dead, "http_proxy": dead, "NO_PROXY": "", "no_proxy": ""}
+    wb("install", "--python", venv, "-i", index.url, "--proxy", url, "six", env=env)
+    assert installed(venv) == {"six": "1.17.0"} and f"{index.url}/six/" in seen
+    seen.clear()
+    wb("install", "--python", venv, "-i", index.url, "--reinstall", "--no-cache", "six",
+       env={**env, "PIP_PROXY": url})
+    assert f"{index.url}/six/" in seen

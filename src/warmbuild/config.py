@@ -58,6 +58,9 @@ KEYS: dict[str, Key] = {
     "keyring-provider": Key("str", "disabled", toml=True, choices=KEYRING_PROVIDERS),
     "exclude-newer": Key("str", None, pip=False, toml=True),
     "link-mode": Key("str", "clone", pip=False, toml=True, choices=LINK_MODES),
+    "timeout": Key("str", None),
+    "retries": Key("str", None),
+    "proxy": Key("str", None),
     # pip's own settings without a warmbuild flag of the same name (-c, --no-cache,
     # --only-binary and --no-binary are flags that add to these).
     "constraint": Key("list", (), own=False),
@@ -65,6 +68,8 @@ KEYS: dict[str, Key] = {
     "only-binary": Key("list", (), own=False),
     "no-binary": Key("list", (), own=False),
 }
+#: pip's other spellings of a key (``--default-timeout``, ``PIP_DEFAULT_TIMEOUT``).
+_PIP_ALIASES = {"default-timeout": "timeout"}
 #: Keys a requirements file can set; trusted hosts there add to the others, as in pip.
 FILE_KEYS = ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host")
 _URL_KEYS = ("index-url", "extra-index-url", "find-links")
@@ -106,11 +111,14 @@ class Settings:
 
         cert, client = self.values["cert"], self.values["client-cert"]
         keyring = str(self.values["keyring-provider"].value)
+        timeout, retries = self._str("timeout"), self._str("retries")
         return NetworkSettings(
             cert=self._str("cert"), cert_source=cert.source,
             client_cert=self._str("client-cert"), client_cert_source=client.source,
             trusted_hosts=self._strs("trusted-host"),
-            keyring_provider="subprocess" if keyring in ("auto", "import") else keyring)
+            keyring_provider="subprocess" if keyring in ("auto", "import") else keyring,
+            timeout=float(timeout) if timeout else None,
+            retries=int(retries) if retries else None, proxy=self._str("proxy"))
 
     @property
     def link_mode(self) -> str:
@@ -224,6 +232,7 @@ def _pip_files(values: dict[str, Setting], environ: Mapping[str, str],
                 # pip spells keys either way (index_url, --index-url) and skips empty values;
                 # an empty index-url must not replace the default with "".
                 key = option.lower().replace("_", "-").removeprefix("--")
+                key = _PIP_ALIASES.get(key, key)
                 if key in values and KEYS[key].pip and raw.strip():
                     values[key] = Setting(_convert(key, raw), f"pip config {path} [{section}]")
 
@@ -236,8 +245,11 @@ def _ca_variable(values: dict[str, Setting], environ: Mapping[str, str], var: st
 
 def _environment(values: dict[str, Setting], environ: Mapping[str, str], prefix: str,
                  label: str, wanted: Callable[[str], bool]) -> None:
-    for key in values:
-        var = prefix + key.upper().replace("-", "_")
+    names = [(key, key) for key in values]
+    if prefix == "PIP_":
+        names += [(alias, key) for alias, key in _PIP_ALIASES.items() if key in values]
+    for name, key in names:
+        var = prefix + name.upper().replace("-", "_")
         if environ.get(var) and wanted(key):
             values[key] = Setting(_convert(key, environ[var]), f"{label} {var}")
 
@@ -287,6 +299,25 @@ def _check(values: Mapping[str, Setting]) -> None:
                              "supported", hint=hint)
     if values["exclude-newer"].value:
         _cutoff(values["exclude-newer"])
+    for key, expected in (("timeout", "a number of seconds above 0"),
+                          ("retries", "a number of 0 or more"),
+                          ("proxy", "an http:// or https:// URL")):
+        setting = values[key]
+        if setting.value is not None and not _fits(key, str(setting.value)):
+            raise UsageError(f"{key} {setting.value!r} (from {setting.source}) must be "
+                             f"{expected}")
+
+
+def _fits(key: str, value: str) -> bool:
+    try:
+        if key == "timeout":
+            return float(value) > 0
+        if key == "retries":
+            return int(value) >= 0
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
 
 
 def _cutoff(setting: Setting) -> datetime:

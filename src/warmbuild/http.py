@@ -92,9 +92,10 @@ class HttpClient:
         self._cache_dir = cache.bucket("http-v1")
         self.offline = offline
         self._revalidate = revalidate
-        self._retries = retries
-        self._timeout_seconds = timeout
         self._network = network or NetworkSettings()
+        self._retries = retries if self._network.retries is None else self._network.retries
+        self._timeout_seconds = timeout if self._network.timeout is None \
+            else self._network.timeout
         self._credentials: dict[str, tuple[str, str]] = {}
         #: netloc -> the URL (without credentials) to ask the keyring about.
         self._keyring_urls: dict[str, str] = {}
@@ -107,6 +108,8 @@ class HttpClient:
     def _proxies(self) -> dict[str, str]:
         # urllib.request brings http.client, ssl and email: imported by the first request,
         # so a run that finds everything fresh in the cache never pays for it.
+        if self._network.proxy:  # pip's --proxy: for both schemes, whatever the variables say
+            return {"http": self._network.proxy, "https": self._network.proxy}
         import urllib.request
 
         return urllib.request.getproxies()

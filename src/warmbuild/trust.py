@@ -33,6 +33,11 @@ class NetworkSettings:
     #: ``host`` or ``host:port`` (a URL is taken for its host and port).
     trusted_hosts: tuple[str, ...] = ()
     keyring_provider: str = "disabled"
+    #: pip's ``--timeout``, ``--retries`` and ``--proxy`` (``None``: the client's defaults,
+    #: the environment's proxies).
+    timeout: float | None = None
+    retries: int | None = None
+    proxy: str | None = None
 
     def is_trusted(self, url: str) -> bool:
         """Whether ``url``'s host is a ``--trusted-host`` (a bare host matches any port)."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import UsageError
 from ..options import COMPILER_CACHES, KEYRING_PROVIDERS, STRATEGIES
 
 if TYPE_CHECKING:
@@ -71,6 +72,31 @@ def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
                    "terminal unless NO_COLOR is set; FORCE_COLOR forces it)")
     p.add_argument("--no-progress", action="store_true", default=default(False),
                    help="no progress bars or status line, plain lines as in a pipe")
+    p.add_argument("--log", type=path_arg, metavar="FILE", default=default(None),
+                   help="append a detailed log of the run to FILE (as pip's --log)")
+    pip = p.add_argument_group("pip's options, so that scripts written for pip run unchanged")
+    pip.add_argument("--no-color", action="store_const", const="never", dest="color",
+                     default=argparse.SUPPRESS, help="--color never")
+    pip.add_argument("--progress-bar", choices=("on", "off", "raw"), action=_ProgressBar,
+                     dest="no_progress", default=argparse.SUPPRESS,
+                     help="off or raw: --no-progress")
+    pip.add_argument("--require-virtualenv", action="store_true", default=default(False),
+                     help="refuse a target interpreter that is not a virtual environment")
+    pip.add_argument("--exists-action", choices=("s", "i", "w", "b", "a"),
+                     default=argparse.SUPPRESS, help="ignored: warmbuild never asks")
+    for flag, why in (("--disable-pip-version-check", "warmbuild never checks its version"),
+                      ("--no-input", "warmbuild never asks"),
+                      ("--no-python-version-warning", "warmbuild warns about no Python")):
+        pip.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
+                         help=f"ignored: {why}")
+
+
+class _ProgressBar(argparse.Action):
+    """pip's ``--progress-bar on|off|raw``: anything but ``on`` is ``--no-progress``."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values != "on")
 
 
 def target_args(p: argparse.ArgumentParser) -> None:
@@ -126,6 +152,20 @@ def build_options(args: argparse.Namespace, *, upgrade: bool = False) -> BuildOp
         verbose=bool(args.verbose), settings=load_build_settings(Path.cwd(), flags=flags))
 
 
+def pip_install_args(p: argparse.ArgumentParser) -> None:
+    """pip's install options for what warmbuild never does anyway."""
+    group = p.add_argument_group(
+        "pip's install options, so that scripts written for pip run unchanged")
+    group.add_argument("--root-user-action", choices=("warn", "ignore"),
+                       default=argparse.SUPPRESS, help="ignored: warmbuild never warns of root")
+    for flag, why in (
+            ("--no-warn-script-location", "warmbuild never warns of a scripts dir off PATH"),
+            ("--no-warn-conflicts", "`warmbuild check` lists broken requirements"),
+            ("--no-clean", "build envs are kept anyway; temporary dirs are removed")):
+        group.add_argument(flag, action="store_true", default=argparse.SUPPRESS,
+                           help=f"ignored: {why}")
+
+
 def index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-i", "--index-url", help="the main index (simple API)")
     p.add_argument("--extra-index-url", action="append", default=[],
@@ -148,11 +188,34 @@ def index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keyring-provider", choices=KEYRING_PROVIDERS,
                    help="subprocess: ask the `keyring` command for the password of a user "
                    "named in an index URL (default: disabled)")
+    p.add_argument("--timeout", "--default-timeout", type=_seconds, metavar="SECONDS",
+                   help="give up on a server that does not answer for this long (default 30; "
+                   "also pip's PIP_TIMEOUT, PIP_DEFAULT_TIMEOUT and `timeout`)")
+    p.add_argument("--retries", type=_retries, metavar="N",
+                   help="retries of a failed connection or request (default 3; also pip's "
+                   "PIP_RETRIES and `retries`)")
+    p.add_argument("--proxy", metavar="URL", help="the proxy for http and https, instead of "
+                   "https_proxy/http_proxy (also pip's PIP_PROXY and `proxy`)")
     p.add_argument("--offline", action="store_true", help="use the cache only, no network")
     p.add_argument("--refresh", action="store_true",
                    help="revalidate every cached index page, even while it is fresh")
     p.add_argument("--refresh-package", action="append", default=[], metavar="NAME",
                    help="revalidate the cached index pages of this project (repeatable)")
+
+
+def _seconds(text: str) -> str:
+    try:
+        if float(text) > 0:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+
+
+def _retries(text: str) -> str:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
+    return text
 
 
 #: What a command holds until it ends (:func:`release`): the cache root's shared lock.
@@ -178,12 +241,20 @@ def release() -> None:
     _held.close()
 
 
-def target_from(args: argparse.Namespace, cache: Cache) -> Target:
+def target_from(args: argparse.Namespace, cache: Cache,
+                executable: Path | None = None) -> Target:
+    """The target interpreter (``executable``, when it was found already), queried."""
     from ..pyfind import find_interpreter
     from ..python import query_target
 
-    executable = find_interpreter(args.python, system=args.system, cwd=Path.cwd())
-    return query_target(executable, cache)
+    if executable is None:
+        executable = find_interpreter(args.python, system=args.system, cwd=Path.cwd())
+    target = query_target(executable, cache)
+    if args.require_virtualenv and not target.is_venv:
+        raise UsageError(f"{target.executable} is not in a virtual environment, and "
+                         "--require-virtualenv was given",
+                         hint="name a venv with --python, or activate one")
+    return target
 
 
 def index_flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -191,6 +262,7 @@ def index_flags(args: argparse.Namespace) -> dict[str, Any]:
             "find-links": args.find_links, "no-index": args.no_index,
             "index-strategy": args.index_strategy, "exclude-newer": args.exclude_newer,
             "trusted-host": args.trusted_host, "cert": args.cert,
+            "timeout": args.timeout, "retries": args.retries, "proxy": args.proxy,
             "client-cert": args.client_cert, "keyring-provider": args.keyring_provider,
             "link-mode": getattr(args, "link_mode", None)}
 

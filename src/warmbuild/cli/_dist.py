@@ -61,13 +61,11 @@ def install_target(args: argparse.Namespace, cache: Cache, layout: Layout,
     --target, --prefix and --root leave it unchanged, so without a venv they use the python3
     on PATH (as uv does)."""
     if executable is not None:
-        from ..python import query_target
-
-        return query_target(executable, cache)
+        return target_from(args, cache, executable)
     try:
         return target_from(args, cache)
     except WarmbuildError:
-        if args.python or layout.changes_interpreter:
+        if args.python or layout.changes_interpreter or args.require_virtualenv:
             raise
         return _system_target(cache)
 
@@ -199,7 +197,7 @@ def _found_target(args: argparse.Namespace, cache: Cache) -> Target:
     try:
         return target_from(args, cache)
     except WarmbuildError:
-        if args.python:
+        if args.python or args.require_virtualenv:
             raise
         logger.debug("no venv found: using the python3 on PATH")
         return _system_target(cache)

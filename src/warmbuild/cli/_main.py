@@ -30,6 +30,7 @@ from ._common import (
     index_args,
     index_flags,
     path_arg,
+    pip_install_args,
     release,
     target_args,
     target_from,
@@ -65,6 +66,10 @@ def _run(args: argparse.Namespace) -> int:
     from ._output import print_error
 
     try:
+        if args.log is not None:
+            from ._output import log_to_file
+
+            log_to_file(args.log)
         result: int = args.func(args)
         # Here, not at exit: a reader that went away (`warmbuild list | head`) is noticed
         # while it can still be handled.
@@ -179,7 +184,10 @@ def _install_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-sdist-builds", type=_count, default=DEFAULT_MAX_SDIST_BUILDS,
                    metavar="N", help="older sdists whose metadata one resolution may prepare "
                    f"while backtracking (default {DEFAULT_MAX_SDIST_BUILDS})")
-    p.add_argument("--compile-bytecode", action="store_true", help="compile .pyc files")
+    p.add_argument("--compile-bytecode", "--compile", action="store_true",
+                   help="compile .pyc files")
+    p.add_argument("--no-compile", action="store_false", dest="compile_bytecode",
+                   help="compile no .pyc files (the default)")
     p.add_argument("--link-mode", choices=LINK_MODES, default=None,
                    help="how cached files get into the environment: clone (copy-on-write "
                    "where the filesystem can, else copy; the default), copy, or hardlink "
@@ -198,6 +206,7 @@ def _install_args(p: argparse.ArgumentParser) -> None:
                    help="a PEP 735 dependency group of ./pyproject.toml (or PATH)")
     _dist.install_args(p)
     build_args(p)
+    pip_install_args(p)
     index_args(p)
     target_args(p)
     common_args(p)
@@ -321,7 +330,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
 
 
 #: Options that change what is printed, not what an install does.
-_OUTPUT_ONLY = ("func", "verbose", "quiet", "color", "no_progress")
+_OUTPUT_ONLY = ("func", "verbose", "quiet", "color", "no_progress", "log")
 
 
 def _may_remember(args: argparse.Namespace) -> bool:
@@ -330,7 +339,8 @@ def _may_remember(args: argparse.Namespace) -> bool:
     the tree's fingerprint)."""
     return not (args.upgrade or args.upgrade_package or args.reinstall or args.dry_run
                 or args.report or args.format != "text" or args.editable or args.no_cache
-                or args.target or args.prefix or args.root or args.user)
+                or args.target or args.prefix or args.root or args.user
+                or args.require_virtualenv)
 
 
 def _noop_key(args: argparse.Namespace, executable: Path) -> str:

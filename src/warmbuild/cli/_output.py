@@ -22,6 +22,8 @@ from .._log import NoTask, Task, TaskKind, logger, progress, set_reporter
 from ..errors import WarmbuildError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ._progress import LiveReporter
 
 #: Seconds between the heartbeat lines of a build in a pipe; WARMBUILD_HEARTBEAT_SECONDS
@@ -95,18 +97,34 @@ def configure_logging(verbose: int, quiet: int, *, color: str | None = None,
                   and os.environ.get("TERM") != "dumb")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_Formatter("%(message)s"))
-    logger.handlers[:] = [handler]
-    logger.propagate = False
     level = logging.INFO
     if verbose:
         level = logging.DEBUG
     elif quiet:
         level = logging.WARNING if quiet == 1 else logging.ERROR
-    logger.setLevel(level)
+    handler.setLevel(level)
+    logger.handlers[:] = [handler]
+    logger.propagate = False
     # Status messages: plain lines only with -v, the live status line on a TTY.
     progress.propagate = bool(verbose)
     progress.handlers.clear()
     progress.setLevel(logging.INFO if verbose or _mode.live else logging.WARNING)
+    logger.setLevel(level)
+
+
+def log_to_file(path: Path) -> None:
+    """Append every message of the run to ``path``, with its time (pip's ``--log``)."""
+    try:
+        to_file = logging.FileHandler(path.expanduser(), encoding="utf-8")
+    except OSError as exc:
+        raise WarmbuildError(f"--log {path}: cannot write to it",
+                             cause=exc.strerror or str(exc)) from exc
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    logger.addHandler(to_file)
+    logger.setLevel(logging.DEBUG)
+    if not progress.propagate:  # with -v the status lines reach it through the logger
+        progress.addHandler(to_file)
+        progress.setLevel(logging.INFO)
 
 
 @contextlib.contextmanager
