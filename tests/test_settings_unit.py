@@ -223,7 +223,8 @@ def test_defaults_without_any_configuration(tmp_path: Path) -> None:
         "index-strategy": ("first-index", "default"), "trusted-host": ((), "default"),
         "cert": (None, "default"), "client-cert": (None, "default"),
         "keyring-provider": ("disabled", "default"), "exclude-newer": (None, "default"),
-        "link-mode": ("clone", "default"),
+        "link-mode": ("clone", "default"), "timeout": (None, "default"),
+        "retries": (None, "default"), "proxy": (None, "default"),
         "constraint": ((), "default"), "no-cache-dir": (False, "default"),
         "only-binary": ((), "default"), "no-binary": ((), "default")}
     assert settings.index_settings() == IndexSettings()
