@@ -144,7 +144,7 @@ def test_json_format_lists_every_setting(wb: Runner) -> None:
     assert set(rows) == {"index-url", "extra-index-url", "find-links", "no-index", "cache-dir",
                          "index-strategy", "trusted-host", "cert", "client-cert",
                          "keyring-provider", "exclude-newer", "link-mode", "constraint",
-                         "only-binary", "no-binary"}
+                         "only-binary", "no-binary", "timeout", "retries", "proxy"}
     assert all(set(row) == {"value", "source"} for row in rows.values())
     assert rows["extra-index-url"] == {"value": [], "source": "default"}
     assert rows["no-index"] == {"value": False, "source": "default"}

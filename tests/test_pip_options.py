@@ -72,6 +72,10 @@ def test_timeout_and_retries_from_flags_pip_variables_and_config(
     env["PIP_DEFAULT_TIMEOUT"] = "9"
     shown = json.loads(wb("config", "--format", "json", env=env).stdout)
     assert shown["timeout"] == {"value": "9", "source": "pip environment PIP_DEFAULT_TIMEOUT"}
+    proxy = "http://user:s3cret@proxy.example:3128"
+    shown = json.loads(wb("config", "--format", "json", "--proxy", proxy).stdout)
+    assert shown["proxy"] == {"value": "http://user:****@proxy.example:3128",
+                              "source": "command line"}
     bad = wb("config", env={**env, "PIP_RETRIES": "many"}, expect=2)
     assert "retries 'many' (from pip environment PIP_RETRIES) must be a number" in bad.stderr
     assert "--timeout" in wb("install", "--python", venv, "--timeout", "0", "six",

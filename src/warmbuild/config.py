@@ -72,7 +72,7 @@ KEYS: dict[str, Key] = {
 _PIP_ALIASES = {"default-timeout": "timeout"}
 #: Keys a requirements file can set; trusted hosts there add to the others, as in pip.
 FILE_KEYS = ("index-url", "extra-index-url", "find-links", "no-index", "trusted-host")
-_URL_KEYS = ("index-url", "extra-index-url", "find-links")
+_URL_KEYS = ("index-url", "extra-index-url", "find-links", "proxy")
 
 
 @dataclass(frozen=True)
