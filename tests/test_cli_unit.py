@@ -20,7 +20,7 @@ from warmbuild._log import logger, progress
 from warmbuild.cli import main
 
 COMMANDS = ("install", "build", "download", "wheel", "uninstall", "list", "freeze", "show",
-            "check", "tree", "cache", "env", "doctor", "config")
+            "check", "tree", "cache", "env", "doctor", "config", "hash")
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +155,7 @@ def test_bad_usage_exits_2_with_usage_and_one_error_line(
     (["install", "--format", "yaml"],
      "warmbuild install: error: argument --format: invalid choice: 'yaml'", ("text", "json")),
     (["cache", "empty"], "warmbuild cache: error: argument action: invalid choice: 'empty'",
-     ("dir", "clean", "prune")),
+     ("dir", "clean", "purge", "prune")),
 ])
 def test_invalid_choice_names_the_choices(capsys: pytest.CaptureFixture[str], argv: list[str],
                                           message: str, choices: tuple[str, ...]) -> None:

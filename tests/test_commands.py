@@ -11,7 +11,7 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import IndexFactory, Runner, after_env_line, installed, pip
+from conftest import IndexFactory, Runner, after_env_line, create_venv, installed, pip
 from support.indexserver import IndexServer
 
 PROJECTS = Path(__file__).resolve().parent / "projects"
@@ -132,6 +132,39 @@ def test_show_prints_what_pip_show_prints(wb: Runner, venv: Path, index: IndexSe
     assert "not-installed" in partly.stderr
     assert pip(venv, "show", "not-installed", check=False).returncode == 1
     wb("show", "--python", venv, "not-installed", expect=1)
+
+
+def test_list_and_freeze_choose_packages_as_pip_does(wb: Runner, venv: Path,
+                                                    custom_index: IndexFactory) -> None:
+    server = custom_index(WHEELS)
+    wb("install", "--python", venv, "-i", server.url, "solo")  # solo -> lib -> leaf
+    site = str(next(venv.glob("lib/python3*/site-packages")))
+    for args in (["list", "--not-required"], ["list", "--not-required", "--format", "freeze"],
+                 ["list", "--exclude", "leaf", "--exclude", "Solo", "-l"],
+                 ["list", "--format", "json", "--include-editable"],
+                 ["freeze", "--exclude", "lib", "--local"]):
+        assert wb(*args, "--python", venv).stdout == pip(venv, *args).stdout, args
+    # --path DIR reads DIR, whatever the target (pip's own `list --path` takes no --python).
+    empty = create_venv(venv.parent / "empty")
+    for command in ("list", "freeze"):
+        ours = wb(command, "--python", empty, "--path", site).stdout
+        assert ours == pip(venv, command).stdout and "solo" in ours
+
+
+def test_hash_prints_what_pip_hash_prints(wb: Runner, venv: Path, wheelhouse: Path) -> None:
+    (wheel,) = wheelhouse.glob("six-*.whl")
+    for args in ([], ["-a", "sha512"]):
+        ours = wb("hash", *args, wheel, wheel).stdout
+        assert ours == pip(venv, "hash", *args, str(wheel), str(wheel)).stdout
+    missing = wb("hash", wheel.with_name("absent.whl"), expect=1)
+    assert "cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_cache_purge_is_clean(wb: Runner, venv: Path, index: IndexServer,
+                              tmp_path: Path) -> None:
+    wb("install", "--python", venv, "-i", index.url, "six")
+    purged = wb("cache", "purge")
+    assert purged.stderr.startswith("Removed ") and not list((tmp_path / "cache").rglob("*.whl"))
 
 
 def test_freeze_all_exclude_editable_and_list_editable(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -104,8 +105,13 @@ class InstalledDist:
 
 def scan(target: Target) -> dict[NormalizedName, InstalledDist]:
     """Every distribution in the target's site directories; the first one found wins."""
+    return scan_dirs(target.site_dirs)
+
+
+def scan_dirs(dirs: Iterable[Path]) -> dict[NormalizedName, InstalledDist]:
+    """Every distribution in ``dirs``; the first one found wins."""
     found: dict[NormalizedName, InstalledDist] = {}
-    for site in target.site_dirs:
+    for site in dirs:
         try:
             entries = sorted(os.scandir(site), key=lambda e: e.name)
         except FileNotFoundError:

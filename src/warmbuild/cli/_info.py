@@ -31,12 +31,28 @@ def cmd_cache(args: argparse.Namespace) -> int:
     for kept in cleaned.kept:
         logger.warning("Kept %s: %s", kept.env.path, kept.why)
     removed, foreign = cleaned.removed, cleaned.foreign
-    verb = "Removed" if args.action == "clean" else "Pruned"
+    verb = "Pruned" if args.action == "prune" else "Removed"
     logger.info("%s %d file%s from %s", verb, removed, "" if removed == 1 else "s", root)
     if foreign:
         logger.warning("warning: left %d entr%s in %s that warmbuild did not make: %s",
                        len(foreign), "y" if len(foreign) == 1 else "ies", root,
                        ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else ""))
+    return 0
+
+
+def cmd_hash(args: argparse.Namespace) -> int:
+    """pip's ``hash``: ``FILE:`` and its ``--hash=`` line, each file in turn."""
+    import hashlib
+
+    for path in args.files:
+        digest = hashlib.new(args.algorithm)
+        try:
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise WarmbuildError(f"cannot read {path}", cause=exc.strerror or str(exc)) from exc
+        print(f"{path}:\n--hash={args.algorithm}:{digest.hexdigest()}")
     return 0
 
 

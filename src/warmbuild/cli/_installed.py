@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..installed import InstalledDist
     from ..python import Target
 
-from ._common import cache_from, index_args, index_flags, target_args, target_from
+from ._common import cache_from, index_args, index_flags, path_arg, target_args, target_from
 
 Common = Callable[[argparse.ArgumentParser], None]
 
@@ -55,17 +55,33 @@ def _list_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-u", "--uptodate", action="store_true",
                    help="only packages at the index's newest version (asks the index)")
     p.add_argument("-e", "--editable", action="store_true", help="only editable installs")
-    p.add_argument("--exclude-editable", action="store_true", help="leave editable installs out")
     p.add_argument("--pre", action="store_true",
                    help="--outdated/--uptodate: count pre-releases as newer versions")
+    p.add_argument("--not-required", action="store_true",
+                   help="only packages that no other installed package requires")
+    _selection_args(p)
     index_args(p)
+
+
+def _selection_args(p: argparse.ArgumentParser) -> None:
+    """pip's options of `list` and `freeze` that choose which installed packages to show."""
+    p.add_argument("--exclude-editable", action="store_true", help="leave editable installs out")
+    p.add_argument("--include-editable", action="store_false", dest="exclude_editable",
+                   help="list editable installs too (the default)")
+    p.add_argument("--exclude", action="append", default=[], metavar="NAME",
+                   help="leave this package out (repeatable)")
+    p.add_argument("--path", action="append", default=[], type=path_arg, metavar="DIR",
+                   help="only the packages installed in DIR (repeatable; default: the "
+                   "target's site-packages)")
+    p.add_argument("-l", "--local", action="store_true",
+                   help="ignored: only the target's own site-packages are read anyway")
 
 
 def _freeze_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--all", action="store_true",
                    help="also pip (and setuptools, wheel, distribute before Python 3.12), "
                    "which are left out by default, as pip does")
-    p.add_argument("--exclude-editable", action="store_true", help="leave editable installs out")
+    _selection_args(p)
 
 
 def _show_args(p: argparse.ArgumentParser) -> None:
@@ -120,17 +136,36 @@ def _editable(dist: InstalledDist) -> str | None:
     return None
 
 
+def _installed(args: argparse.Namespace, target: Target) -> list[InstalledDist]:
+    from ..installed import scan, scan_dirs
+
+    return list((scan_dirs(args.path) if args.path else scan(target)).values())
+
+
+def _chosen(args: argparse.Namespace, dists: Iterable[InstalledDist]) -> list[InstalledDist]:
+    """``--exclude`` and ``--exclude-editable`` applied."""
+    from packaging.utils import canonicalize_name
+
+    excluded = {canonicalize_name(n) for n in args.exclude}
+    return [d for d in dists
+            if d.name not in excluded and not (d.editable and args.exclude_editable)]
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    from ..installed import scan
+    from packaging.utils import canonicalize_name
 
     if args.outdated and args.uptodate:
         raise UsageError("--outdated and --uptodate cannot be combined")
     if args.outdated and args.format == "freeze":
         raise UsageError("--format freeze cannot be used with --outdated")
     target = _target(args)
-    dists = _sorted([d for d in scan(target).values()
-                     if (d.editable or not args.editable)
-                     and not (d.editable and args.exclude_editable)])
+    every = _installed(args, target)
+    dists = _sorted([d for d in _chosen(args, every)
+                     if (d.editable or not args.editable)])
+    if args.not_required:
+        required = {canonicalize_name(name) for d in every
+                    for name in _dependencies(d, target.markers)}
+        dists = [d for d in dists if d.name not in required]
     latest: dict[str, tuple[str, str]] = {}
     if args.outdated or args.uptodate:
         from ..pipeline import latest_versions
@@ -187,16 +222,14 @@ def _print_columns(rows: Sequence[dict[str, str]]) -> None:
 
 def cmd_freeze(args: argparse.Namespace) -> int:
     from ..directurl import freeze_line
-    from ..installed import scan
 
     target = _target(args)
     # pip leaves its own tooling out unless --all (the build tools only before 3.12).
     hidden = {"pip"} | ({"setuptools", "distribute", "wheel"}
                         if target.version.release[:2] < (3, 12) else set())
-    for dist in _sorted(list(scan(target).values())):
-        if (dist.name in hidden and not args.all) or (dist.editable and args.exclude_editable):
-            continue
-        print(freeze_line(dist, _display(dist)))
+    for dist in _sorted(_chosen(args, _installed(args, target))):
+        if dist.name not in hidden or args.all:
+            print(freeze_line(dist, _display(dist)))
     return 0
 
 

@@ -35,7 +35,7 @@ from ._common import (
     target_args,
     target_from,
 )
-from ._info import cmd_cache, cmd_config
+from ._info import cmd_cache, cmd_config, cmd_hash
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,6 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     _envs.add_parsers(sub, common_args)
     sub.add_parser("config", help="show the effective index settings and their sources",
                    fill=_config_args)
+    sub.add_parser("hash", help="the --hash line of each file, for requirements files (as pip's)",
+                   fill=_hash_args)
     return parser
 
 
@@ -241,13 +243,22 @@ def _uninstall_args(p: argparse.ArgumentParser) -> None:
 
 
 def _cache_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=("dir", "clean", "prune"),
-                   help="dir: print the cache root; clean: empty it; prune: remove what "
-                   "interrupted runs and older layouts left")
+    p.add_argument("action", choices=("dir", "clean", "purge", "prune"),
+                   help="dir: print the cache root; clean (or pip's purge): empty it; prune: "
+                   "remove what interrupted runs and older layouts left")
     p.add_argument("--force", action="store_true",
                    help="clean: also build envs that editable installs still use")
     common_args(p)
     p.set_defaults(func=cmd_cache)
+
+
+def _hash_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", type=path_arg, metavar="FILE",
+                   help="distribution files (wheels, sdists)")
+    p.add_argument("-a", "--algorithm", choices=("sha256", "sha384", "sha512"),
+                   default="sha256", help="the hash (default sha256)")
+    common_args(p)
+    p.set_defaults(func=cmd_hash)
 
 
 def _config_args(p: argparse.ArgumentParser) -> None:
