@@ -200,3 +200,19 @@ def test_data_schemes_scripts_and_shipped_bytecode(wb: Runner, venv: Path, index
     assert pip(venv, "check").returncode == 0
     wb("uninstall", "--python", venv, "datapkg")
     assert snapshot(venv) == before
+
+
+def test_an_upgrade_through_a_dotted_venv_path_removes_the_old_files(
+        wb: Runner, venv: Path, custom_index: IndexFactory, tmp_path: Path) -> None:
+    server = custom_index([
+        ("lib", "1.0", {"files": {"lib/__init__.py": "", "lib/gone.py": ""}}),
+        ("lib", "2.0", {"files": {"lib/__init__.py": ""}})])
+    sub = tmp_path / "project"
+    sub.mkdir()
+    dotted = f"../{venv.name}"  # the venv, spelled from a sibling directory
+    wb("install", "--python", dotted, "-i", server.url, "lib==1.0", cwd=sub)
+    assert (site_packages(venv) / "lib" / "gone.py").is_file()
+    result = wb("install", "--python", dotted, "-i", server.url, "lib==2.0", cwd=sub)
+    assert "not removing" not in result.stderr
+    assert installed(venv) == {"lib": "2.0"}
+    assert not (site_packages(venv) / "lib" / "gone.py").exists()

@@ -224,8 +224,9 @@ class _Transaction:
             raise WarmbuildError(
                 f"cannot uninstall {dist.display_name} {dist.version}: {dist.info_dir} has no "
                 "RECORD file", hint="it was not installed from a wheel; remove it by hand")
+        prefix = Path(os.path.normpath(self.prefix))  # as the RECORD's paths are
         for path in paths:
-            if not path.is_relative_to(self.prefix):
+            if not path.is_relative_to(prefix):
                 # As pip does: a RECORD is the package's word, and it does not reach outside
                 # the environment it was installed into.
                 logger.warning("warning: not removing %s, listed in the RECORD of %s: it is "

@@ -179,11 +179,18 @@ def _interpreter_from_arg(python: str) -> Path:
             hint="pass the path of a python executable, a venv directory, a version (3.12) "
                  "or a name on PATH (python3.12)",
         )
-    return path.absolute()
+    return _absolute(path)
 
 
 def _venv_python(venv: Path, *, source: str) -> Path:
     for name in ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe"):
         if (venv / name).is_file():
-            return (venv / name).absolute()
+            return _absolute(venv / name)
     raise WarmbuildError(f"{source} {venv}: no python interpreter in that directory")
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute and without ``..``: the interpreter's prefix is derived from this path, and
+    what lies inside the environment is told by comparing with the prefix (``--python
+    ../.venv`` must not make every installed file look outside it)."""
+    return Path(os.path.abspath(path))
