@@ -191,7 +191,7 @@ def index_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", "--default-timeout", type=_seconds, metavar="SECONDS",
                    help="give up on a server that does not answer for this long (default 30; "
                    "also pip's PIP_TIMEOUT, PIP_DEFAULT_TIMEOUT and `timeout`)")
-    p.add_argument("--retries", type=_retries, metavar="N",
+    p.add_argument("--retries", type=count_arg, metavar="N",
                    help="retries of a failed connection or request (default 3; also pip's "
                    "PIP_RETRIES and `retries`)")
     p.add_argument("--proxy", metavar="URL", help="the proxy for http and https, instead of "
@@ -212,10 +212,10 @@ def _seconds(text: str) -> str:
     raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
 
 
-def _retries(text: str) -> str:
+def count_arg(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
-    return text
+    return int(text)
 
 
 #: What a command holds until it ends (:func:`release`): the cache root's shared lock.
@@ -262,7 +262,8 @@ def index_flags(args: argparse.Namespace) -> dict[str, Any]:
             "find-links": args.find_links, "no-index": args.no_index,
             "index-strategy": args.index_strategy, "exclude-newer": args.exclude_newer,
             "trusted-host": args.trusted_host, "cert": args.cert,
-            "timeout": args.timeout, "retries": args.retries, "proxy": args.proxy,
+            "timeout": args.timeout, "proxy": args.proxy,
+            "retries": None if args.retries is None else str(args.retries),
             "client-cert": args.client_cert, "keyring-provider": args.keyring_provider,
             "link-mode": getattr(args, "link_mode", None)}
 

@@ -26,6 +26,7 @@ from ._common import (
     build_options,
     cache_from,
     common_args,
+    count_arg,
     format_args,
     index_args,
     index_flags,
@@ -126,12 +127,6 @@ def _internal_error(args: argparse.Namespace, exc: Exception) -> int:
     return 1
 
 
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of 0 or more")
-    return int(text)
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="warmbuild", description="A Python package installer and PEP 517 build frontend.")
@@ -183,7 +178,7 @@ def _install_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--use-pep517", action="store_true",
                    help="accepted for pip compatibility: every build uses PEP 517")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    p.add_argument("--max-sdist-builds", type=_count, default=DEFAULT_MAX_SDIST_BUILDS,
+    p.add_argument("--max-sdist-builds", type=count_arg, default=DEFAULT_MAX_SDIST_BUILDS,
                    metavar="N", help="older sdists whose metadata one resolution may prepare "
                    f"while backtracking (default {DEFAULT_MAX_SDIST_BUILDS})")
     p.add_argument("--compile-bytecode", "--compile", action="store_true",
