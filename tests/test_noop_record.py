@@ -170,3 +170,15 @@ def test_a_damaged_record_is_no_answer(tmp_path: Path) -> None:
     for damaged in (record.read_text()[:40], "[]", '{"key": 1}', "\x00"):
         record.write_text(damaged)
         assert noop.answer(tmp_path, "d" * 64) is None
+
+
+def test_records_are_trimmed_oldest_first(tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    old.write_text("y")
+    age(old)
+    for n in range(noop.MAX_RECORDS):
+        assert noop.remember(tmp_path, f"{n:032x}" * 2, [old], ["line"], time.time_ns())
+    assert noop.answer(tmp_path, f"{0:032x}" * 2) == ["line"]
+    assert noop.remember(tmp_path, "f" * 64, [old], ["line"], time.time_ns())
+    assert len(list((tmp_path / noop.BUCKET).iterdir())) <= noop.MAX_RECORDS // 2 + 1
+    assert noop.answer(tmp_path, "f" * 64) == ["line"]

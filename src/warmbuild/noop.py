@@ -24,6 +24,9 @@ from pathlib import Path
 
 BUCKET = "noop-v1"
 _RACY_NS = 2_000_000_000
+#: Records kept: a CI job's variables (its run number...) make every run a new command, and
+#: a cache kept between runs must not fill up with their records. The oldest go first.
+MAX_RECORDS = 256
 #: Variables a shell changes between two identical commands; none can change an answer.
 _SHELL_NOISE = frozenset({"OLDPWD", "PWD", "SHLVL", "_", "COLUMNS", "LINES", "TERM_SESSION_ID",
                           "WINDOWID", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY"})
@@ -85,4 +88,17 @@ def remember(root: Path, key: str, inputs: Iterable[Path], lines: Sequence[str],
                                  "written": time.time()}).encode())
     except OSError:  # a read-only or full cache: the next run checks again, that is all
         return False
+    _trim(root / BUCKET)
     return True
+
+
+def _trim(bucket: Path) -> None:
+    try:
+        records = list(os.scandir(bucket))
+        if len(records) <= MAX_RECORDS:
+            return
+        records.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in records[:len(records) - MAX_RECORDS // 2]:
+            os.unlink(entry.path)
+    except OSError:
+        pass  # another run trimmed it first
