@@ -59,14 +59,16 @@ def _record_path(root: Path, key: str) -> Path:
 
 def answer(root: Path, key: str) -> list[str] | None:
     """The recorded answer's lines when the record of ``key`` still holds, else ``None``."""
+    where = _record_path(root, key)
     try:
-        record = json.loads(_record_path(root, key).read_bytes())
+        record = json.loads(where.read_bytes())
         if record["key"] != key:
             return None
         for path, stamp in record["stamps"]:
             if _stamp(Path(path)) != stamp:
                 return None
         lines: list[str] = record["lines"]
+        os.utime(where)  # used: the last to be trimmed
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return lines
