@@ -16,6 +16,7 @@ seconds: a second change within the same timestamp tick would leave the same sta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -68,9 +69,10 @@ def answer(root: Path, key: str) -> list[str] | None:
             if _stamp(Path(path)) != stamp:
                 return None
         lines: list[str] = record["lines"]
-        os.utime(where)  # used: the last to be trimmed
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    with contextlib.suppress(OSError):  # a read-only cache still answers
+        os.utime(where)  # used: the last to be trimmed
     return lines
 
 
