@@ -80,3 +80,17 @@ def test_timeout_and_retries_from_flags_pip_variables_and_config(
     assert "retries 'many' (from pip environment PIP_RETRIES) must be a number" in bad.stderr
     assert "--timeout" in wb("install", "--python", venv, "--timeout", "0", "six",
                              expect=2).stderr
+
+
+def test_isolated_ignores_pips_variables_and_user_config(wb: Runner, tmp_path: Path) -> None:
+    user = tmp_path / "home" / ".config" / "pip" / "pip.conf"  # clean_env's XDG_CONFIG_HOME
+    user.parent.mkdir(parents=True)
+    user.write_text("[global]\nindex-url = http://user.example/simple\n")
+    env = {"PIP_CONFIG_FILE": "", "XDG_CONFIG_DIRS": str(tmp_path / "no-such-dir"),
+           "PIP_RETRIES": "4"}
+    shown = json.loads(wb("config", "--format", "json", env=env).stdout)
+    assert shown["index-url"]["value"] == "http://user.example/simple"
+    assert shown["retries"]["value"] == "4"
+    shown = json.loads(wb("config", "--format", "json", "--isolated", env=env).stdout)
+    assert shown["index-url"]["value"] != "http://user.example/simple"
+    assert shown["retries"] == {"value": None, "source": "default"}

@@ -149,8 +149,10 @@ class Settings:
         return shown
 
 
-def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None) -> list[Path]:
-    """pip's configuration files in the order pip reads them (later ones win)."""
+def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None, *,
+                     isolated: bool = False) -> list[Path]:
+    """pip's configuration files in the order pip reads them (later ones win);
+    ``isolated`` (pip's ``--isolated``): not the user's."""
     explicit = environ.get("PIP_CONFIG_FILE")
     if explicit == os.devnull:
         return []
@@ -160,7 +162,7 @@ def pip_config_files(environ: Mapping[str, str], target_prefix: Path | None) -> 
     home = Path(environ.get("HOME", str(Path.home())))
     # As in pip, an existing PIP_CONFIG_FILE replaces the per-user files (it does not just
     # override them key by key): a user's find-links must not leak into an explicit config.
-    if not (explicit and Path(explicit).exists()):
+    if not (isolated or (explicit and Path(explicit).exists())):
         files.append(home / ".pip" / "pip.conf")
         files.append(Path(environ.get("XDG_CONFIG_HOME", str(home / ".config")))
                      / "pip" / "pip.conf")
@@ -178,11 +180,14 @@ def load_settings(flags: Options, *, file_options: Options | None = None,
                   environ: Mapping[str, str] = os.environ, target_prefix: Path | None = None,
                   cwd: Path | None = None) -> Settings:
     values = {key: Setting(spec.default, "default") for key, spec in KEYS.items()}
+    # pip's --isolated: neither its variables nor the user's pip config files.
+    isolated = bool(flags.get("isolated"))
     _ca_variable(values, environ, "SSL_CERT_FILE")
-    _pip_files(values, environ, target_prefix)
+    _pip_files(values, environ, target_prefix, isolated=isolated)
     for var in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
         _ca_variable(values, environ, var)
-    _environment(values, environ, "PIP_", "pip environment", lambda k: KEYS[k].pip)
+    if not isolated:
+        _environment(values, environ, "PIP_", "pip environment", lambda k: KEYS[k].pip)
     from .settings import config_layers
 
     for source, table in config_layers(cwd or Path.cwd(), environ):
@@ -198,18 +203,21 @@ def load_settings(flags: Options, *, file_options: Options | None = None,
     return Settings(values)
 
 
-def pip_setting(key: str, environ: Mapping[str, str] = os.environ) -> Setting:
+def pip_setting(key: str, environ: Mapping[str, str] = os.environ, *,
+                isolated: bool = False) -> Setting:
     """One of pip's settings from its variables and user/global files only, unchecked:
     for what is needed before the target is known (``no-cache-dir``)."""
     values = {key: Setting(KEYS[key].default, "default")}
-    _pip_files(values, environ, None)
-    _environment(values, environ, "PIP_", "pip environment", lambda k: k == key)
+    _pip_files(values, environ, None, isolated=isolated)
+    if not isolated:
+        _environment(values, environ, "PIP_", "pip environment", lambda k: k == key)
     return values[key]
 
 
 def _pip_files(values: dict[str, Setting], environ: Mapping[str, str],
-               target_prefix: Path | None) -> None:
-    files = [f for f in pip_config_files(environ, target_prefix) if f.is_file()]
+               target_prefix: Path | None, *, isolated: bool = False) -> None:
+    files = [f for f in pip_config_files(environ, target_prefix, isolated=isolated)
+             if f.is_file()]
     if not files:
         return
     import configparser

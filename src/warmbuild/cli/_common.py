@@ -80,6 +80,8 @@ def common_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     pip.add_argument("--progress-bar", choices=("on", "off", "raw"), action=_ProgressBar,
                      dest="no_progress", default=argparse.SUPPRESS,
                      help="off or raw: --no-progress")
+    pip.add_argument("--isolated", action="store_true", default=default(False),
+                     help="ignore pip's variables (PIP_*) and the user's pip config files")
     pip.add_argument("--require-virtualenv", action="store_true", default=default(False),
                      help="refuse a target interpreter that is not a virtual environment")
     pip.add_argument("--exists-action", choices=("s", "i", "w", "b", "a"),
@@ -230,7 +232,7 @@ def cache_from(args: argparse.Namespace) -> Cache:
     # pip's no-cache-dir ranks below our own --cache-dir and WARMBUILD_CACHE_DIR.
     no_cache = args.no_cache or (
         args.cache_dir is None and not os.environ.get("WARMBUILD_CACHE_DIR")
-        and bool(pip_setting("no-cache-dir").value))
+        and bool(pip_setting("no-cache-dir", isolated=args.isolated).value))
     cache = open_cache(args.cache_dir, no_cache=no_cache)
     _held.enter_context(hold(cache.root))
     return cache
@@ -265,7 +267,7 @@ def index_flags(args: argparse.Namespace) -> dict[str, Any]:
             "timeout": args.timeout, "proxy": args.proxy,
             "retries": None if args.retries is None else str(args.retries),
             "client-cert": args.client_cert, "keyring-provider": args.keyring_provider,
-            "link-mode": getattr(args, "link_mode", None)}
+            "link-mode": getattr(args, "link_mode", None), "isolated": args.isolated}
 
 
 def format_args(p: argparse.ArgumentParser) -> None:
