@@ -140,6 +140,7 @@ def test_list_and_freeze_choose_packages_as_pip_does(wb: Runner, venv: Path,
     wb("install", "--python", venv, "-i", server.url, "solo")  # solo -> lib -> leaf
     site = str(next(venv.glob("lib/python3*/site-packages")))
     for args in (["list", "--not-required"], ["list", "--not-required", "--format", "freeze"],
+                 ["list", "--not-required", "--exclude", "solo"],
                  ["list", "--exclude", "leaf", "--exclude", "Solo", "-l"],
                  ["list", "--format", "json", "--include-editable"],
                  ["freeze", "--exclude", "lib", "--local"]):

@@ -159,11 +159,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.outdated and args.format == "freeze":
         raise UsageError("--format freeze cannot be used with --outdated")
     target = _target(args)
-    every = _installed(args, target)
-    dists = _sorted([d for d in _chosen(args, every)
+    dists = _sorted([d for d in _chosen(args, _installed(args, target))
                      if (d.editable or not args.editable)])
-    if args.not_required:
-        required = {canonicalize_name(name) for d in every
+    if args.not_required:  # as pip: required by one of the packages listed
+        required = {canonicalize_name(name) for d in dists
                     for name in _dependencies(d, target.markers)}
         dists = [d for d in dists if d.name not in required]
     latest: dict[str, tuple[str, str]] = {}
