@@ -52,6 +52,9 @@ def test_log_appends_every_message_with_its_time(wb: Runner, venv: Path, index: 
     assert " + six==1.17.0" in text and text.startswith("20")  # each line: its time first
     wb("uninstall", "--python", venv, "six", "--log", log)
     assert log.read_text().startswith(text) and "- six==1.17.0" in log.read_text()
+    wb("install", "--python", venv, "--log", log, "-i", index.url, "no-such-project",
+       expect=1)
+    assert "error: no package named `no-such-project` was found" in log.read_text()
     failed = wb("install", "--python", venv, "--log", tmp_path / "no" / "such" / "dir.log",
                 "six", expect=1)
     assert "error: --log" in failed.stderr and "Traceback" not in failed.stderr
