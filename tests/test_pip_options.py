@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import Runner, installed, site_packages
+from conftest import IndexFactory, Runner, installed, site_packages
 from support.indexserver import IndexServer, serve_index
 
 
@@ -97,3 +97,21 @@ def test_isolated_ignores_pips_variables_and_user_config(wb: Runner, tmp_path: P
     shown = json.loads(wb("config", "--format", "json", "--isolated", env=env).stdout)
     assert shown["index-url"]["value"] != "http://user.example/simple"
     assert shown["retries"] == {"value": None, "source": "default"}
+
+
+def test_ignore_requires_python_offers_and_installs_what_it_excludes(
+        wb: Runner, venv: Path, custom_index: IndexFactory) -> None:
+    # oldpy says (in its metadata and so on the index page) that it runs on Python 2 only;
+    # app needs it.
+    server = custom_index([("oldpy", "1.0", {"requires_python": "<3"}),
+                           ("app", "1.0", {"requires": ["oldpy"]})])
+    refused = wb("install", "--python", venv, "-i", server.url, "app", expect=1)
+    assert "oldpy" in refused.stderr and installed(venv) == {}
+    wb("install", "--python", venv, "-i", server.url, "--ignore-requires-python", "app")
+    assert installed(venv) == {"app": "1.0", "oldpy": "1.0"}
+    again = wb("install", "--python", venv, "-i", "http://127.0.0.1:9/simple",
+               "--ignore-requires-python", "app")
+    assert "nothing to do" in again.stderr
+    with_dl = wb("download", "-i", server.url, "-d", venv.parent / "dl",
+                 "--ignore-requires-python", "oldpy")
+    assert "oldpy-1.0" in with_dl.stdout

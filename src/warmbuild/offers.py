@@ -87,8 +87,9 @@ class Offers:
             return False
         if file.kind not in ("sdist", "wheel") or not self.supported(file):
             return False
-        if file.requires_python is not None and not file.requires_python.contains(
-                self.policy.python_version, prereleases=True):
+        if file.requires_python is not None and not self.policy.ignore_requires_python \
+                and not file.requires_python.contains(self.policy.python_version,
+                                                      prereleases=True):
             return False
         return hashes is None or not file.hashes or any(d in hashes for _, d in file.hashes)
 

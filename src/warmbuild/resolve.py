@@ -116,6 +116,8 @@ class Policy:
     prefer_binary: bool = False
     #: ``unsafe-first-match``: the indexes in order; versions of earlier ones are tried first.
     index_order: tuple[str, ...] = ()
+    #: pip's ``--ignore-requires-python``: neither the index's nor the metadata's counts.
+    ignore_requires_python: bool = False
 
 
 Finder = Callable[[str], Sequence[DistFile]]
@@ -311,7 +313,8 @@ class Provider(resolvelib.AbstractProvider):  # type: ignore[type-arg]
         if self.policy.no_deps:
             return deps
         requires, requires_python = self._metadata(candidate)
-        if requires_python is not None and not candidate.extras:
+        if requires_python is not None and not candidate.extras \
+                and not self.policy.ignore_requires_python:
             deps.append(Dep(canonicalize_name(PYTHON), specifier=requires_python,
                             origin=str(candidate)))
         env, what = self.policy.markers, f"{candidate} (Requires-Dist)"

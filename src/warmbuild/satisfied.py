@@ -60,11 +60,12 @@ def constraints_of(constraints: Sequence[UserRequirement],
 
 def satisfying(requirements: Iterable[Requirement],
                installed: Mapping[NormalizedName, InstalledDist], *,
-               markers: Mapping[str, str], python_version: Version,
+               markers: Mapping[str, str], python_version: Version | None,
                constraints: Mapping[NormalizedName, SpecifierSet],
                no_deps: bool = False) -> list[InstalledDist] | None:
     """The installed distributions that answer ``requirements`` and their dependencies, in
-    the order first reached; ``None`` when the index must be asked."""
+    the order first reached; ``None`` when the index must be asked. ``python_version``:
+    ``None`` when ``Requires-Python`` does not count (``--ignore-requires-python``)."""
     from .coremeta import parse_dependencies
 
     found: dict[NormalizedName, InstalledDist] = {}
@@ -83,7 +84,7 @@ def satisfying(requirements: Iterable[Requirement],
             continue
         walked[name] |= extras
         requires, requires_python = parse_dependencies(dist.metadata_text(), str(dist))
-        if not _admits(requires_python, python_version):
+        if python_version is not None and not _admits(requires_python, python_version):
             return None
         what = f"{dist.display_name} {dist.version} (Requires-Dist)"
         for dep in requires:

@@ -271,7 +271,11 @@ def index_flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def format_args(p: argparse.ArgumentParser) -> None:
-    """pip's ``--only-binary``/``--no-binary``/``--prefer-binary``."""
+    """pip's ``--only-binary``/``--no-binary``/``--prefer-binary`` (and
+    ``--ignore-requires-python``, which also widens what files are offered)."""
+    p.add_argument("--ignore-requires-python", action="store_true",
+                   help="offer and install versions whose Requires-Python excludes the "
+                   "target (as pip's)")
     for option, what in (("--only-binary", "never use an sdist of"),
                          ("--no-binary", "never use a wheel of")):
         p.add_argument(option, action=FormatAction, dest="formats", default=[], const=option,

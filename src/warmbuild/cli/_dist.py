@@ -142,6 +142,7 @@ def _request(args: argparse.Namespace, *, build: bool) -> InstallRequest:
         no_deps=args.no_deps, pre=args.pre, require_hashes=args.require_hashes,
         offline=args.offline, formats=tuple(args.formats), prefer_binary=args.prefer_binary,
         refresh=args.refresh, refresh_packages=tuple(args.refresh_package),
+        ignore_requires_python=args.ignore_requires_python,
         build=build_options(args) if build else InstallRequest().build)
 
 

@@ -310,6 +310,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
         src_dir=args.src,
         max_sdist_builds=args.max_sdist_builds,
         refresh=args.refresh, refresh_packages=tuple(args.refresh_package),
+        ignore_requires_python=args.ignore_requires_python,
     )
     with status_line():
         result = install(request, target, cache)

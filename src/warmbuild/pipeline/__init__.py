@@ -170,7 +170,8 @@ def _already_satisfied(request: InstallRequest, reqs: RequirementSet, target: Ta
         return None
     wanted = [r for r in reqs.requirements if applies(r, target)]
     dists = satisfying([r.requirement for r in wanted], installed, markers=target.markers,
-                       python_version=target.version, no_deps=request.no_deps,
+                       python_version=None if request.ignore_requires_python
+                       else target.version, no_deps=request.no_deps,
                        constraints=constraints_of(reqs.constraints, target))
     if dists is None:
         return None

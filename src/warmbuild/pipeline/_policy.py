@@ -42,7 +42,7 @@ def make_policy(request: InstallRequest, reqs: RequirementSet,
         reinstall=request.reinstall, no_deps=request.no_deps,
         allowed_hashes={n: frozenset(d for _, d in h) for n, h in hashes.items()},
         formats=formats, prefer_binary=request.prefer_binary or reqs.prefer_binary,
-        index_order=index_order,
+        index_order=index_order, ignore_requires_python=request.ignore_requires_python,
     )
 
 

@@ -69,6 +69,8 @@ class InstallRequest:
     src_dir: Path | None = None
     #: ``--max-sdist-builds``: older sdists one resolution may prepare (``depreader``).
     max_sdist_builds: int = DEFAULT_MAX_SDIST_BUILDS
+    #: pip's ``--ignore-requires-python``.
+    ignore_requires_python: bool = False
 
 
 @dataclass(frozen=True)
