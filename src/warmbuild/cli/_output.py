@@ -86,15 +86,15 @@ def print_error(exc: WarmbuildError) -> None:
     if exc.hint:
         lines.append(f"hint: {exc.hint}")
     print("\n".join(paint(line) for line in lines), file=sys.stderr)
-    if _to_file is not None:
-        _to_file.handle(logging.makeLogRecord({"msg": "\n".join(lines),
-                                               "levelno": logging.ERROR}))
+    for handler in logger.handlers:  # --log's file gets the error too
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(logging.makeLogRecord({"msg": "\n".join(lines),
+                                                  "levelno": logging.ERROR}))
 
 
 def configure_logging(verbose: int, quiet: int, *, color: str | None = None,
                       no_progress: bool = False) -> None:
-    global _mode, _to_file
-    _to_file = None  # main() may run again in one process (the tests call it so)
+    global _mode
     isatty = sys.stderr.isatty()
     _mode = _Mode(color=use_color(color, isatty), verbose=verbose, quiet=quiet,
                   live=isatty and not (verbose or quiet or no_progress)
@@ -106,30 +106,25 @@ def configure_logging(verbose: int, quiet: int, *, color: str | None = None,
         level = logging.DEBUG
     elif quiet:
         level = logging.WARNING if quiet == 1 else logging.ERROR
+    # On the handler too: --log lowers the logger's level for its file, not for stderr.
     handler.setLevel(level)
     logger.handlers[:] = [handler]
     logger.propagate = False
+    logger.setLevel(level)
     # Status messages: plain lines only with -v, the live status line on a TTY.
     progress.propagate = bool(verbose)
     progress.handlers.clear()
     progress.setLevel(logging.INFO if verbose or _mode.live else logging.WARNING)
-    logger.setLevel(level)
-
-
-#: The ``--log`` file's handler, which errors are written to as well.
-_to_file: logging.Handler | None = None
 
 
 def log_to_file(path: Path) -> None:
     """Append every message of the run to ``path``, with its time (pip's ``--log``)."""
-    global _to_file
     try:
         to_file = logging.FileHandler(path.expanduser(), encoding="utf-8")
     except OSError as exc:
         raise WarmbuildError(f"--log {path}: cannot write to it",
                              cause=exc.strerror or str(exc)) from exc
     to_file.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    _to_file = to_file
     logger.addHandler(to_file)
     logger.setLevel(logging.DEBUG)
     if not progress.propagate:  # with -v the status lines reach it through the logger
