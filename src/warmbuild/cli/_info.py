@@ -45,14 +45,12 @@ def cmd_hash(args: argparse.Namespace) -> int:
     import hashlib
 
     for path in args.files:
-        digest = hashlib.new(args.algorithm)
         try:
             with path.open("rb") as f:
-                while chunk := f.read(1 << 20):
-                    digest.update(chunk)
+                digest = hashlib.file_digest(f, args.algorithm).hexdigest()
         except OSError as exc:
             raise WarmbuildError(f"cannot read {path}", cause=exc.strerror or str(exc)) from exc
-        print(f"{path}:\n--hash={args.algorithm}:{digest.hexdigest()}")
+        print(f"{path}:\n--hash={args.algorithm}:{digest}")
     return 0
 
 
