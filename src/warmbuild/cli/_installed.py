@@ -270,6 +270,8 @@ def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist],
                 verbose: bool) -> list[str]:
     from packaging.utils import canonicalize_name
 
+    from ..coremeta import metadata_version
+
     meta = dist.metadata()
     required_by = sorted((o.metadata()["Name"] or "UNKNOWN" for o in others
                           if dist.name in map(canonicalize_name, depends[o.name])),
@@ -278,7 +280,7 @@ def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist],
     editable = _editable(dist)
     version = meta["Metadata-Version"] or ""
     license_line = (f"License-Expression: {meta['License-Expression']}"
-                    if _version_tuple(version) >= (2, 4) and meta["License-Expression"]
+                    if metadata_version(version) >= (2, 4) and meta["License-Expression"]
                     else f"License: {meta['License'] or ''}")
     lines = [
         f"Name: {meta['Name'] or dist.display_name}", f"Version: {meta['Version'] or ''}",
@@ -304,13 +306,6 @@ def _show_lines(dist: InstalledDist, others: Iterable[InstalledDist],
         else:
             lines.extend(f"  {entry}" for entry in entries)
     return lines
-
-
-def _version_tuple(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split("."))
-    except ValueError:
-        return ()
 
 
 def _homepage(project_urls: Sequence[str]) -> str:
