@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -88,8 +87,7 @@ def remember(root: Path, key: str, inputs: Iterable[Path], lines: Sequence[str],
 
     try:
         atomic_write(_record_path(root, key),
-                     json.dumps({"key": key, "stamps": stamps, "lines": list(lines),
-                                 "written": time.time()}).encode())
+                     json.dumps({"key": key, "stamps": stamps, "lines": list(lines)}).encode())
     except OSError:  # a read-only or full cache: the next run checks again, that is all
         return False
     _trim(root / BUCKET)
