@@ -147,3 +147,20 @@ def test_environment_line_comes_first_and_quiet_hides_it(
     assert removed.stderr.splitlines()[0] == f"Using Python {version} environment at venv"
     quiet = wb("-q", "install", "--python", venv, "-i", index.url, "six")
     assert "Using Python" not in quiet.stderr
+
+
+def test_an_upgrade_in_a_dotted_prefix_removes_the_old_files_and_dirs(
+        wb: Runner, venv: Path, custom_index: IndexFactory, tmp_path: Path) -> None:
+    server = custom_index([
+        ("lib", "1.0", {"files": {"lib/__init__.py": "", "lib/old/gone.py": ""}}),
+        ("lib", "2.0", {"files": {"lib/__init__.py": ""}})])
+    sub = tmp_path / "project"
+    sub.mkdir()
+    for version in ("1.0", "2.0"):
+        result = wb("install", "--python", venv, "-i", server.url, "--prefix", "../pfx",
+                    f"lib=={version}", cwd=sub)
+    assert "not removing" not in result.stderr
+    (site,) = (tmp_path / "pfx").glob("lib/python3*/site-packages")
+    assert (site / "lib" / "__init__.py").is_file()
+    assert not (site / "lib" / "old").exists()
+    assert [p.name for p in site.glob("lib-*.dist-info")] == ["lib-2.0.dist-info"]

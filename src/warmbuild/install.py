@@ -146,11 +146,13 @@ class _Transaction:
     (SIGKILL, power loss of the process) is rolled back by the next warmbuild run."""
 
     def __init__(self, prefix: Path, link_mode: str = "clone", *, record: bool = True) -> None:
-        self.prefix = prefix
+        # Without `..`, as the RECORD's paths are: what lies inside is told by comparing
+        # (`--prefix ../p` must not make every installed file look outside it).
+        self.prefix = Path(os.path.normpath(prefix))
         self.link_mode = link_mode
         self._record = record
-        self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=prefix))
-        self._journal = Journal(self.root, prefix)
+        self.root = Path(tempfile.mkdtemp(prefix=TX_PREFIX, dir=self.prefix))
+        self._journal = Journal(self.root, self.prefix)
         self._backups: list[tuple[Path, Path]] = []
         self._placed: list[Path] = []
         self._emptied: set[Path] = set()
@@ -224,9 +226,8 @@ class _Transaction:
             raise WarmbuildError(
                 f"cannot uninstall {dist.display_name} {dist.version}: {dist.info_dir} has no "
                 "RECORD file", hint="it was not installed from a wheel; remove it by hand")
-        prefix = Path(os.path.normpath(self.prefix))  # as the RECORD's paths are
         for path in paths:
-            if not path.is_relative_to(prefix):
+            if not path.is_relative_to(self.prefix):
                 # As pip does: a RECORD is the package's word, and it does not reach outside
                 # the environment it was installed into.
                 logger.warning("warning: not removing %s, listed in the RECORD of %s: it is "
